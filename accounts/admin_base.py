@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models, transaction
+from django.http import HttpRequest
+
+from accounts.audit import audit_log_record
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Admin edits of reference data (institutions, …) land in the audit log like any other change."""
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            changed = {name: form.cleaned_data.get(name) for name in form.changed_data if "password" not in name}
+            audit_log_record(
+                actor=request.user,  # type: ignore[arg-type]
+                action=f"{obj._meta.model_name}.admin_{'change' if change else 'create'}",
+                obj=obj,
+                after=changed,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        with transaction.atomic():
+            audit_log_record(actor=request.user, action=f"{obj._meta.model_name}.admin_delete", obj=obj)  # type: ignore[arg-type]
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)

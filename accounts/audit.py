@@ -1,0 +1,70 @@
+"""Writing the audit log. Every service that changes state calls `audit_log_record` once per change."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+
+from accounts.models import AuditLogEntry, User
+
+JsonValue = Any
+
+
+def _jsonable(value: Any) -> JsonValue:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(item) for item in value]
+    return str(value)
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, JsonValue]:
+    """The named fields of `obj` as JSON-safe values (foreign keys by id)."""
+    result: dict[str, JsonValue] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        result[name] = _jsonable(getattr(obj, attname))
+    return result
+
+
+def audit_log_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditLogEntry:
+    """Appends one entry. `actor=None` means the system (a task or a command run without a user)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    authenticated = actor is not None and actor.is_authenticated
+    return AuditLogEntry.objects.create(
+        actor=actor if authenticated else None,
+        actor_label=actor.get_username() if authenticated and actor is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+    )

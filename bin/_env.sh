@@ -1,0 +1,53 @@
+# Shared by bin/up and bin/test: creates or refreshes the two virtual environments from the pinned
+# requirements. A stamp (hash of the requirement files) skips the install when nothing changed.
+# shellcheck shell=bash
+
+PYTHON_BIN="${PYTHON_BIN:-$(command -v python3.11 || command -v python3)}"
+
+_require_python() {
+  "$PYTHON_BIN" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' \
+    || { echo "Python 3.11 or newer is needed (found $("$PYTHON_BIN" --version 2>&1))." >&2; exit 1; }
+}
+
+_stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# ensure_venv DIR STAMP_NAME PIP_ARGS...
+_ensure_venv() {
+  local dir="$1" stamp_name="$2"; shift 2
+  local want; want="$(_stamp_of "$@" 2>/dev/null || true)"
+  local files=("$@")
+  if [ -x "$dir/bin/python" ] && [ -f "$dir/.$stamp_name" ] && [ "$(cat "$dir/.$stamp_name")" = "$want" ]; then
+    return 0
+  fi
+  echo "==> Installing $dir from ${files[*]} (first time takes a few minutes)"
+  [ -x "$dir/bin/python" ] || "$PYTHON_BIN" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --upgrade pip > "$dir/pip-install.log" 2>&1 || true
+  local args=()
+  for file in "${files[@]}"; do
+    case "$file" in
+      *constraints*) args+=(-c "$file") ;;
+      *) args+=(-r "$file") ;;
+    esac
+  done
+  if ! "$dir/bin/python" -m pip install --quiet "${args[@]}" > "$dir/pip-install.log" 2>&1; then
+    grep -v "is ignored" "$dir/pip-install.log" >&2
+    echo "Installing $dir failed (log: $dir/pip-install.log)." >&2
+    exit 1
+  fi
+  "$dir/bin/python" -m pip check >/dev/null || { "$dir/bin/python" -m pip check; exit 1; }
+  echo "$want" > "$dir/.$stamp_name"
+}
+
+# The portal's environment (.venv) and the notebook kernels' environment (.venv-kernel), registered
+# as the Jupyter kernel "go3s-factory" inside .venv so papermill finds it.
+ensure_environments() {
+  local portal_requirements="$1"
+  _require_python
+  _ensure_venv .venv portal-stamp "$portal_requirements" requirements.txt
+  _ensure_venv .venv-kernel kernel-stamp requirements/kernel-constraints.txt requirements/kernel.txt
+  if [ ! -f .venv/share/jupyter/kernels/go3s-factory/kernel.json ] \
+     || ! grep -q "$(pwd)/.venv-kernel/bin/python" .venv/share/jupyter/kernels/go3s-factory/kernel.json; then
+    .venv-kernel/bin/python -m ipykernel install --prefix "$(pwd)/.venv" --name go3s-factory \
+      --display-name "Go3s factory (Python 3.11)" >/dev/null 2>&1
+  fi
+}

@@ -1,0 +1,1 @@
+# Registry, audits, curation, toolchain, health and sponsorship arrive with their issues.

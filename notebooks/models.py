@@ -1,0 +1,1 @@
+# The catalogue, runs and runners arrive with the run-engine issue.

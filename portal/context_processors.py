@@ -1,0 +1,50 @@
+"""The navigation: sections shown by the user's roles, only those whose pages exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.selectors import user_roles
+
+# (url name, label, roles that see it; empty = everyone)
+NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
+    ("guide:index", _("Guide"), frozenset()),
+    ("notebooks:catalogue", _("Notebooks"), frozenset()),
+    ("notebooks:my_runs", _("My runs"), frozenset(Role.values)),
+    ("courses:index", _("Courses"), frozenset({Role.INSTRUCTOR, Role.STUDENT, Role.ADMINISTRATOR})),
+    ("governance:audits", _("Audits"), frozenset({Role.AUDITOR, Role.ADMINISTRATOR})),
+    ("governance:curation", _("Curation"), frozenset({Role.CURATOR, Role.ADMINISTRATOR})),
+    ("governance:toolchain", _("Toolchain"), frozenset({Role.TOOLCHAIN_MAINTAINER, Role.ADMINISTRATOR})),
+    ("governance:health", _("Model health"), frozenset()),
+    ("governance:sponsorship", _("Sponsorship"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
+    ("accounts:queue", _("Role approvals"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
+    ("accounts:audit_log", _("Audit log"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
+]
+
+_resolved: dict[str, str | None] = {}
+
+
+def _url(name: str) -> str | None:
+    if name not in _resolved:
+        try:
+            _resolved[name] = reverse(name)
+        except NoReverseMatch:
+            _resolved[name] = None
+    return _resolved[name]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    roles = user_roles(getattr(request, "user", None))
+    items = []
+    for name, label, needs in NAVIGATION:
+        url = _url(name)
+        if url is None or (needs and not (roles & needs)):
+            continue
+        items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"})
+    role_labels = dict(Role.choices)
+    return {"nav_items": items, "my_roles": [role_labels[role] for role in sorted(roles)]}

@@ -1,0 +1,96 @@
+"""Typed access to the environment for settings.
+
+Every setting that comes from the environment is read through these helpers, so a bad value stops the
+process at start-up with the variable's name instead of surfacing later as a confusing failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Env:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    def _raw(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        return None if value is None else value.strip()
+
+    def _fail(self, name: str, value: str, expected: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(f"Environment variable {name}={value!r} is invalid: expected {expected}.")
+
+    def text(self, name: str, default: str) -> str:
+        raw = self._raw(name)
+        return default if raw is None or raw == "" else raw
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise self._fail(name, raw, "one of 1/0, true/false, yes/no, on/off")
+
+    def integer(self, name: str, default: int, *, min_value: int | None = None, max_value: int | None = None) -> int:
+        raw = self._raw(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise self._fail(name, raw, "an integer") from None
+        if (min_value is not None and value < min_value) or (max_value is not None and value > max_value):
+            raise self._fail(name, raw, f"an integer between {min_value} and {max_value}")
+        return value
+
+    def number(self, name: str, default: float, *, min_value: float | None = None) -> float:
+        raw = self._raw(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self._fail(name, raw, "a number") from None
+        if min_value is not None and value < min_value:
+            raise self._fail(name, raw, f"a number of at least {min_value}")
+        return value
+
+    def csv(self, name: str, default: list[str]) -> list[str]:
+        raw = self._raw(name)
+        if raw is None or raw == "":
+            return list(default)
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        if value not in choices:
+            raise self._fail(name, value, "one of " + ", ".join(choices))
+        return value
+
+    def url(self, name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in schemes:
+            raise self._fail(name, value, "a URL starting with " + " or ".join(f"{s}://" for s in schemes))
+        return value
+
+    def secret(self, name: str, *, debug_default: str, debug: bool, min_length: int = 0) -> str:
+        """A credential: required outside debug, never defaulted in production."""
+        raw = self._raw(name)
+        if raw:
+            if len(raw) < min_length:
+                raise self._fail(name, "***", f"at least {min_length} characters")
+            return raw
+        if debug:
+            return debug_default
+        raise ImproperlyConfigured(f"Environment variable {name} is required when DEBUG is off.")

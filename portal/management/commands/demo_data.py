@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from portal.demo.people import DEMO_LOGINS, DEMO_PASSWORD, seed_people
+
+
+class Command(BaseCommand):
+    help = "Fills the portal with believable demo data at the seed's figures. Safe to run again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--allow-production", action="store_true", help="Run even though DEBUG is off.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError("Refusing to create demo logins with DEBUG off; pass --allow-production if you mean it.")
+        log: list[str] = []
+        seed_people(log)
+        for line in log:
+            self.stdout.write(f"  {line}")
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password: {DEMO_PASSWORD}):"))
+        for username, role in DEMO_LOGINS:
+            self.stdout.write(f"  {username:18} {role}")

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from drf_spectacular.views import SpectacularSwaggerSplitView
+
+from accounts.selectors import role_counts
+from portal.api_errors import json_error_response
+from portal.middleware import content_security_policy
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {"role_counts": role_counts()})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and the test suite."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception as error:  # noqa: BLE001 — reported, not raised: this endpoint exists to say what is down
+        database = f"error: {type(error).__name__}"
+    status = 200 if database == "ok" else 503
+    return JsonResponse({"status": "ok" if status == 200 else "degraded", "database": database}, status=status)
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from the bundled sidecar files; its inline styles need a looser style-src only here."""
+
+    schema = None  # a page, not part of the API it documents
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = content_security_policy(style_src="'self' 'unsafe-inline'")
+        return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return json_error_response(request, 400, "bad_request", "Bad request.")
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else _("You do not have permission to do this.")
+    if _is_api(request):
+        return json_error_response(request, 403, "forbidden", message)
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return json_error_response(request, 404, "not_found", "Not found.")
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return json_error_response(request, 500, "server_error", "Something went wrong on our side; it has been logged.")
+    return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    message = _("Your form expired or came from another site (CSRF check failed). Reload the page and try again.")
+    if _is_api(request):
+        return json_error_response(request, 403, "csrf_failed", message)
+    return render(request, "403.html", {"message": message}, status=403)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.sites import site
+from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
+
+from accounts.audit import audit_log_record
+from accounts.models import AuditLogEntry, Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def entry(make_user):
+    return audit_log_record(actor=make_user(), action="test.action", object_type="x", object_id="1", after={"a": 1})
+
+
+def test_orm_refuses_to_change_or_delete_entries(entry):
+    entry.action = "rewritten"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        AuditLogEntry.objects.filter(pk=entry.pk).update(action="rewritten")
+    with pytest.raises(PermissionError):
+        AuditLogEntry.objects.all().delete()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [f"UPDATE {AuditLogEntry._meta.db_table} SET action = 'rewritten'", f"DELETE FROM {AuditLogEntry._meta.db_table}"],
+)
+def test_database_refuses_raw_updates_and_deletes(entry, statement):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+    assert AuditLogEntry.objects.get(pk=entry.pk).action == "test.action"
+
+
+def test_admin_offers_no_add_change_or_delete(entry, make_user):
+    admin_user = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user
+    model_admin = site._registry[AuditLogEntry]
+
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, entry)
+    assert not model_admin.has_delete_permission(request, entry)
+
+
+def test_admin_change_page_is_read_only(entry, make_user, client):
+    client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+
+    page = client.get(f"/admin/accounts/auditlogentry/{entry.pk}/change/")
+    post = client.post(f"/admin/accounts/auditlogentry/{entry.pk}/change/", {"action": "rewritten"})
+    delete = client.post(f"/admin/accounts/auditlogentry/{entry.pk}/delete/", {"post": "yes"})
+
+    assert page.status_code == 200
+    assert b'name="action"' not in page.content
+    assert post.status_code == 403
+    assert delete.status_code == 403
+    assert AuditLogEntry.objects.get(pk=entry.pk).action == "test.action"
+
+
+def test_entry_records_actor_object_and_change(make_user):
+    actor = make_user()
+
+    entry = audit_log_record(actor=actor, action="user.touch", obj=actor, before={"x": 1}, after={"x": 2})
+
+    assert entry.actor_label == actor.username
+    assert entry.object_type == "accounts.user"
+    assert entry.object_id == str(actor.pk)
+    assert (entry.before, entry.after) == ({"x": 1}, {"x": 2})
+    assert entry.created_at is not None
+
+
+def test_audit_log_page_is_for_stewards_and_administrators(entry, make_user, client):
+    client.force_login(make_user(Role.STUDENT))
+    assert client.get("/accounts/audit-log/").status_code == 403
+
+    client.force_login(make_user(Role.STEWARD))
+    page = client.get("/accounts/audit-log/")
+    assert page.status_code == 200
+    assert b"test.action" in page.content

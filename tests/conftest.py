@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.db_guards import install_audit_guards, remove_audit_guards
+from accounts.models import AuditLogEntry, Role, User
+from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _audit_log_guards(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Keeps the audit log's append-only triggers in place during every test that touches the database.
+
+    Transactional tests end with a flush of every table, which the triggers would refuse; they are lifted
+    for that flush only and restored before the next test.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction"))
+    )
+    uses_db = transactional or marker is not None or "db" in request.fixturenames
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    install_audit_guards(connection)
+    yield
+    if transactional:
+        remove_audit_guards(connection)
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(*roles: str, **kwargs: Any) -> User:
+        user: User = UserFactory(roles=list(roles), **kwargs)  # type: ignore[assignment]
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    """`api(user)`: an API client signed in as `user` by token (None: anonymous)."""
+
+    def client_for(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            from rest_framework.authtoken.models import Token
+
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def browser_client() -> Callable[[User | None], Client]:
+    """`browser_client(user)`: a page client that enforces CSRF like a real browser session."""
+
+    def client_for(user: User | None) -> Client:
+        client = Client(enforce_csrf_checks=True)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return client_for
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """Asserts the portal's JSON error shape and returns its `error` object."""
+    assert response.status_code == status, (response.status_code, getattr(response, "content", b"")[:500])
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error: dict[str, Any] = body["error"]
+    assert {"code", "message", "fields"} <= set(error), error
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code, error
+    return error
+
+
+def audit_actions() -> list[str]:
+    return list(AuditLogEntry.objects.order_by("id").values_list("action", flat=True))
+
+
+__all__ = ["Role", "assert_error", "audit_actions"]

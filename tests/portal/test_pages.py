@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _switch(client: Client, language: str) -> None:
+    response = client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    assert response.status_code == 302
+
+
+def test_home_renders_in_both_languages_with_the_switch():
+    client = Client()
+
+    _switch(client, "en")
+    english = client.get("/").content.decode()
+    _switch(client, "zh-hans")
+    chinese = client.get("/").content.decode()
+
+    assert '<html lang="en">' in english
+    assert "Sign in" in english
+    assert "Model auditors" in english
+    assert '<html lang="zh-hans">' in chinese
+    assert "登录" in chinese
+    assert "模型审计员" in chinese
+
+
+def test_browser_language_is_honoured_without_a_switch():
+    page = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get("/").content.decode()
+
+    assert '<html lang="en">' in page
+
+
+def test_navigation_follows_the_users_roles(make_user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+
+    anonymous = client.get("/").content.decode()
+    client.force_login(make_user(Role.STUDENT))
+    student = client.get("/").content.decode()
+    client.force_login(make_user(Role.STEWARD))
+    steward = client.get("/").content.decode()
+
+    assert "Role approvals" not in anonymous
+    assert "Sign in" in anonymous
+    assert "Role approvals" not in student
+    assert "Sign out" in student
+    assert "Role approvals" in steward
+    assert "Audit log" in steward
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/", "/no-such-page/", "/api/v1/roles/counts/"])
+def test_every_response_carries_the_security_headers(path):
+    response = Client().get(path)
+    policy = response["Content-Security-Policy"]
+
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
+        assert directive in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_pages_contain_no_inline_script():
+    page = Client().get("/").content.decode()
+
+    assert "<script>" not in page
+    assert "<script src=" in page
+
+
+def test_signup_then_apply_for_a_role_in_the_browser_flow():
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signup = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newcomer",
+            "email": "n@example.org",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+        },
+    )
+    assert signup.status_code == 302
+
+    applied = client.post("/accounts/roles/", {"role": "curator", "motivation": "I label data."}, follow=True)
+
+    assert applied.status_code == 200
+    assert "Pending" in applied.content.decode()
+
+
+def test_approval_queue_page_is_403_for_students_and_works_for_stewards(make_user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(make_user(Role.STUDENT))
+    assert client.get("/accounts/roles/queue/").status_code == 403
+
+    applicant = make_user()
+    client.force_login(applicant)
+    client.post("/accounts/roles/", {"role": "auditor", "motivation": "Audits"})
+    steward = make_user(Role.STEWARD)
+    client.force_login(steward)
+    queue = client.get("/accounts/roles/queue/")
+    assert applicant.username in queue.content.decode() or str(applicant) in queue.content.decode()
+
+    from accounts.models import RoleApplication
+
+    application = RoleApplication.objects.get(applicant=applicant)
+    client.post(f"/accounts/roles/applications/{application.pk}/decide/", {"decision": "approve"})
+    application.refresh_from_db()
+    assert application.status == "approved"
+
+
+def test_page_decision_without_the_right_is_a_403(make_user):
+    from accounts.models import AuditLogEntry, RoleApplication
+
+    application = RoleApplication.objects.create(applicant=make_user(), role=Role.AUDITOR, motivation="x")
+    client = Client()
+    client.force_login(make_user(Role.AUDITOR))
+
+    response = client.post(f"/accounts/roles/applications/{application.pk}/decide/", {"decision": "approve"})
+
+    assert response.status_code == 403
+    assert AuditLogEntry.objects.filter(action="role_application.approve.denied").exists()
+
+
+def test_healthz_reports_the_database():
+    body = Client().get("/healthz").json()
+
+    assert body == {"status": "ok", "database": "ok"}
