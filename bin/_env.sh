@@ -11,15 +11,18 @@ _require_python() {
 
 _stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 
-# ensure_venv DIR STAMP_NAME PIP_ARGS...
+# _ensure_venv DIR REQUIREMENT_FILES...: installs the files into DIR unless each one's current content
+# was installed there before (a stamp per file content under DIR/.stamps).
 _ensure_venv() {
-  local dir="$1" stamp_name="$2"; shift 2
-  local want; want="$(_stamp_of "$@" 2>/dev/null || true)"
-  local files=("$@")
-  if [ -x "$dir/bin/python" ] && [ -f "$dir/.$stamp_name" ] && [ "$(cat "$dir/.$stamp_name")" = "$want" ]; then
+  local dir="$1"; shift
+  local files=("$@") missing=0 file
+  for file in "${files[@]}"; do
+    [ -f "$dir/.stamps/$(_stamp_of "$file")" ] || missing=1
+  done
+  if [ -x "$dir/bin/python" ] && [ "$missing" = 0 ]; then
     return 0
   fi
-  echo "==> Installing $dir from ${files[*]} (first time takes a few minutes)"
+  echo "==> Installing ${files[*]} into $dir (the first time takes a few minutes)"
   [ -x "$dir/bin/python" ] || "$PYTHON_BIN" -m venv "$dir"
   "$dir/bin/python" -m pip install --quiet --upgrade pip > "$dir/pip-install.log" 2>&1 || true
   local args=()
@@ -31,20 +34,22 @@ _ensure_venv() {
   done
   if ! "$dir/bin/python" -m pip install --quiet "${args[@]}" > "$dir/pip-install.log" 2>&1; then
     grep -v "is ignored" "$dir/pip-install.log" >&2
-    echo "Installing $dir failed (log: $dir/pip-install.log)." >&2
+    echo "Installing into $dir failed (log: $dir/pip-install.log)." >&2
     exit 1
   fi
   "$dir/bin/python" -m pip check >/dev/null || { "$dir/bin/python" -m pip check; exit 1; }
-  echo "$want" > "$dir/.$stamp_name"
+  mkdir -p "$dir/.stamps"
+  for file in "${files[@]}"; do
+    touch "$dir/.stamps/$(_stamp_of "$file")"
+  done
 }
 
 # The portal's environment (.venv) and the notebook kernels' environment (.venv-kernel), registered
 # as the Jupyter kernel "go3s-factory" inside .venv so papermill finds it.
 ensure_environments() {
-  local portal_requirements="$1"
   _require_python
-  _ensure_venv .venv portal-stamp "$portal_requirements" requirements.txt
-  _ensure_venv .venv-kernel kernel-stamp requirements/kernel-constraints.txt requirements/kernel.txt
+  _ensure_venv .venv "$@"
+  _ensure_venv .venv-kernel requirements/kernel-constraints.txt requirements/kernel.txt
   if [ ! -f .venv/share/jupyter/kernels/go3s-factory/kernel.json ] \
      || ! grep -q "$(pwd)/.venv-kernel/bin/python" .venv/share/jupyter/kernels/go3s-factory/kernel.json; then
     .venv-kernel/bin/python -m ipykernel install --prefix "$(pwd)/.venv" --name go3s-factory \

@@ -41,6 +41,8 @@ app.conf.update(
     timezone="UTC",
     beat_schedule={
         "results-cleanup": {"task": "portal.tasks.results_cleanup", "schedule": timedelta(hours=1)},
+        "runs-reap": {"task": "notebooks.runs_reap", "schedule": timedelta(seconds=30)},
+        "runs-redispatch": {"task": "notebooks.runs_redispatch", "schedule": timedelta(seconds=15)},
     },
 )
 app.autodiscover_tasks()

@@ -1,8 +1,8 @@
 """Security headers on every response: a strict Content-Security-Policy and friends.
 
-No page of the portal runs inline script, so `script-src 'self'` holds everywhere. A view that needs
-something else (the API docs' inline styles, a rendered-notebook frame) sets its own policy header,
-which this middleware then leaves alone.
+No page of the portal runs inline script, so `script-src 'self'` holds everywhere. A view that frames
+something sets `request.csp_frame_src`; a view that needs a different policy altogether (the API docs'
+inline styles, a rendered notebook) sets its own header, which this middleware then leaves alone.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.policy)
+        frame_src = getattr(request, "csp_frame_src", None)
+        policy = self.policy if frame_src is None else content_security_policy(frame_src=[*settings.CSP_FRAME_SRC, *frame_src])
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response

@@ -179,6 +179,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # cpu/gpu is one choice set, whether it names a runner queue or a notebook's accelerator.
+    "ENUM_NAME_OVERRIDES": {"ComputeEnum": "notebooks.models.Run.Queue"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
@@ -207,6 +209,27 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # A submit must not hang when the broker is down: a few quick retries, then the API answers 503.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.number("CELERY_BROKER_CONNECTION_TIMEOUT", 3.0, min_value=0.1)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
+
+# --- Notebook runs ---------------------------------------------------------------------------------
+NOTEBOOK_CATALOGUE_DIR = Path(env.text("NOTEBOOK_CATALOGUE_DIR", str(BASE_DIR / "catalogue")))
+NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scratch")))
+NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
+# Kernels started ahead per runner process; each serves one run and is discarded.
+NOTEBOOK_KERNEL_POOL_SIZE = env.integer("NOTEBOOK_KERNEL_POOL_SIZE", 1, min_value=0, max_value=8)
+NOTEBOOK_KERNEL_PREIMPORTS = env.csv("NOTEBOOK_KERNEL_PREIMPORTS", ["numpy"])
+NOTEBOOK_DEFAULT_TIMEOUT = env.integer("NOTEBOOK_DEFAULT_TIMEOUT", 900, min_value=10)
+NOTEBOOK_MAX_TIMEOUT = env.integer("NOTEBOOK_MAX_TIMEOUT", 3600, min_value=10)
+NOTEBOOK_DEFAULT_MEMORY_MB = env.integer("NOTEBOOK_DEFAULT_MEMORY_MB", 4096, min_value=256)
+NOTEBOOK_MAX_MEMORY_MB = env.integer("NOTEBOOK_MAX_MEMORY_MB", 16384, min_value=256)
+# A hard virtual-memory ceiling on CPU kernels; GPU runners turn it off (CUDA reserves huge address space).
+NOTEBOOK_ADDRESS_SPACE_LIMIT = env.flag("NOTEBOOK_ADDRESS_SPACE_LIMIT", True)
+NOTEBOOK_CELL_OUTPUT_CAP = env.integer("NOTEBOOK_CELL_OUTPUT_CAP", 1024 * 1024, min_value=1024)
+NOTEBOOK_RUN_OUTPUT_CAP = env.integer("NOTEBOOK_RUN_OUTPUT_CAP", 8 * 1024 * 1024, min_value=1024)
+NOTEBOOK_UPLOAD_MAX_BYTES = env.integer("NOTEBOOK_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, min_value=1024)
+NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER", 5, min_value=1)
+NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
+NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
+NOTEBOOK_RUN_VISIBILITY: list[str] = []
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.text(

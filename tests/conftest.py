@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,11 @@ from rest_framework.test import APIClient
 
 from accounts.db_guards import install_audit_guards, remove_audit_guards
 from accounts.models import AuditLogEntry, Role, User
+from notebooks.engine.kernels import close_pool
+from notebooks.models import Notebook
+from notebooks.services import catalogue_sync
 from tests.accounts.factories import UserFactory
+from tests.notebooks import builders
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +78,36 @@ def browser_client() -> Callable[[User | None], Client]:
         return client
 
     return client_for
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_kernel_pool() -> Iterator[None]:
+    yield
+    close_pool()
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path, settings) -> Path:
+    """A catalogue of the test notebooks, synced, with scratch and media under the test's temp dir."""
+    root = builders.write_catalogue(
+        tmp_path / "catalogue",
+        [builders.SHORT, builders.READS_DATA, builders.SLEEPS, builders.LOOPS, builders.FAILS, builders.HOG,
+         builders.HUGE_ALLOC, builders.EXITS, builders.CHATTY, builders.SECRETS, builders.HOSTILE],
+    )  # fmt: skip
+    settings.NOTEBOOK_CATALOGUE_DIR = root
+    settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    report = catalogue_sync(actor=None, root=root)
+    assert not report.invalid, report.invalid
+    return root
+
+
+@pytest.fixture
+def nb(catalogue):
+    def get(slug: str) -> Notebook:
+        return Notebook.objects.get(slug=slug)
+
+    return get
 
 
 def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

@@ -20,4 +20,4 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         for role in extracted or []:
-            RoleGrant.objects.create(user=self, role=role)  # type: ignore[misc]
+            RoleGrant.objects.create(user=self, role=role)

@@ -1,0 +1,363 @@
+"""Executing one run: claim it, parameterise the exact notebook version, run it on a pooled kernel under
+its limits, record progress per cell, and store the outcome, the output notebook, metrics and HTML.
+
+Safe to run twice: the run is claimed with a conditional UPDATE on (status=queued, attempt), so a
+redelivered message for a run that already started, finished, was cancelled or was re-queued as a new
+attempt does nothing. Every write after the claim is conditional on (status=running, attempt) too, so a
+runner that lost its run to the reaper cannot overwrite the newer attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.utils import timezone
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+from papermill.parameterize import parameterize_notebook
+
+from notebooks.catalogue import node_from_bytes
+from notebooks.engine.kernels import PooledKernel, get_pool
+from notebooks.engine.limits import Stop, Watchdog, limit_address_space
+from notebooks.engine.rendering import render_html
+from notebooks.models import Run
+
+log = logging.getLogger(__name__)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+METRICS_MAX_BYTES = 64 * 1024
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@dataclass
+class Progress:
+    """Written by nbclient's hooks on the kernel loop, persisted by the watchdog's tick."""
+
+    cells_done: int = 0
+    current_cell: int | None = None
+    preview: str = ""
+    failing_cell: int | None = None
+    dirty: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _output_size(output: Any) -> int:
+    if output.get("output_type") == "stream":
+        return len(output.get("text", ""))
+    size = 0
+    for value in (output.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(json.dumps(value))
+    size += sum(len(line) for line in output.get("traceback", []) or [])
+    return size
+
+
+class CappedNotebookClient(NotebookClient):
+    """nbclient with a cap on stored outputs: past it, outputs are dropped and one visible marker is kept."""
+
+    def __init__(self, *args: Any, cell_cap: int, run_cap: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cell_cap = cell_cap
+        self.run_cap = run_cap
+        self.run_bytes = 0
+        self.cell_bytes: dict[int, int] = {}
+        self.truncated_cells: set[int] = set()
+
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None:
+            return None
+        size = _output_size(out)
+        used = self.cell_bytes.get(cell_index, 0)
+        if used + size > self.cell_cap or self.run_bytes + size > self.run_cap:
+            if outs and outs[-1] is out:
+                outs.pop()
+            if cell_index not in self.truncated_cells:
+                self.truncated_cells.add(cell_index)
+                cap = self.cell_cap if used + size > self.cell_cap else self.run_cap
+                outs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stderr",
+                        text=f"\n[output truncated by the portal: past the {cap // 1024} KB limit; the rest was not stored]\n",
+                    )
+                )
+            return None
+        self.cell_bytes[cell_index] = used + size
+        self.run_bytes += size
+        return out
+
+
+def extract_metrics(nb: Any) -> dict[str, Any]:
+    """The JSON object(s) displayed by cells tagged `metrics`, merged in cell order."""
+    metrics: dict[str, Any] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "metrics" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            value = (output.get("data") or {}).get("application/json")
+            if isinstance(value, dict):
+                metrics.update(value)
+    if len(json.dumps(metrics, default=str)) > METRICS_MAX_BYTES:
+        return {"error": f"metrics larger than {METRICS_MAX_BYTES // 1024} KB were not stored"}
+    return json.loads(json.dumps(metrics, default=str))
+
+
+def _scratch_for(run: Run) -> Path:
+    """A working directory that mirrors the catalogue, so relative paths (`../data/…`) resolve.
+
+    Data and models are linked, not copied; what the notebook writes stays in the scratch directory,
+    which is removed after the run.
+    """
+    catalogue = Path(settings.NOTEBOOK_CATALOGUE_DIR)
+    root = Path(settings.NOTEBOOK_SCRATCH_DIR) / f"run-{run.pk}-{run.attempt}"
+    shutil.rmtree(root, ignore_errors=True)
+    own_dir = Path(run.notebook.path).parent
+    root.mkdir(parents=True)
+    for entry in catalogue.iterdir():
+        if entry.is_dir() and entry.name != own_dir.name:
+            (root / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+    work = root / own_dir
+    work.mkdir(parents=True, exist_ok=True)
+    if (catalogue / own_dir).is_dir():
+        for entry in (catalogue / own_dir).iterdir():
+            if not entry.name.endswith(".ipynb"):
+                (work / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+    return work
+
+
+def _runner_identity() -> dict[str, Any]:
+    from notebooks.runners import current_runner
+
+    runner = current_runner()
+    return {
+        "runner": runner,
+        "runner_host": runner.hostname if runner else socket.gethostname(),
+        "gpu_name": runner.gpu_name if runner else "",
+    }
+
+
+def _claim(run_id: int, attempt: int) -> bool:
+    now = timezone.now()
+    identity = _runner_identity()
+    claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, attempt=attempt, cancel_requested=False).update(
+        status=Run.Status.RUNNING, started_at=now, heartbeat_at=now, updated_at=now, **identity
+    )
+    return claimed == 1
+
+
+def _still_mine(run: Run) -> Any:
+    return Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempt=run.attempt)
+
+
+def execute_run(run_id: int, attempt: int) -> str:
+    """Executes the run if this call claims it. Returns the final status, or "skipped"."""
+    if not _claim(run_id, attempt):
+        log.info("run %s attempt %s was not queued any more; skipping", run_id, attempt)
+        return "skipped"
+    run = Run.objects.select_related("notebook", "version").get(pk=run_id)
+    try:
+        return _execute_claimed(run)
+    except Exception as error:
+        log.exception("run %s failed in the runner", run_id)
+        _finish(run, status=Run.Status.FAILED, error=f"the runner failed: {type(error).__name__}: {error}")
+        return Run.Status.FAILED
+
+
+def _execute_claimed(run: Run) -> str:
+    nb = node_from_bytes(run.version.source.encode())
+    nb = parameterize_notebook(nb, run.parameters, kernel_name=settings.NOTEBOOK_KERNEL_NAME, language="python")
+    code_cells = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    _still_mine(run).update(cells_total=len(code_cells), cells_done=0)
+
+    pool = get_pool()
+    work = _scratch_for(run)
+    kernel: PooledKernel | None = None
+    progress = Progress()
+    watchdog: Watchdog | None = None
+    outcome: dict[str, Any]
+    try:
+        kernel = pool.acquire()
+        if kernel.pid is None:
+            raise RuntimeError("the kernel process could not be found")
+        if settings.NOTEBOOK_ADDRESS_SPACE_LIMIT:
+            limit_address_space(kernel.pid, max(run.memory_limit_mb * 2, run.memory_limit_mb + 2048))
+        pool.run(pool.chdir(kernel, str(work)), timeout=30)
+
+        def on_cell_start(cell: Any, cell_index: int, **_: Any) -> None:
+            with progress.lock:
+                progress.current_cell = cell_index
+                progress.preview = cell.source.strip().splitlines()[0][:200] if cell.source.strip() else ""
+                progress.dirty = True
+
+        def on_cell_complete(cell: Any, cell_index: int, **_: Any) -> None:
+            with progress.lock:
+                progress.cells_done += 1
+                progress.dirty = True
+
+        def on_cell_error(cell: Any, cell_index: int, **_: Any) -> None:
+            with progress.lock:
+                progress.failing_cell = cell_index
+
+        client = CappedNotebookClient(
+            nb,
+            km=kernel.manager,
+            kernel_name=settings.NOTEBOOK_KERNEL_NAME,
+            timeout=None,
+            startup_timeout=120,
+            allow_errors=False,
+            record_timing=True,
+            shutdown_kernel="immediate",
+            on_cell_start=on_cell_start,
+            on_cell_complete=on_cell_complete,
+            on_cell_error=on_cell_error,
+            cell_cap=settings.NOTEBOOK_CELL_OUTPUT_CAP,
+            run_cap=settings.NOTEBOOK_RUN_OUTPUT_CAP,
+        )
+        client.kc = kernel.client  # nbclient ignores a kc= argument; the ready client must be set afterwards
+        watchdog = Watchdog(
+            pid=kernel.pid,
+            timeout_seconds=run.timeout_seconds,
+            memory_limit_mb=run.memory_limit_mb,
+            tick=lambda: _tick(run, progress),
+            on_exit=lambda: connection.close(),
+        )
+        watchdog.start()
+        try:
+            pool.run(client.async_execute())
+            outcome = {"status": Run.Status.SUCCEEDED}
+        except CellExecutionError as error:
+            outcome = _outcome_of_failure(watchdog, progress, error, code_cells)
+        except DeadKernelError as error:
+            outcome = _outcome_of_failure(watchdog, progress, error, code_cells)
+        finally:
+            watchdog.finish()
+        outcome["truncated"] = bool(client.truncated_cells)
+    except Exception as error:  # the kernel could not start, or the runner broke: say so on the run
+        log.exception("run %s could not execute", run.pk)
+        outcome = {"status": Run.Status.FAILED, "error": f"{type(error).__name__}: {error}"}
+    finally:
+        if kernel is not None:
+            pool.discard(kernel)
+        shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
+
+    with progress.lock:
+        cells_done = progress.cells_done
+    _finish(
+        run,
+        nb=nb,
+        cells_done=cells_done,
+        peak_memory_mb=watchdog.peak_rss_mb if watchdog else 0,
+        truncated=outcome.pop("truncated", False),
+        **outcome,
+    )
+    return str(outcome["status"])
+
+
+def _tick(run: Run, progress: Progress) -> bool:
+    """Persists progress and the heartbeat; answers whether the user asked to cancel. Watchdog thread."""
+    try:
+        with progress.lock:
+            changes: dict[str, Any] = {"heartbeat_at": timezone.now()}
+            if progress.dirty:
+                changes.update(
+                    cells_done=progress.cells_done,
+                    current_cell=progress.current_cell,
+                    current_cell_preview=progress.preview,
+                )
+                progress.dirty = False
+        _still_mine(run).update(**changes)
+        return bool(Run.objects.filter(pk=run.pk, cancel_requested=True).exists())
+    except Exception:
+        log.warning("progress update for run %s failed", run.pk, exc_info=True)
+        return False
+
+
+def _outcome_of_failure(watchdog: Watchdog, progress: Progress, error: Exception, code_cells: list[int]) -> dict[str, Any]:
+    reason: Stop | None = watchdog.stop_reason
+    with progress.lock:
+        cell = progress.failing_cell if progress.failing_cell is not None else progress.current_cell
+    cell_number = code_cells.index(cell) + 1 if cell in code_cells else None
+    where = f" (code cell {cell_number}, notebook cell {cell})" if cell is not None else ""
+    if reason is not None and reason.kind == "timeout":
+        return {"status": Run.Status.TIMED_OUT, "error": reason.detail + where, "error_cell": cell}
+    if reason is not None and reason.kind == "cancel":
+        return {"status": Run.Status.CANCELLED, "error": reason.detail, "error_cell": cell}
+    if reason is not None and reason.kind == "memory":
+        return {"status": Run.Status.FAILED, "error": reason.detail + where, "error_cell": cell}
+    if isinstance(error, DeadKernelError):
+        return {
+            "status": Run.Status.FAILED,
+            "error": f"the kernel died while running{where or ' the notebook'}",
+            "error_cell": cell,
+        }
+    if isinstance(error, CellExecutionError):
+        summary = f"{error.ename}: {error.evalue}" if error.ename else str(error).splitlines()[0]
+        if error.ename == "MemoryError":
+            summary = f"memory limit exceeded (MemoryError){where}"
+        return {
+            "status": Run.Status.FAILED,
+            "error": summary[:2000],
+            "error_cell": cell,
+            "traceback": strip_ansi(str(error))[-20000:],
+        }
+    return {"status": Run.Status.FAILED, "error": str(error)[:2000], "error_cell": cell}
+
+
+def _finish(
+    run: Run,
+    *,
+    status: str,
+    nb: Any = None,
+    error: str = "",
+    error_cell: int | None = None,
+    traceback: str = "",
+    cells_done: int | None = None,
+    peak_memory_mb: int = 0,
+    truncated: bool = False,
+) -> None:
+    """Stores the outcome and files; only if this attempt still owns the run."""
+    changes: dict[str, Any] = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "error": error,
+        "error_cell": error_cell,
+        "traceback": traceback,
+        "peak_memory_mb": peak_memory_mb,
+        "outputs_truncated": truncated,
+        "current_cell": None,
+    }
+    if cells_done is not None:
+        changes["cells_done"] = cells_done
+    if nb is not None:
+        nb.metadata.setdefault("portal_run", {}).update(
+            {"run": run.pk, "attempt": run.attempt, "notebook_version": run.version.sha256, "status": status}
+        )
+        changes["metrics"] = extract_metrics(nb)
+        stem = f"run-{run.pk}-{run.attempt}"
+        storage = Run._meta.get_field("output_notebook").storage
+        changes["output_notebook"] = storage.save(f"runs/{stem}.ipynb", ContentFile(nbformat.writes(nb).encode()))
+        try:
+            html = render_html(nb)
+        except Exception as render_error:
+            log.exception("rendering run %s failed", run.pk)
+            html = f"<p>The notebook could not be rendered: {type(render_error).__name__}</p>"
+        changes["output_html"] = storage.save(f"runs/{stem}.html", ContentFile(html.encode()))
+    if cells_done is not None and nb is not None and status == Run.Status.SUCCEEDED:
+        changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
+    updated = _still_mine(run).update(**changes)
+    if not updated:
+        log.warning("run %s attempt %s finished after losing ownership; outcome not stored", run.pk, run.attempt)

@@ -1,0 +1,57 @@
+"""A typed web form built from a notebook version's parameter specs (validation stays in the service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def _help(spec: dict[str, Any]) -> str:
+    localised = spec.get("help_i18n") or {}
+    language = get_language() or "en"
+    return str(localised.get("zh-hans" if language.startswith("zh") else "en") or spec.get("help", ""))
+
+
+class RunForm(forms.Form):
+    queue = forms.ChoiceField(label=_("Runner queue"), choices=[("cpu", _("CPU")), ("gpu", _("GPU"))])
+
+    def __init__(self, specs: list[dict[str, Any]], *args: Any, default_queue: str = "cpu", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.specs = specs
+        self.fields["queue"].initial = default_queue
+        for spec in specs:
+            name, kind, default = spec["name"], spec["type"], spec["default"]
+            attrs: dict[str, Any] = {}
+            field: forms.Field
+            if "choices" in spec:
+                field = forms.ChoiceField(
+                    choices=[(str(choice), str(choice)) for choice in spec["choices"]], initial=str(default)
+                )
+            elif kind == "bool":
+                field = forms.BooleanField(required=False, initial=bool(default))
+            elif kind in {"int", "float"}:
+                attrs["step"] = "1" if kind == "int" else "any"
+                for bound in ("min", "max"):
+                    if bound in spec:
+                        attrs[bound] = spec[bound]
+                field = forms.CharField(initial=default, widget=forms.NumberInput(attrs=attrs))
+            else:
+                field = forms.CharField(initial=default if kind == "str" else repr(default), max_length=2000, required=False)
+            field.label = name
+            field.help_text = _help(spec)
+            field.required = False
+            self.fields[f"p_{name}"] = field
+
+    def raw_parameters(self) -> dict[str, Any]:
+        """What the user typed, per parameter, for the service to validate and convert."""
+        values: dict[str, Any] = {}
+        for spec in self.specs:
+            key = f"p_{spec['name']}"
+            if spec["type"] == "bool" and "choices" not in spec:
+                values[spec["name"]] = "true" if self.data.get(key) in {"on", "true", "1"} else "false"
+            elif key in self.data:
+                values[spec["name"]] = self.data[key]
+        return values

@@ -1,0 +1,69 @@
+"""Reads of the run engine. Run visibility can be widened by other apps (an instructor sees the runs of
+their course) through `settings.NOTEBOOK_RUN_VISIBILITY`: dotted paths of callables `(user) -> Q`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from accounts.errors import NotFound
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from notebooks.models import Notebook, Run, Runner
+
+
+def notebook_list(*, kind: str = "") -> QuerySet[Notebook]:
+    notebooks = Notebook.objects.filter(is_active=True).select_related("current_version")
+    if kind:
+        notebooks = notebooks.filter(kind=kind)
+    return notebooks
+
+
+def notebook_get(slug: str) -> Notebook:
+    notebook = Notebook.objects.filter(slug=slug, is_active=True).select_related("current_version").first()
+    if notebook is None:
+        raise NotFound("No such notebook in the catalogue.")
+    return notebook
+
+
+def _visibility(user: Any) -> Q:
+    if user_has_role(user, Role.ADMINISTRATOR):
+        return Q()
+    condition = Q(owner_id=user.pk)
+    for path in settings.NOTEBOOK_RUN_VISIBILITY:
+        condition |= import_string(path)(user)
+    return condition
+
+
+def run_list_for_user(user: Any, *, mine_only: bool = True) -> QuerySet[Run]:
+    runs = Run.objects.select_related("notebook", "version", "owner").defer("traceback", "version__source")
+    return runs.filter(owner_id=user.pk) if mine_only else runs.filter(_visibility(user))
+
+
+def run_get_for_user(user: Any, pk: int) -> Run:
+    """The run if `user` may see it; a run of someone else is simply not found."""
+    run = Run.objects.select_related("notebook", "version", "owner", "runner").filter(_visibility(user), pk=pk).first()
+    if run is None:
+        raise NotFound("No such run.")
+    return run
+
+
+def runner_list() -> QuerySet[Runner]:
+    return Runner.objects.all()
+
+
+def runner_is_online(runner: Runner) -> bool:
+    limit = timedelta(seconds=settings.NOTEBOOK_RUNNER_HEARTBEAT_SECONDS * 3)
+    return runner.stopped_at is None and runner.last_heartbeat >= timezone.now() - limit
+
+
+def queue_position(run: Run) -> int | None:
+    """How many runs of the same queue were submitted before this one and have not started."""
+    if run.status != Run.Status.QUEUED:
+        return None
+    return Run.objects.filter(status=Run.Status.QUEUED, queue=run.queue, created_at__lt=run.created_at).count() + 1

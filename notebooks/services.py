@@ -1,0 +1,304 @@
+"""Writes of the run engine: syncing the catalogue, enqueuing, dispatching, cancelling, reaping runs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from accounts.audit import audit_log_record
+from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
+from accounts.models import Role, User
+from accounts.selectors import user_has_role, user_roles
+from notebooks.catalogue import CatalogueEntry, NotebookInvalid, read_notebook
+from notebooks.models import Notebook, NotebookVersion, Run
+from notebooks.parameters import validate_parameters
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAMES = {Run.Queue.CPU: "notebooks-cpu", Run.Queue.GPU: "notebooks-gpu"}
+
+
+# --- catalogue --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    invalid: dict[str, list[str]] = field(default_factory=dict)
+
+
+def notebook_check(raw: bytes) -> CatalogueEntry:
+    """A contributor's notebook checked against the catalogue format (nothing is stored or executed)."""
+    if len(raw) > settings.NOTEBOOK_UPLOAD_MAX_BYTES:
+        raise TooLarge(f"A notebook may be at most {settings.NOTEBOOK_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        return read_notebook(raw)
+    except NotebookInvalid as invalid:
+        raise ApplicationError(
+            "This notebook does not fit the catalogue format.", code="invalid_notebook", fields={"notebook": invalid.problems}
+        ) from None
+
+
+def _apply_entry(entry: CatalogueEntry, relative_path: str) -> tuple[Notebook, str]:
+    fields = {
+        "path": relative_path,
+        "title_en": entry.title_en,
+        "title_zh": entry.title_zh,
+        "summary_en": entry.summary_en,
+        "summary_zh": entry.summary_zh,
+        "level": entry.level,
+        "kind": entry.kind,
+        "accelerator": entry.accelerator,
+        "expected_minutes": entry.expected_minutes,
+        "licence": entry.licence,
+        "order": entry.order,
+        "tags": entry.tags,
+        "is_active": True,
+    }
+    notebook, created = Notebook.objects.get_or_create(slug=entry.slug, defaults=fields)
+    version, version_created = NotebookVersion.objects.get_or_create(
+        notebook=notebook,
+        sha256=entry.sha256,
+        defaults={"source": entry.source, "parameters": entry.parameters, "metadata": entry.metadata},
+    )
+    changed = created or version_created or notebook.current_version_id != version.pk or not notebook.is_active
+    for name, value in fields.items():
+        if getattr(notebook, name) != value:
+            setattr(notebook, name, value)
+            changed = True
+    notebook.current_version = version
+    notebook.save()
+    return notebook, "added" if created else "updated" if changed else "unchanged"
+
+
+def catalogue_sync(*, actor: User | None, root: Path | None = None) -> SyncReport:
+    """Brings the catalogue in line with the `.ipynb` files under `root`; each new content is a new version.
+
+    Invalid files are reported, not imported; notebooks whose file is gone leave the catalogue (their
+    runs and versions stay).
+    """
+    root = Path(root or settings.NOTEBOOK_CATALOGUE_DIR)
+    report = SyncReport()
+    seen: set[str] = set()
+    with transaction.atomic():
+        for path in sorted(root.glob("*/*.ipynb")):
+            relative = str(path.relative_to(root))
+            try:
+                entry = read_notebook(path.read_bytes())
+            except NotebookInvalid as invalid:
+                report.invalid[relative] = invalid.problems
+                continue
+            if entry.slug in seen:
+                report.invalid[relative] = [f"slug {entry.slug!r} is used by another notebook"]
+                continue
+            seen.add(entry.slug)
+            notebook, outcome = _apply_entry(entry, relative)
+            getattr(report, outcome).append(notebook.slug)
+        for notebook in Notebook.objects.filter(is_active=True).exclude(slug__in=seen):
+            notebook.is_active = False
+            notebook.save(update_fields=["is_active", "updated_at"])
+            report.retired.append(notebook.slug)
+        if report.added or report.updated or report.retired:
+            audit_log_record(
+                actor=actor,
+                action="catalogue.sync",
+                object_type="notebooks.notebook",
+                after={
+                    "added": report.added,
+                    "updated": report.updated,
+                    "retired": report.retired,
+                    "invalid": sorted(report.invalid),
+                },
+            )
+    return report
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+def _may_run(user: User) -> bool:
+    return bool(user_roles(user)) or user.is_staff
+
+
+def run_enqueue(
+    *,
+    actor: User,
+    notebook: Notebook,
+    parameters: Any,
+    queue: str | None = None,
+    timeout_seconds: int | None = None,
+    memory_limit_mb: int | None = None,
+    from_form: bool = False,
+    version: NotebookVersion | None = None,
+) -> Run:
+    """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
+
+    Nothing is queued unless every parameter is valid. The message is sent after commit; if the broker
+    cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
+    as soon as the broker answers again, so a submission is never lost.
+    """
+    if not _may_run(actor):
+        raise NotAllowed("Running notebooks needs a role in the community: apply for one first.", code="no_role")
+    if not notebook.is_active or notebook.current_version_id is None:
+        raise WrongState("This notebook is no longer in the catalogue.", code="notebook_retired")
+    version = version or notebook.current_version
+    assert version is not None
+    if version.notebook_id != notebook.pk:
+        raise ApplicationError("That version belongs to another notebook.", fields={"version": ["Unknown version."]})
+    values = validate_parameters(version.parameters, parameters, from_form=from_form)
+    queue = queue or notebook.accelerator
+    if queue not in Run.Queue.values:
+        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    timeout = timeout_seconds or min(
+        settings.NOTEBOOK_MAX_TIMEOUT, max(settings.NOTEBOOK_DEFAULT_TIMEOUT, notebook.expected_minutes * 60 * 3)
+    )
+    if not 10 <= timeout <= settings.NOTEBOOK_MAX_TIMEOUT:
+        raise ApplicationError(
+            "Time limit out of range.", fields={"timeout_seconds": [f"Between 10 and {settings.NOTEBOOK_MAX_TIMEOUT} seconds."]}
+        )
+    memory = memory_limit_mb or settings.NOTEBOOK_DEFAULT_MEMORY_MB
+    if not 256 <= memory <= settings.NOTEBOOK_MAX_MEMORY_MB:
+        raise ApplicationError(
+            "Memory limit out of range.", fields={"memory_limit_mb": [f"Between 256 and {settings.NOTEBOOK_MAX_MEMORY_MB} MB."]}
+        )
+
+    with transaction.atomic():
+        # Serialise one user's submissions so the quota check cannot be raced.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        active = Run.objects.filter(owner=actor, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).count()
+        if active >= settings.NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER and not user_has_role(actor, Role.ADMINISTRATOR):
+            raise WrongState(
+                f"You already have {active} runs queued or running; wait for one to finish.", code="too_many_active_runs"
+            )
+        run = Run.objects.create(
+            notebook=notebook,
+            version=version,
+            owner=actor,
+            parameters=values,
+            queue=queue,
+            timeout_seconds=timeout,
+            memory_limit_mb=memory,
+        )
+        audit_log_record(
+            actor=actor,
+            action="run.enqueue",
+            obj=run,
+            after={"notebook": notebook.slug, "version": version.sha256, "parameters": values, "queue": queue},
+        )
+        transaction.on_commit(lambda: run_dispatch(run_id=run.pk))
+    return run
+
+
+def run_dispatch(*, run_id: int) -> bool:
+    """Sends the run's message to its queue; True when the broker took it. Called after commit."""
+    from notebooks.tasks import run_execute
+
+    run = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).first()
+    if run is None:
+        return False
+    try:
+        run_execute.apply_async(
+            args=(run.pk, run.attempt),
+            queue=QUEUE_NAMES[Run.Queue(run.queue)],
+            soft_time_limit=run.timeout_seconds + 60,
+            time_limit=run.timeout_seconds + 120,
+        )
+    except OperationalError:
+        log.warning("broker unreachable: run %s stays queued and will be dispatched later", run.pk)
+        return False
+    Run.objects.filter(pk=run.pk, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    return True
+
+
+def run_cancel(*, actor: User, run: Run) -> Run:
+    """A queued run is cancelled at once; a running one is interrupted by its runner within a second."""
+    if run.owner_id != actor.pk and not user_has_role(actor, Role.ADMINISTRATOR):
+        audit_log_record(actor=actor, action="run.cancel.denied", obj=run)
+        raise NotAllowed("Only the person who started a run (or an administrator) can cancel it.")
+    with transaction.atomic():
+        now = timezone.now()
+        if Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+            status=Run.Status.CANCELLED,
+            cancel_requested=True,
+            finished_at=now,
+            error="cancelled before it started",
+            updated_at=now,
+        ):
+            audit_log_record(
+                actor=actor, action="run.cancel", obj=run, before={"status": "queued"}, after={"status": "cancelled"}
+            )
+        elif Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(cancel_requested=True, updated_at=now):
+            audit_log_record(
+                actor=actor, action="run.cancel", obj=run, before={"status": "running"}, after={"cancel_requested": True}
+            )
+        else:
+            run.refresh_from_db(fields=["status"])
+            raise WrongState(f"This run has already ended ({run.get_status_display().lower()}).", code="run_ended")
+    run.refresh_from_db()
+    return run
+
+
+def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
+    """Runs whose runner stopped heartbeating: re-queued once, failed with "runner lost" the second time."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.NOTEBOOK_RUN_HEARTBEAT_TIMEOUT)
+    stale = Run.objects.filter(status=Run.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
+    )
+    result: dict[str, list[int]] = {"requeued": [], "failed": []}
+    for run in stale.only("pk", "attempt", "runner_host"):
+        lost = f"runner lost: {run.runner_host or 'its runner'} stopped sending heartbeats"
+        if run.attempt < 2:
+            requeued = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempt=run.attempt).update(
+                status=Run.Status.QUEUED,
+                attempt=run.attempt + 1,
+                cells_done=0,
+                current_cell=None,
+                current_cell_preview="",
+                started_at=None,
+                heartbeat_at=None,
+                dispatched_at=None,
+                runner=None,
+                error=f"{lost}; re-queued",
+                updated_at=now,
+            )
+            if requeued:
+                audit_log_record(actor=None, action="run.requeue", obj=run, after={"reason": lost, "attempt": run.attempt + 1})
+                result["requeued"].append(run.pk)
+                transaction.on_commit(_dispatch_later(run.pk))
+        else:
+            failed = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempt=run.attempt).update(
+                status=Run.Status.FAILED, error=f"{lost} (second attempt)", finished_at=now, updated_at=now
+            )
+            if failed:
+                audit_log_record(actor=None, action="run.fail_lost", obj=run, after={"reason": lost})
+                result["failed"].append(run.pk)
+    return result
+
+
+def _dispatch_later(run_id: int) -> Any:
+    return lambda: run_dispatch(run_id=run_id)
+
+
+def runs_redispatch() -> list[int]:
+    """Queued runs whose message never reached the broker (it was down at submit): send them now."""
+    pending = Run.objects.filter(
+        status=Run.Status.QUEUED, dispatched_at__isnull=True, created_at__lt=timezone.now() - timedelta(seconds=2)
+    )
+    sent = []
+    for run_id in pending.values_list("pk", flat=True)[:500]:
+        if run_dispatch(run_id=run_id):
+            sent.append(run_id)
+    return sent

@@ -1,0 +1,63 @@
+// Live progress of one run: polls the run's API resource and updates the page in place.
+(function () {
+  "use strict";
+  var root = document.getElementById("run");
+  if (!root || root.dataset.terminal === "1") { return; }
+  var terminal = ["succeeded", "failed", "cancelled", "timed_out"];
+  var labels = {};
+  function text(selector, value) { var node = root.querySelector(selector); if (node) { node.textContent = value; } }
+  function render(run) {
+    var percent = run.status === "succeeded" ? 100 : (run.cells_total ? Math.floor(100 * run.cells_done / run.cells_total) : 0);
+    root.querySelector("[data-bar]").style.width = percent + "%";
+    root.querySelector("[role=progressbar]").setAttribute("aria-valuenow", String(percent));
+    text("[data-cells]", run.cells_done + " / " + run.cells_total);
+    text("[data-elapsed]", run.elapsed_seconds === null ? "—" : run.elapsed_seconds.toFixed(1) + " s");
+    text("[data-queue]", run.queue_position ? "· #" + run.queue_position : "");
+    text("[data-runner]", run.runner || "—");
+    var current = root.querySelector("[data-current]");
+    current.textContent = "";
+    if (run.current_cell_preview && run.status === "running") {
+      var code = document.createElement("code");
+      code.textContent = run.current_cell_preview;
+      current.appendChild(code);
+    }
+    root.querySelectorAll("[data-status]").forEach(function (badge) {
+      badge.textContent = labels[run.status] || run.status.replace("_", " ");
+      badge.className = "badge status-" + run.status + " " + (run.status === "succeeded" ? "ok" : (run.status === "failed" || run.status === "timed_out") ? "bad" : "warn");
+    });
+    if (terminal.indexOf(run.status) >= 0) { finish(run); return true; }
+    return false;
+  }
+  function finish(run) {
+    var cancel = root.querySelector("[data-cancel-form]");
+    if (cancel) { cancel.remove(); }
+    if (run.error && run.status !== "succeeded") {
+      root.querySelector("[data-error]").hidden = false;
+      text("[data-error-text]", run.error);
+    }
+    var body = root.querySelector("[data-metrics] tbody");
+    var keys = Object.keys(run.metrics || {});
+    if (keys.length) {
+      body.textContent = "";
+      keys.forEach(function (key) {
+        var row = document.createElement("tr");
+        var th = document.createElement("th"); th.textContent = key;
+        var td = document.createElement("td"); td.className = "num"; td.textContent = JSON.stringify(run.metrics[key]);
+        row.appendChild(th); row.appendChild(td); body.appendChild(row);
+      });
+    }
+    if (run.html_url) {
+      var frame = root.querySelector("[data-frame]");
+      frame.src = frame.dataset.src;
+      root.querySelector("[data-output-links]").hidden = false;
+    }
+    root.dataset.terminal = "1";
+  }
+  function poll() {
+    fetch(root.dataset.api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (run) { if (!run || !render(run)) { window.setTimeout(poll, 1000); } })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+})();

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from accounts.auth import actor_of
+from accounts.errors import ApplicationError, NotFound
+from notebooks import selectors, services
+from notebooks.forms import RunForm
+from notebooks.models import Run
+
+# The policy of a rendered notebook: no script at all, a unique origin (sandbox), framed only by the portal.
+OUTPUT_POLICY = "; ".join(
+    [
+        "sandbox",
+        "default-src 'none'",
+        "img-src data:",
+        "style-src 'unsafe-inline'",
+        "font-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    notebooks = list(selectors.notebook_list())
+    return render(
+        request,
+        "notebooks/catalogue.html",
+        {
+            "courses": [notebook for notebook in notebooks if notebook.kind == "course"],
+            "evaluations": [notebook for notebook in notebooks if notebook.kind == "evaluation"],
+        },
+    )
+
+
+def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        notebook = selectors.notebook_get(slug)
+    except NotFound:
+        return _not_found(request)
+    version = notebook.current_version
+    assert version is not None
+    form = RunForm(version.parameters, request.POST or None, default_queue=notebook.accelerator)
+    status = 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        if form.is_valid():
+            try:
+                run = services.run_enqueue(
+                    actor=actor_of(request),
+                    notebook=notebook,
+                    parameters=form.raw_parameters(),
+                    queue=form.cleaned_data["queue"],
+                    from_form=True,
+                )
+            except ApplicationError as error:
+                for name, problems in error.fields.items():
+                    key = f"p_{name}" if f"p_{name}" in form.fields else None
+                    for problem in problems:
+                        form.add_error(key, problem)
+                if not error.fields:
+                    form.add_error(None, error.message)
+                status = error.status
+            else:
+                return redirect("notebooks:run", pk=run.pk)
+        else:
+            status = 400
+    return render(
+        request, "notebooks/notebook_detail.html", {"notebook": notebook, "version": version, "form": form}, status=status
+    )
+
+
+@login_required
+def my_runs(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.run_list_for_user(actor_of(request)), 25).get_page(request.GET.get("page"))
+    return render(request, "notebooks/my_runs.html", {"page": page})
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        run = selectors.run_get_for_user(actor_of(request), pk)
+    except NotFound:
+        return _not_found(request)
+    # The page frames the rendered notebook: the site's policy, with frames from this origin allowed.
+    request.csp_frame_src = ["'self'"]  # type: ignore[attr-defined]
+    return render(request, "notebooks/run_detail.html", {"run": run, "queue_position": selectors.queue_position(run)})
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        run = selectors.run_get_for_user(actor_of(request), pk)
+        services.run_cancel(actor=actor_of(request), run=run)
+    except NotFound:
+        return _not_found(request)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Cancellation requested."))
+    return redirect("notebooks:run", pk=pk)
+
+
+@login_required
+@xframe_options_sameorigin
+def run_output_html(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The rendered notebook, as hostile content: sandboxed, no scripts, only framed by the portal."""
+    try:
+        run = selectors.run_get_for_user(actor_of(request), pk)
+    except NotFound:
+        raise Http404 from None
+    if not run.output_html:
+        raise Http404
+    response = FileResponse(run.output_html.open("rb"), content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = OUTPUT_POLICY
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+def run_output_notebook(request: HttpRequest, pk: int) -> HttpResponseBase:
+    try:
+        run = selectors.run_get_for_user(actor_of(request), pk)
+    except NotFound:
+        raise Http404 from None
+    if not run.output_notebook:
+        raise Http404
+    response = FileResponse(
+        run.output_notebook.open("rb"),
+        as_attachment=True,
+        filename=f"{run.notebook.slug}-run-{run.pk}.ipynb",
+        content_type="application/x-ipynb+json",
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@login_required
+def run_compare(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        left = selectors.run_get_for_user(user, int(request.GET.get("a", "0")))
+        right = selectors.run_get_for_user(user, int(request.GET.get("b", "0")))
+    except (NotFound, ValueError):
+        return _not_found(request)
+    rows: list[dict[str, Any]] = []
+    for section, a, b in (("parameter", left.parameters, right.parameters), ("metric", left.metrics, right.metrics)):
+        for name in sorted(set(a) | set(b)):
+            va, vb = a.get(name), b.get(name)
+            delta = (
+                vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and not isinstance(va, bool) else None
+            )
+            rows.append({"section": section, "name": name, "a": va, "b": vb, "differs": va != vb, "delta": delta})
+    return render(request, "notebooks/run_compare.html", {"left": left, "right": right, "rows": rows})
+
+
+@login_required
+def fleet(request: HttpRequest) -> HttpResponse:
+    runners = [{"runner": runner, "online": selectors.runner_is_online(runner)} for runner in selectors.runner_list()]
+    queued = {queue: Run.objects.filter(status=Run.Status.QUEUED, queue=queue).count() for queue in Run.Queue.values}
+    return render(request, "notebooks/fleet.html", {"runners": runners, "queued": queued})
