@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -101,7 +102,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request)
     # The page frames the rendered notebook: the site's policy, with frames from this origin allowed.
     request.csp_frame_src = ["'self'"]  # type: ignore[attr-defined]
-    return render(request, "notebooks/run_detail.html", {"run": run, "queue_position": selectors.queue_position(run)})
+    labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
+    context = {"run": run, "queue_position": selectors.queue_position(run), "status_labels": labels}
+    return render(request, "notebooks/run_detail.html", context)
 
 
 @login_required

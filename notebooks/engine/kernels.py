@@ -85,6 +85,7 @@ class KernelPool:
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernel-pool", daemon=True)
         self._ready: list[PooledKernel] = []
         self._filling = False
+        self._added: asyncio.Event | None = None  # created on the loop; set whenever a kernel joins the pool
         self._thread.start()
         if self.size:
             self.call_soon(self._fill())
@@ -126,6 +127,11 @@ class KernelPool:
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel setup failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
 
+    def _event(self) -> asyncio.Event:
+        if self._added is None:
+            self._added = asyncio.Event()
+        return self._added
+
     async def _fill(self) -> None:
         if self._filling:
             return
@@ -134,6 +140,7 @@ class KernelPool:
             while len(self._ready) < self.size:
                 try:
                     self._ready.append(await self._start())
+                    self._event().set()
                 except Exception:
                     log.exception("could not start a pooled kernel; retrying in 5 s")
                     await asyncio.sleep(5)
@@ -141,14 +148,19 @@ class KernelPool:
             self._filling = False
 
     async def _acquire(self) -> PooledKernel:
+        if not self._ready and self._filling:
+            # A kernel is already starting (maybe importing torch): it is ready sooner than a new one.
+            self._event().clear()
+            try:
+                await asyncio.wait_for(self._event().wait(), timeout=120)
+            except TimeoutError:
+                pass
         kernel = self._ready.pop(0) if self._ready else None
         if kernel is not None and not await kernel.manager.is_alive():
             await self._shutdown(kernel)
             kernel = None
         if kernel is None:
             kernel = await self._start()
-        if self.size:
-            asyncio.get_running_loop().create_task(self._fill())
         return kernel
 
     def acquire(self) -> PooledKernel:
@@ -170,7 +182,10 @@ class KernelPool:
         shutil.rmtree(kernel.home, ignore_errors=True)
 
     def discard(self, kernel: PooledKernel) -> None:
+        """Shuts the used kernel down, then refills the pool (after the run, so the two don't compete)."""
         self.run(self._shutdown(kernel), timeout=60)
+        if self.size:
+            self.call_soon(self._fill())
 
     def close(self) -> None:
         async def shutdown_all() -> None:

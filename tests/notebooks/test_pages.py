@@ -45,7 +45,7 @@ def test_launching_from_the_form_redirects_to_the_run_page(catalogue, make_user,
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert "frame-src 'self'" in page["Content-Security-Policy"]
-    assert 'role="progressbar"' in page.content.decode()
+    assert '<progress class="progress"' in page.content.decode()
 
 
 def test_bad_form_input_is_shown_on_the_field_and_nothing_is_queued(catalogue, make_user, sent):

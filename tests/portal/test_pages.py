@@ -134,3 +134,16 @@ def test_healthz_reports_the_database():
     body = Client().get("/healthz").json()
 
     assert body == {"status": "ok", "database": "ok"}
+
+
+def test_no_template_relies_on_inline_style_or_script():
+    """The CSP allows neither inline styles nor inline scripts: a template that used them would break."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for template in root.glob("*/templates/**/*.html"):
+        text = template.read_text()
+        if ' style="' in text or "<script>" in text or " onclick=" in text:
+            offenders.append(str(template.relative_to(root)))
+    assert offenders == []

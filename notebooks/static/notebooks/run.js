@@ -4,12 +4,13 @@
   var root = document.getElementById("run");
   if (!root || root.dataset.terminal === "1") { return; }
   var terminal = ["succeeded", "failed", "cancelled", "timed_out"];
-  var labels = {};
+  var labels = JSON.parse(root.dataset.labels || "{}");
   function text(selector, value) { var node = root.querySelector(selector); if (node) { node.textContent = value; } }
   function render(run) {
     var percent = run.status === "succeeded" ? 100 : (run.cells_total ? Math.floor(100 * run.cells_done / run.cells_total) : 0);
-    root.querySelector("[data-bar]").style.width = percent + "%";
-    root.querySelector("[role=progressbar]").setAttribute("aria-valuenow", String(percent));
+    var bar = root.querySelector("[data-bar]");
+    bar.value = percent;
+    bar.textContent = percent + "%";
     text("[data-cells]", run.cells_done + " / " + run.cells_total);
     text("[data-elapsed]", run.elapsed_seconds === null ? "—" : run.elapsed_seconds.toFixed(1) + " s");
     text("[data-queue]", run.queue_position ? "· #" + run.queue_position : "");
@@ -49,6 +50,7 @@
     if (run.html_url) {
       var frame = root.querySelector("[data-frame]");
       frame.src = frame.dataset.src;
+      frame.hidden = false;
       root.querySelector("[data-output-links]").hidden = false;
     }
     root.dataset.terminal = "1";
