@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -66,7 +67,12 @@ def toolchain_versions() -> dict[str, str]:
         "nbclient": nbclient.__version__,
         "nbconvert": nbconvert.__version__,
     }
-    kernel_python = settings.BASE_DIR / ".venv-kernel" / "bin" / "python"
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        kernel_python = Path(KernelSpecManager().get_kernel_spec(settings.NOTEBOOK_KERNEL_NAME).argv[0])
+    except NoSuchKernel:
+        return {**versions, "kernel": "missing"}
     if kernel_python.exists():
         try:
             probe = subprocess.run(  # noqa: S603 — our own interpreter with fixed arguments
