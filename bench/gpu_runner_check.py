@@ -38,7 +38,9 @@ def main() -> None:
     while not any("notebooks-gpu" in runner.queues for runner in Runner.objects.all()) and time.monotonic() < deadline:
         time.sleep(1)
     for runner in Runner.objects.all():
-        print(f"runner {runner.hostname}: queues={runner.queues} gpu={runner.gpu_name!r} ({runner.gpu_memory_mb} MB) toolchain={runner.toolchain}")
+        print(
+            f"runner {runner.hostname}: queues={runner.queues} gpu={runner.gpu_name!r} ({runner.gpu_memory_mb} MB) toolchain={runner.toolchain}"
+        )
     results = []
     for slug, queue, parameters in CHECKS:
         notebook = Notebook.objects.get(slug=slug)

@@ -84,8 +84,14 @@ def main() -> None:
         env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
         env["CELERY_BROKER_URL"] = "filesystem://"
     else:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "DROP DATABASE IF EXISTS go3s_bench"], check=True, capture_output=True)
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "CREATE DATABASE go3s_bench"], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "DROP DATABASE IF EXISTS go3s_bench"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "CREATE DATABASE go3s_bench"], check=True, capture_output=True
+        )
         env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/go3s_bench"
         env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/12"
     os.environ.update(env)
@@ -115,9 +121,24 @@ def main() -> None:
         worker_env = {**os.environ, "NOTEBOOK_KERNEL_PREIMPORTS": preimports}
         workers = [
             subprocess.Popen(
-                [str(ROOT / ".venv/bin/celery"), "-A", "portal", "worker", "-Q", "notebooks-cpu", "--pool=solo", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat", f"--hostname=bench{index}@%h", "--loglevel=WARNING"],
-                cwd=ROOT, env=worker_env, stdout=subprocess.DEVNULL, stderr=open(work / f"worker{index}.log", "w"),
+                [
+                    str(ROOT / ".venv/bin/celery"),
+                    "-A",
+                    "portal",
+                    "worker",
+                    "-Q",
+                    "notebooks-cpu",
+                    "--pool=solo",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    f"--hostname=bench{index}@%h",
+                    "--loglevel=WARNING",
+                ],
+                cwd=ROOT,
+                env=worker_env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(work / f"worker{index}.log", "w"),
             )  # fmt: skip
             for index in range(count)
         ]
@@ -188,7 +209,9 @@ def main() -> None:
         failed = Run.objects.filter(pk__in=ids).exclude(status="succeeded").count()
     finally:
         stop(workers)
-    print(f"throughput, 2 in parallel, {n} short runs: papermill {bare_rate:.1f} runs/min, portal {portal_rate:.1f} runs/min ({failed} failed)")
+    print(
+        f"throughput, 2 in parallel, {n} short runs: papermill {bare_rate:.1f} runs/min, portal {portal_rate:.1f} runs/min ({failed} failed)"
+    )
 
 
 if __name__ == "__main__":

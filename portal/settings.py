@@ -213,6 +213,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "in
 # --- Notebook runs ---------------------------------------------------------------------------------
 NOTEBOOK_CATALOGUE_DIR = Path(env.text("NOTEBOOK_CATALOGUE_DIR", str(BASE_DIR / "catalogue")))
 NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scratch")))
+# Keep each run's working directory (what the notebook wrote) instead of removing it: for debugging.
+NOTEBOOK_KEEP_SCRATCH = env.flag("NOTEBOOK_KEEP_SCRATCH", False)
 NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
 # Kernels started ahead per runner process; each serves one run and is discarded.
 NOTEBOOK_KERNEL_POOL_SIZE = env.integer("NOTEBOOK_KERNEL_POOL_SIZE", 1, min_value=0, max_value=8)

@@ -252,7 +252,8 @@ def _execute_claimed(run: Run) -> str:
     finally:
         if kernel is not None:
             pool.discard(kernel)
-        shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
+        if not settings.NOTEBOOK_KEEP_SCRATCH:
+            shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
 
     with progress.lock:
         cells_done = progress.cells_done

@@ -13,6 +13,7 @@ and nbclient's execution share it, which is what zmq's asyncio sockets require.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -151,10 +152,8 @@ class KernelPool:
         if not self._ready and self._filling:
             # A kernel is already starting (maybe importing torch): it is ready sooner than a new one.
             self._event().clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event().wait(), timeout=120)
-            except TimeoutError:
-                pass
         kernel = self._ready.pop(0) if self._ready else None
         if kernel is not None and not await kernel.manager.is_alive():
             await self._shutdown(kernel)

@@ -44,7 +44,12 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page = context.new_page()
     page.set_default_timeout(20_000)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.dialogs = dialogs
     yield page
     context.close()

@@ -1,0 +1,68 @@
+"""Executing the real catalogue's notebooks through the portal's run engine, as a runner would.
+
+`run_through_engine` syncs the catalogue, queues a run with the notebook's smoke parameters through the
+`run_enqueue` service (in the tests Celery runs the task eagerly when the transaction commits), and
+returns the metrics object of the executed notebook. Tests using it need `django_db(transaction=True)`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from django.conf import settings
+from django.test import override_settings
+
+from accounts.models import Role, RoleGrant, User
+from notebooks.models import Notebook, Run
+from notebooks.services import catalogue_sync, run_enqueue
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "catalogue"
+
+
+def _metrics_of(executed: Any) -> dict[str, Any]:
+    cells = [cell for cell in executed.cells if cell.cell_type == "code" and "metrics" in cell.metadata.get("tags", [])]
+    assert len(cells) == 1, "exactly one code cell must be tagged `metrics`"
+    payloads = [out["data"]["application/json"] for out in cells[0].outputs if "application/json" in out.get("data", {})]
+    assert len(payloads) == 1, "the metrics cell must display exactly one JSON object"
+    metrics = dict(payloads[0])
+    assert all(isinstance(value, (int, float, str, bool)) for value in metrics.values()), metrics
+    return metrics
+
+
+def run_through_engine(
+    path: Path, overrides: dict[str, Any] | None = None, *, inspect_output: Callable[[Path], None] | None = None
+) -> dict[str, Any]:
+    """Runs the notebook at `path` (smoke parameters + `overrides`) and returns its metrics.
+
+    `inspect_output` is shown the run's `output/<slug>/` folder (what the notebook wrote) before it goes.
+    """
+    source = nbformat.read(path, as_version=4)
+    portal = source.metadata["portal"]
+    media = Path(tempfile.mkdtemp(prefix="catalogue-media-"))
+    with override_settings(NOTEBOOK_CATALOGUE_DIR=CATALOGUE, NOTEBOOK_KEEP_SCRATCH=True, MEDIA_ROOT=media):
+        report = catalogue_sync(actor=None)
+        assert path.relative_to(CATALOGUE).as_posix() not in report.invalid, report.invalid
+        user, _ = User.objects.get_or_create(username="catalogue-tests")
+        RoleGrant.objects.get_or_create(user=user, role=Role.STUDENT, revoked_at=None)
+        run = run_enqueue(
+            actor=user,
+            notebook=Notebook.objects.get(slug=portal["slug"]),
+            parameters={**portal.get("smoke_parameters", {}), **(overrides or {})},
+            timeout_seconds=900,
+        )
+        run.refresh_from_db()
+        scratch = Path(settings.NOTEBOOK_SCRATCH_DIR) / f"run-{run.pk}-{run.attempt}"
+        try:
+            assert run.status == Run.Status.SUCCEEDED, f"{run.status}: {run.error}\n{run.traceback[-3000:]}"
+            if inspect_output is not None:
+                inspect_output(scratch / path.parent.name / "output" / portal["slug"])
+            return _metrics_of(nbformat.reads(run.output_notebook.read().decode(), as_version=4))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(media, ignore_errors=True)
