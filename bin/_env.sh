@@ -46,8 +46,21 @@ _ensure_venv() {
 
 # The portal's environment (.venv) and the notebook kernels' environment (.venv-kernel), registered
 # as the Jupyter kernel "go3s-factory" inside .venv so papermill finds it.
+# Browser libraries the portal serves itself (mermaid), from the npm registry, per package-lock.json.
+_ensure_node_modules() {
+  local want; want="$(_stamp_of package-lock.json)"
+  if [ -f node_modules/.go3s-stamp ] && [ "$(cat node_modules/.go3s-stamp)" = "$want" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "npm (Node.js) is needed for the guide's diagram library." >&2; exit 1; }
+  echo "==> Installing browser assets from package-lock.json (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" > node_modules/.go3s-stamp
+}
+
 ensure_environments() {
   _require_python
+  _ensure_node_modules
   _ensure_venv .venv "$@"
   _ensure_venv .venv-kernel requirements/kernel-constraints.txt requirements/kernel.txt
   if [ ! -f .venv/share/jupyter/kernels/go3s-factory/kernel.json ] \

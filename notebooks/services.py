@@ -218,6 +218,9 @@ def run_dispatch(*, run_id: int) -> bool:
     except OperationalError:
         log.warning("broker unreachable: run %s stays queued and will be dispatched later", run.pk)
         return False
+    except Exception:  # any other client failure: the run is safe in the database, sent again later
+        log.exception("sending run %s failed: it stays queued and will be dispatched later", run.pk)
+        return False
     Run.objects.filter(pk=run.pk, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
     return True
 

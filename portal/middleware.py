@@ -1,7 +1,8 @@
 """Security headers on every response: a strict Content-Security-Policy and friends.
 
 No page of the portal runs inline script, so `script-src 'self'` holds everywhere. A view that frames
-something sets `request.csp_frame_src`; a view that needs a different policy altogether (the API docs'
+something sets `request.csp_frame_src`, one that shows diagrams drawn with inline SVG styles sets
+`request.csp_style_src`; a view that needs a different policy altogether (the API docs'
 inline styles, a rendered notebook) sets its own header, which this middleware then leaves alone.
 """
 
@@ -40,7 +41,13 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         frame_src = getattr(request, "csp_frame_src", None)
-        policy = self.policy if frame_src is None else content_security_policy(frame_src=[*settings.CSP_FRAME_SRC, *frame_src])
+        style_src = getattr(request, "csp_style_src", None)
+        if frame_src is None and style_src is None:
+            policy = self.policy
+        else:
+            policy = content_security_policy(
+                style_src=style_src or "'self'", frame_src=[*settings.CSP_FRAME_SRC, *(frame_src or [])]
+            )
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")

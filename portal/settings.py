@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "notebooks",
     "governance",
     "courses",
+    "guide",
     "portal",
 ]
 
@@ -142,6 +143,9 @@ USE_TZ = True
 # --- Static files and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Browser libraries installed from the npm registry by bin/up and bin/test (package.json), served by the
+# portal itself: nothing is fetched from a CDN at page load.
+STATICFILES_DIRS = [("vendor/mermaid", BASE_DIR / "node_modules" / "mermaid" / "dist")]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
@@ -232,6 +236,9 @@ NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_US
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
 NOTEBOOK_RUN_VISIBILITY: list[str] = []
+
+# --- The Go3s guide -------------------------------------------------------------------------------
+GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.text(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from kombu import pools
 
 from accounts.models import Role
 from notebooks.models import Run
@@ -43,6 +44,7 @@ def _point_app_at(broker_url: str, options: dict[str, object]) -> None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps producer pools per connection URL, across apps
 
 
 @pytest.fixture

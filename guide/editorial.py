@@ -1,0 +1,137 @@
+"""The editorial layer: each reviewed claim becomes a badge beside the text it concerns.
+
+The quote of a claim is an exact substring of its section's Markdown. Before rendering, a marker is put
+right after the quote (after the closing backtick if the quote ends inside a code span; after the closing
+fence if it lies inside a code block, where a marker would be split by highlighting). After rendering,
+each marker becomes a badge with the status, the evidence and the correction on hover, focus or tap;
+claims on broken commands get a "does not run as shown" box with the working command beside the code.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from guide.markdown import render_inline
+
+MARKER = "\u27e6claim:{key}\u27e7"
+MARKER_RE = re.compile("(<p>)?\u27e6claim:([a-z0-9-]+)\u27e7(</p>)?")
+
+
+def _section_ranges(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """anchor → (first line, end line) of each heading's section (up to the next heading of any level ≤ 2)."""
+    starts: list[tuple[str, int]] = []
+    in_fence = False
+    for number, line in enumerate(lines):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        match = re.match(r"^#{1,2}\s.*\{#([a-z0-9-]+)\}\s*$", line) if not in_fence else None
+        if match:
+            starts.append((match.group(1), number))
+    ranges = {}
+    for index, (anchor, start) in enumerate(starts):
+        end = starts[index + 1][1] if index + 1 < len(starts) else len(lines)
+        ranges[anchor] = (start, end)
+    return ranges
+
+
+def place_markers(source: str, claims: Iterable[Any]) -> str:
+    """The source with a marker after each claim's quote. A quote that cannot be found is skipped."""
+    lines = source.splitlines()
+    ranges = _section_ranges(lines)
+    after_fence: dict[int, list[str]] = {}
+    for claim in claims:
+        if claim.section.anchor not in ranges:
+            continue
+        start, end = ranges[claim.section.anchor]
+        in_fence = False
+        for number in range(start, end):
+            line = lines[number]
+            if line.startswith("```"):
+                in_fence = not in_fence
+                continue
+            position = line.find(claim.quote)
+            if position < 0:
+                continue
+            marker = MARKER.format(key=claim.key)
+            if in_fence:
+                closing = next((n for n in range(number + 1, end) if lines[n].startswith("```")), end - 1)
+                after_fence.setdefault(closing, []).append(marker)
+            else:
+                cut = position + len(claim.quote)
+                if line[:cut].count("`") % 2 == 1:  # the quote ends inside a code span
+                    closing_tick = line.find("`", cut)
+                    cut = closing_tick + 1 if closing_tick >= 0 else len(line)
+                lines[number] = line[:cut] + marker + line[cut:]
+            break
+    output: list[str] = []
+    for number, line in enumerate(lines):
+        output.append(line)
+        for marker in after_fence.get(number, []):
+            output.extend(["", marker, ""])
+    return "\n".join(output) + "\n"
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "verified": _("Verified"),
+        "partly": _("Partly correct"),
+        "incorrect": _("Incorrect"),
+        "go3s-unverifiable": _("Go3s-only, unverifiable"),
+        "benchmark-not-reproduced": _("Benchmark not reproduced"),
+    }
+    return labels.get(status, status)
+
+
+def _note(claim: Any) -> str:
+    parts = [f"<strong>{html.escape(status_label(claim.status))}</strong> {render_inline(claim.summary_en)}"]
+    evidence_label, correction_label = html.escape(_("Evidence")), html.escape(_("Correction"))
+    parts.append(f'<span class="claim-row"><em>{evidence_label}:</em> {render_inline(claim.evidence)}</span>')
+    if claim.correction:
+        parts.append(f'<span class="claim-row"><em>{correction_label}:</em> {render_inline(claim.correction)}</span>')
+    checked = _("Checked against %(version)s on %(date)s") % {"version": claim.go_version_checked, "date": claim.checked_on}
+    parts.append(f'<small class="claim-row">{html.escape(checked)} · <code>{html.escape(claim.key)}</code></small>')
+    return " ".join(parts)
+
+
+def badge(claim: Any) -> str:
+    return (
+        f'<span class="claim claim-{html.escape(claim.status)}" tabindex="0" data-claim="{html.escape(claim.key)}" lang="en">'
+        f'<span class="claim-badge">{html.escape(status_label(claim.status))}</span>'
+        f'<span class="claim-note" role="tooltip">{_note(claim)}</span></span>'
+    )
+
+
+def block(claim: Any) -> str:
+    """Below a code block: the badge, and for a broken command the warning with its fix."""
+    parts = [f'<div class="claim-block claim-{html.escape(claim.status)}" data-claim="{html.escape(claim.key)}">']
+    if claim.broken_command:
+        warning, works_instead = html.escape(_("Does not run as shown")), html.escape(_("Works instead"))
+        parts.append(f'<p class="broken"><strong>{warning}</strong> {badge(claim)}</p>')
+        if claim.fix_command:
+            parts.append(
+                f'<div class="fix"><span class="fix-label">{works_instead}</span>'
+                f"<pre><code>{html.escape(claim.fix_command)}</code></pre></div>"
+            )
+    else:
+        parts.append(f"<p>{badge(claim)}</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def replace_markers(rendered: str, claims: Iterable[Any]) -> str:
+    by_key = {claim.key: claim for claim in claims}
+
+    def substitute(match: re.Match[str]) -> str:
+        claim = by_key.get(match.group(2))
+        if claim is None:
+            return ""
+        if match.group(1) and match.group(3):  # a marker on its own line: after a code block
+            return block(claim)
+        return (match.group(1) or "") + badge(claim) + (match.group(3) or "")
+
+    return MARKER_RE.sub(substitute, rendered)
