@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -20,6 +22,21 @@ from guide.markdown import render_inline
 
 MARKER = "\u27e6claim:{key}\u27e7"
 MARKER_RE = re.compile("(<p>)?\u27e6claim:([a-z0-9-]+)\u27e7(</p>)?")
+
+
+@dataclass(frozen=True)
+class LinkNote:
+    """A link placed after a quote, like a claim badge: e.g. a figure of the text → its live value."""
+
+    key: str
+    anchor: str
+    quote: str
+    url: str
+    label: str
+    section: Any = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "section", SimpleNamespace(anchor=self.anchor))
 
 
 def _section_ranges(lines: list[str]) -> dict[str, tuple[int, int]]:
@@ -123,10 +140,17 @@ def block(claim: Any) -> str:
     return "".join(parts)
 
 
-def replace_markers(rendered: str, claims: Iterable[Any]) -> str:
+def link_note(note: LinkNote) -> str:
+    return f'<a class="live-link" href="{html.escape(note.url)}">{html.escape(note.label)} →</a>'
+
+
+def replace_markers(rendered: str, claims: Iterable[Any], links: Iterable[LinkNote] = ()) -> str:
     by_key = {claim.key: claim for claim in claims}
+    links_by_key = {note.key: note for note in links}
 
     def substitute(match: re.Match[str]) -> str:
+        if match.group(2) in links_by_key:
+            return (match.group(1) or "") + link_note(links_by_key[match.group(2)]) + (match.group(3) or "")
         claim = by_key.get(match.group(2))
         if claim is None:
             return ""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nh3
+from django.utils.text import slugify
 from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -108,9 +109,10 @@ def render(source: str) -> Rendered:
         if token.type == "heading_open":
             anchor = ids[position] if position < len(ids) else None
             position += 1
+            text = tokens[index + 1].content if index + 1 < len(tokens) else ""
+            anchor = anchor or slugify(text) or None  # English headings without an explicit id get one
             if anchor:
                 token.attrSet("id", anchor)
-            text = tokens[index + 1].content if index + 1 < len(tokens) else ""
             headings.append(Heading(level=int(token.tag[1]), text=text, anchor=anchor))
     body = PARSER.renderer.render(tokens, PARSER.options, {})
     return Rendered(html=sanitize(body), headings=headings)

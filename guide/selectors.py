@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language
 
 from accounts.errors import NotFound
-from guide.editorial import place_markers, replace_markers
+from guide.editorial import LinkNote, place_markers, replace_markers
 from guide.markdown import Heading, render
 from guide.models import Chapter, Claim
 
@@ -42,13 +42,15 @@ class RenderedChapter:
     claim_counts: dict[str, int]
 
 
-def chapter_rendered(chapter: Chapter) -> RenderedChapter:
+def chapter_rendered(chapter: Chapter, links: tuple[LinkNote, ...] = ()) -> RenderedChapter:
+    """The chapter's HTML with claim badges (and `links` placed after their quotes), cached."""
     claims = claims_of(chapter)
     fingerprint = json.dumps(
         [
             chapter.source_sha256,
             RENDERER_VERSION,
             get_language(),
+            [(note.key, note.anchor, note.quote, note.url, note.label) for note in links],
             [
                 (
                     c.key,
@@ -71,7 +73,7 @@ def chapter_rendered(chapter: Chapter) -> RenderedChapter:
     key = f"guide:{chapter.slug}:{hashlib.sha256(fingerprint.encode()).hexdigest()}"
     cached = cache.get(key)
     if cached is None:
-        rendered = render(place_markers(chapter.source, claims))
+        rendered = render(place_markers(chapter.source, [*claims, *links]))
         toc = [
             {"anchor": h.anchor, "text": h.text, "level": h.level}
             for h in rendered.headings
@@ -80,7 +82,7 @@ def chapter_rendered(chapter: Chapter) -> RenderedChapter:
         counts: dict[str, int] = {}
         for claim in claims:
             counts[claim.status] = counts.get(claim.status, 0) + 1
-        cached = {"html": replace_markers(rendered.html, claims), "toc": toc, "counts": counts}
+        cached = {"html": replace_markers(rendered.html, claims, links), "toc": toc, "counts": counts}
         cache.set(key, cached, timeout=None)
     return RenderedChapter(html=cached["html"], toc=cached["toc"], claim_counts=cached["counts"])
 

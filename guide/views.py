@@ -6,11 +6,14 @@ from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.errors import NotFound
 from accounts.selectors import role_counts
 from guide import search as guide_search
 from guide import selectors
+from guide.editorial import LinkNote
 from guide.markdown import render as render_markdown
 from guide.models import Claim
 
@@ -46,17 +49,35 @@ def chapter(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "guide/chapter.html", context)
 
 
+def _about_links() -> tuple[LinkNote, ...]:
+    """The founding document's figures and thresholds, each linked to where it stands today."""
+    methodology, stats = reverse("methodology", args=["v1"]), reverse("stats")
+    live = _("live figures")
+    return (
+        LinkNote("roles-live", "sec-5-3", "当前贡献者数", "#live-role-counts", _("live counts")),
+        LinkNote(
+            "robustness-method",
+            "sec-5-5",
+            "(FGSM ε=0.03)",
+            methodology + "#robustness-fgsm-attack-success-rate",
+            _("methodology v1"),
+        ),
+        LinkNote("explainability-method", "sec-5-5", "覆盖率≥82%", methodology, _("methodology v1")),
+        LinkNote("energy-method", "sec-5-5", "(参照AWS Graviton3实测)", methodology, _("methodology v1")),
+        LinkNote("certified-live", "sec-5-5", "43个社区模型通过认证", stats, live),
+        LinkNote("universities-live", "sec-5-6", "327所高校下载使用", stats, live),
+        LinkNote("awards-live", "sec-5-6", "21个省级医疗AI竞赛获奖项目", stats, live),
+    )
+
+
 def about(request: HttpRequest) -> HttpResponse:
     try:
         current = selectors.chapter_get("about")
     except NotFound:
         return render(request, "404.html", status=404)
     _allow_diagram_styles(request)
-    return render(
-        request,
-        "guide/about.html",
-        {"chapter": current, "rendered": selectors.chapter_rendered(current), "role_counts": role_counts()},
-    )
+    rendered = selectors.chapter_rendered(current, links=_about_links())
+    return render(request, "guide/about.html", {"chapter": current, "rendered": rendered, "role_counts": role_counts()})
 
 
 def errata(request: HttpRequest) -> HttpResponse:

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.selectors import role_counts
 from portal.api_errors import json_error_response
@@ -74,3 +81,53 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _is_api(request):
         return json_error_response(request, 403, "csrf_failed", message)
     return render(request, "403.html", {"message": message}, status=403)
+
+
+def _community_figures() -> dict[str, Any]:
+    """Public aggregate counts (no personal data): what the about page's figures link to."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from courses.models import Institution
+    from notebooks.models import Notebook, Run
+
+    per_month = (
+        Run.objects.annotate(month=TruncMonth("created_at")).values("month").annotate(runs=Count("id")).order_by("month")
+    )
+    months = [{"month": row["month"].strftime("%Y-%m"), "runs": row["runs"]} for row in per_month if row["month"]][-12:]
+    return {
+        "institutions": Institution.objects.count(),
+        "roles": role_counts(),
+        "notebooks": Notebook.objects.filter(is_active=True).count(),
+        "runs_total": Run.objects.count(),
+        "runs_succeeded": Run.objects.filter(status=Run.Status.SUCCEEDED).count(),
+        "runs_per_month": months,
+    }
+
+
+def stats(request: HttpRequest) -> HttpResponse:
+    figures = _community_figures()
+    peak = max((row["runs"] for row in figures["runs_per_month"]), default=0) or 1
+    bars = [{**row, "height": round(120 * row["runs"] / peak), "y": 130 - round(120 * row["runs"] / peak), "x": 10 + index * 44}
+            for index, row in enumerate(figures["runs_per_month"])]  # fmt: skip
+    return render(request, "portal/stats.html", {"figures": figures, "bars": bars, "chart_width": 20 + 44 * max(1, len(bars))})
+
+
+class StatsApi(APIView):
+    """Public aggregate counts of the community."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(_community_figures())
+
+
+def methodology(request: HttpRequest, version: str) -> HttpResponse:
+    """The model-health methodology, versioned: how each evaluation notebook measures, and the thresholds."""
+    from guide.markdown import render as render_markdown
+
+    if version != "v1":
+        return render(request, "404.html", status=404)
+    source = (settings.NOTEBOOK_CATALOGUE_DIR / "evaluation" / "METHODOLOGY.md").read_text(encoding="utf-8")
+    return render(request, "portal/methodology.html", {"version": version, "body": render_markdown(source).html})

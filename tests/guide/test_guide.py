@@ -197,3 +197,31 @@ def test_about_page_links_the_roles_table_to_live_counts(guide, make_user):
 
 def test_unknown_chapter_is_404(guide):
     assert Client().get("/guide/ch9/").status_code == 404
+
+
+def test_about_page_links_thresholds_to_the_methodology_and_figures_to_the_statistics(guide):
+    page = BeautifulSoup(Client(HTTP_ACCEPT_LANGUAGE="en").get("/about/").content.decode(), "html.parser")
+    links = [a["href"] for a in page.select(".guide-body a.live-link")]
+
+    assert links.count("/stats/") == 3
+    assert sum(href.startswith("/health/methodology/v1/") for href in links) == 3
+    assert "#live-role-counts" in links
+    methodology = Client().get("/health/methodology/v1/")
+    assert methodology.status_code == 200
+    assert 'id="robustness-fgsm-attack-success-rate"' in methodology.content.decode()
+    assert Client().get("/health/methodology/v9/").status_code == 404
+
+
+def test_statistics_page_and_api_give_live_aggregates(guide, make_user):
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    with override_settings(DEBUG=True):
+        call_command("demo_data", verbosity=0)
+
+    figures = Client().get("/api/v1/stats/").json()
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get("/stats/").content.decode()
+
+    assert figures["institutions"] == 327
+    assert figures["roles"]["auditor"] == 89
+    assert "327" in page
