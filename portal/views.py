@@ -91,9 +91,7 @@ def _community_figures() -> dict[str, Any]:
     from courses.models import Institution
     from notebooks.models import Notebook, Run
 
-    per_month = (
-        Run.objects.annotate(month=TruncMonth("created_at")).values("month").annotate(runs=Count("id")).order_by("month")
-    )
+    per_month = Run.objects.annotate(month=TruncMonth("created_at")).values("month").annotate(runs=Count("id")).order_by("month")
     months = [{"month": row["month"].strftime("%Y-%m"), "runs": row["runs"]} for row in per_month if row["month"]][-12:]
     return {
         "institutions": Institution.objects.count(),
