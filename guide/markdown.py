@@ -109,7 +109,10 @@ def render(source: str) -> Rendered:
         if token.type == "heading_open":
             anchor = ids[position] if position < len(ids) else None
             position += 1
-            text = tokens[index + 1].content if index + 1 < len(tokens) else ""
+            inline = tokens[index + 1] if index + 1 < len(tokens) else None
+            # The heading's text as a reader sees it: code spans without their backticks.
+            children = (inline.children or []) if inline else []
+            text = "".join(child.content for child in children if child.type in {"text", "code_inline"})
             anchor = anchor or slugify(text) or None  # English headings without an explicit id get one
             if anchor:
                 token.attrSet("id", anchor)

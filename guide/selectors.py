@@ -17,7 +17,7 @@ from guide.editorial import LinkNote, place_markers, replace_markers
 from guide.markdown import Heading, render
 from guide.models import Chapter, Claim
 
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 
 def chapter_list() -> QuerySet[Chapter]:

@@ -181,6 +181,7 @@ def test_chapter_page_has_toc_anchors_and_pager(guide):
 
     toc = [a["href"] for a in soup.select(".guide-toc ol a")]
     assert toc and all(soup.find(id=href[1:]) for href in toc)
+    assert all("`" not in a.get_text() for a in soup.select(".guide-toc ol a"))
     assert soup.select_one('a[rel="prev"]')["href"] == "/guide/ch1/"
     assert soup.select_one('a[rel="next"]')["href"] == "/guide/ch3/"
     assert soup.select_one('script[src$="mermaid.min.js"]')
