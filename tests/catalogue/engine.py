@@ -25,8 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "catalogue"
 
 
+def tagged(nb: Any, tag: str) -> list[Any]:
+    """The cells of `nb` that carry `tag`."""
+    return [cell for cell in nb.cells if tag in cell.get("metadata", {}).get("tags", [])]
+
+
 def _metrics_of(executed: Any) -> dict[str, Any]:
-    cells = [cell for cell in executed.cells if cell.cell_type == "code" and "metrics" in cell.metadata.get("tags", [])]
+    cells = [cell for cell in tagged(executed, "metrics") if cell.cell_type == "code"]
     assert len(cells) == 1, "exactly one code cell must be tagged `metrics`"
     payloads = [out["data"]["application/json"] for out in cells[0].outputs if "application/json" in out.get("data", {})]
     assert len(payloads) == 1, "the metrics cell must display exactly one JSON object"
@@ -66,3 +71,14 @@ def run_through_engine(
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             shutil.rmtree(media, ignore_errors=True)
+
+
+def course_runner(folder: Path) -> Callable[..., dict[str, Any]]:
+    """`run_notebook(name, tmp_path, inspect_output=None, **overrides)` for the notebooks of `folder`."""
+
+    def run_notebook(
+        name: str, tmp_path: Path, inspect_output: Callable[[Path], None] | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        return run_through_engine(folder / name, overrides, inspect_output=inspect_output)
+
+    return run_notebook

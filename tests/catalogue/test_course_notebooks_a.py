@@ -7,19 +7,15 @@ read from `../data/<slug>/`. Notebook 06 writes under `output/tep001/`, which th
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import shutil
 import wave
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
 
-from tests.catalogue.engine import run_through_engine
+from tests.catalogue.engine import course_runner, tagged
 
 papermill = pytest.importorskip("papermill")
 
@@ -41,16 +37,7 @@ ASSIGNMENT = re.compile(r"^(\w+)\s*=", re.MULTILINE)
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _tagged(nb: Any, tag: str) -> list[Any]:
-    return [cell for cell in nb.cells if tag in cell.get("metadata", {}).get("tags", [])]
-
-
-def run_notebook(
-    name: str, tmp_path: Path, inspect_output: Callable[[Path], None] | None = None, **overrides: Any
-) -> dict[str, Any]:
-    """Executes a notebook through the portal's run engine with its smoke parameters (plus `overrides`)
-    and returns its metrics object. `inspect_output` sees the notebook's output/<slug>/ folder."""
-    return run_through_engine(COURSE / name, overrides, inspect_output=inspect_output)
+run_notebook = course_runner(COURSE)
 
 
 # ---- format ------------------------------------------------------------------------------------------
@@ -73,7 +60,7 @@ def test_notebook_follows_the_catalogue_format(name: str) -> None:
         assert HAN.search(portal[key]["zh-hans"])
     assert all(cell.get("outputs", []) == [] for cell in nb.cells if cell.cell_type == "code"), "stored with outputs"
 
-    (parameters,) = _tagged(nb, "parameters")
+    (parameters,) = tagged(nb, "parameters")
     assigned = ASSIGNMENT.findall(parameters.source)
     inferred = papermill.inspect_notebook(str(COURSE / name))
     assert list(inferred) == assigned, "papermill could not read every line of the parameters cell"
@@ -87,7 +74,7 @@ def test_notebook_follows_the_catalogue_format(name: str) -> None:
         assert HAN.search(spec["help"]["zh-hans"])
     assert set(portal["smoke_parameters"]) <= set(assigned)
 
-    (metrics,) = _tagged(nb, "metrics")
+    (metrics,) = tagged(nb, "metrics")
     assert metrics.source.rstrip().endswith("display(JSON(metrics))")
 
     prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")

@@ -7,19 +7,15 @@ its `output/<slug>/`; each run removes what it created there.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
-import shutil
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
 
-from tests.catalogue.engine import run_through_engine
+from tests.catalogue.engine import course_runner, tagged
 
 papermill = pytest.importorskip("papermill")
 
@@ -39,16 +35,7 @@ SHIPPED_DATA = ["hl7-adt-rules", "go-gctrace"]
 ASSIGNMENT = re.compile(r"^(\w+)\s*=", re.MULTILINE)
 
 
-def _tagged(nb: Any, tag: str) -> list[Any]:
-    return [cell for cell in nb.cells if tag in cell.get("metadata", {}).get("tags", [])]
-
-
-def run_notebook(
-    name: str, tmp_path: Path, inspect_output: Callable[[Path], None] | None = None, **overrides: Any
-) -> dict[str, Any]:
-    """Executes a notebook through the portal's run engine with its smoke parameters (plus `overrides`)
-    and returns its metrics object. `inspect_output` sees the notebook's output/<slug>/ folder."""
-    return run_through_engine(COURSE / name, overrides, inspect_output=inspect_output)
+run_notebook = course_runner(COURSE)
 
 
 # ---- format ------------------------------------------------------------------------------------------
@@ -68,7 +55,7 @@ def test_notebook_follows_the_catalogue_format(name: str) -> None:
         assert portal[key]["zh-hans"].strip()
     assert all(cell.get("outputs", []) == [] for cell in nb.cells if cell.cell_type == "code"), "stored with outputs"
 
-    (parameters,) = _tagged(nb, "parameters")
+    (parameters,) = tagged(nb, "parameters")
     assigned = ASSIGNMENT.findall(parameters.source)
     inferred = papermill.inspect_notebook(str(COURSE / name))
     assert list(inferred) == assigned, "papermill could not read every line of the parameters cell"
@@ -81,7 +68,7 @@ def test_notebook_follows_the_catalogue_format(name: str) -> None:
         assert spec["help"]["zh-hans"].strip()
     assert set(portal["smoke_parameters"]) <= set(assigned)
 
-    (metrics,) = _tagged(nb, "metrics")
+    (metrics,) = tagged(nb, "metrics")
     assert metrics.source.rstrip().endswith("display(JSON(metrics))")
 
 

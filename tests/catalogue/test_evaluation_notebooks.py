@@ -37,17 +37,6 @@ REQUIRED_KEYS = {"dimension", "value", "unit", "threshold", "passes", "methodolo
 _executed: dict[tuple[str, str], dict[str, Any]] = {}
 
 
-def _metrics_of(notebook: nbformat.NotebookNode) -> dict[str, Any]:
-    cells = [c for c in notebook.cells if c.cell_type == "code" and "metrics" in c.metadata.get("tags", [])]
-    assert len(cells) == 1, "exactly one code cell must be tagged `metrics`"
-    payloads = [o["data"]["application/json"] for o in cells[0].outputs if "application/json" in o.get("data", {})]
-    assert len(payloads) == 1, f"the metrics cell must display exactly one JSON object, got {cells[0].outputs}"
-    metrics = payloads[0]
-    assert isinstance(metrics, dict)
-    assert all(isinstance(v, (int, float, str, bool)) for v in metrics.values()), metrics
-    return metrics
-
-
 def _run(dimension: str, package: str, tmp_dir: Path, package_path: str | None = None) -> dict[str, Any]:
     """The notebook's metrics, executed through the portal's run engine against the package."""
     return run_through_engine(EVALUATION / NOTEBOOKS[dimension], {"package_path": package_path or f"../models/{package}"})
