@@ -223,6 +223,9 @@ NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
 # Kernels started ahead per runner process; each serves one run and is discarded.
 NOTEBOOK_KERNEL_POOL_SIZE = env.integer("NOTEBOOK_KERNEL_POOL_SIZE", 1, min_value=0, max_value=8)
 NOTEBOOK_KERNEL_PREIMPORTS = env.csv("NOTEBOOK_KERNEL_PREIMPORTS", ["numpy"])
+# Threads per kernel for BLAS/OpenMP/torch (0: the libraries' defaults). Set it when a runner's
+# concurrency times this exceeds its cores, so kernels do not fight over them.
+NOTEBOOK_KERNEL_THREADS = env.integer("NOTEBOOK_KERNEL_THREADS", 0, min_value=0, max_value=256)
 NOTEBOOK_DEFAULT_TIMEOUT = env.integer("NOTEBOOK_DEFAULT_TIMEOUT", 900, min_value=10)
 NOTEBOOK_MAX_TIMEOUT = env.integer("NOTEBOOK_MAX_TIMEOUT", 3600, min_value=10)
 NOTEBOOK_DEFAULT_MEMORY_MB = env.integer("NOTEBOOK_DEFAULT_MEMORY_MB", 4096, min_value=256)

@@ -92,7 +92,7 @@ def catalogue(tmp_path: Path, settings) -> Path:
     root = builders.write_catalogue(
         tmp_path / "catalogue",
         [builders.SHORT, builders.READS_DATA, builders.SLEEPS, builders.LOOPS, builders.FAILS, builders.HOG,
-         builders.HUGE_ALLOC, builders.EXITS, builders.CHATTY, builders.SECRETS, builders.HOSTILE],
+         builders.HUGE_ALLOC, builders.EXITS, builders.CHATTY, builders.SECRETS, builders.THREADS, builders.HOSTILE],
     )  # fmt: skip
     settings.NOTEBOOK_CATALOGUE_DIR = root
     settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"

@@ -43,8 +43,12 @@ PASSED_THROUGH = (
 )
 
 
-def kernel_environment(home: str) -> dict[str, str]:
+def kernel_environment(home: str, threads: int = 0) -> dict[str, str]:
+    """The whole environment of a kernel. `threads` > 0 caps BLAS/OpenMP/torch threads (runners that run
+    several kernels on few cores); 0 leaves the libraries' own defaults."""
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    if threads > 0:
+        env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
     env.update(
         {
             "HOME": home,
@@ -78,8 +82,9 @@ class PooledKernel:
 
 
 class KernelPool:
-    def __init__(self, *, kernel_name: str, size: int, preimports: list[str]) -> None:
+    def __init__(self, *, kernel_name: str, size: int, preimports: list[str], threads: int = 0) -> None:
         self.kernel_name = kernel_name
+        self.threads = threads
         self.size = max(0, size)
         self.preimports = preimports
         self._loop = asyncio.new_event_loop()
@@ -105,7 +110,7 @@ class KernelPool:
         home = tempfile.mkdtemp(prefix="go3s-kernel-")
         # IPC sockets in the kernel's private directory: no TCP port another local user could reach.
         manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(home, "kernel-ipc"))
-        await manager.start_kernel(env=kernel_environment(home), cwd=home)
+        await manager.start_kernel(env=kernel_environment(home, self.threads), cwd=home)
         client = manager.client()
         client.start_channels()
         try:
@@ -217,6 +222,7 @@ def get_pool() -> KernelPool:
                 kernel_name=settings.NOTEBOOK_KERNEL_NAME,
                 size=settings.NOTEBOOK_KERNEL_POOL_SIZE,
                 preimports=list(settings.NOTEBOOK_KERNEL_PREIMPORTS),
+                threads=settings.NOTEBOOK_KERNEL_THREADS,
             )
             _pool_pid = os.getpid()
         return _pool

@@ -78,6 +78,11 @@ SECRETS = notebook(
     ],
     metrics="from IPython.display import JSON, display\ndisplay(JSON({'leaked': leaked, 'home': os.environ.get('HOME', '')}))",
 )
+THREADS = notebook(
+    "threads",
+    ["import os\nthreads = os.environ.get('OMP_NUM_THREADS', '')"],
+    metrics="from IPython.display import JSON, display\ndisplay(JSON({'omp_num_threads': threads}))",
+)
 HOSTILE = notebook(
     "hostile",
     [

@@ -220,3 +220,18 @@ def test_metrics_are_one_json_object_per_metrics_cell(nb, student):
 
     assert json.dumps(run.metrics)
     assert set(run.metrics) == {"steps", "ok"}
+
+
+def test_kernel_threads_can_be_capped_per_runner(nb, student, settings):
+    from notebooks.engine.kernels import close_pool
+
+    default = _execute(_run(nb, student, "threads"))
+    settings.NOTEBOOK_KERNEL_THREADS = 1
+    close_pool()
+    try:
+        capped = _execute(_run(nb, student, "threads"))
+    finally:
+        close_pool()
+
+    assert default.metrics == {"omp_num_threads": ""}
+    assert capped.metrics == {"omp_num_threads": "1"}
