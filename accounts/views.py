@@ -79,16 +79,19 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def decide_application(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
     form = DecisionForm(request.POST)
-    if not form.is_valid():
+    valid = form.is_valid()
+    if not valid and selectors.user_can_decide_applications(actor):
         messages.error(request, _("Choose approve or reject."))
         return redirect("accounts:queue")
     try:
+        # Someone who may not decide is refused (and logged) by the service whatever the form holds.
         application = services.role_application_decide(
-            actor=actor_of(request),
+            actor=actor,
             application_id=pk,
-            approve=form.cleaned_data["decision"] == "approve",
-            reason=form.cleaned_data["reason"],
+            approve=valid and form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data.get("reason", "") if valid else "",
         )
     except NotAllowed as error:
         return render(request, "403.html", {"message": error.message}, status=403)

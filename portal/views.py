@@ -125,7 +125,8 @@ def methodology(request: HttpRequest, version: str) -> HttpResponse:
     """The model-health methodology, versioned: how each evaluation notebook measures, and the thresholds."""
     from guide.markdown import render as render_markdown
 
-    if version != "v1":
+    path = settings.NOTEBOOK_CATALOGUE_DIR / "evaluation" / "METHODOLOGY.md"
+    if version != "v1" or not path.exists():
         return render(request, "404.html", status=404)
-    source = (settings.NOTEBOOK_CATALOGUE_DIR / "evaluation" / "METHODOLOGY.md").read_text(encoding="utf-8")
+    source = path.read_text(encoding="utf-8")
     return render(request, "portal/methodology.html", {"version": version, "body": render_markdown(source).html})

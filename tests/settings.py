@@ -21,3 +21,7 @@ from portal.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+# One SQLite test database per test process, so two runs of the suite on one machine never share it.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["PORTAL_DATA_DIR"], f"test-portal-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -57,6 +57,8 @@ def write_catalogue(root: Path, notebooks: list[nbformat.NotebookNode]) -> Path:
         folder = root / nb.metadata["portal"]["kind"]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{nb.metadata['portal']['slug']}.ipynb").write_text(nbformat.writes(nb))
+    (root / "evaluation").mkdir(exist_ok=True)
+    (root / "evaluation" / "METHODOLOGY.md").write_text("# Model health — methodology v1\n\n## Robustness\n\nFGSM, ε = 0.03.\n")
     (root / "data").mkdir(exist_ok=True)
     (root / "data" / "numbers.json").write_text(json.dumps([1, 2, 3]))
     return root

@@ -1,0 +1,171 @@
+"""Every route of the portal × every kind of visitor, with a declared expected status.
+
+The routes come from the URL resolver: a new route without a declaration here fails the suite (the
+idea of Zulip's PublicURLTest and Sentry's PermissionTestCase). Object routes are requested by the
+object's owner, by a same-role user who does not own it (a foreign object is a 404, never a 403), and
+by everyone else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Role, RoleApplication
+from notebooks.models import Notebook, Run
+
+pytestmark = pytest.mark.django_db
+
+VISITORS = ["anonymous", "student", "other_student", "auditor", "curator", "maintainer", "instructor", "steward", "administrator"]
+APPROVERS = {"steward", "administrator"}
+
+# route → {method: expectations}; an expectation maps a visitor (or "*" for the rest) to a status.
+SIGNED_IN = {"anonymous": 302, "*": 200}
+API_SIGNED_IN = {"anonymous": 401, "*": 200}
+PUBLIC = {"*": 200}
+OWNED_PAGE = {"anonymous": 302, "student": 200, "administrator": 200, "*": 404}
+OWNED_API = {"anonymous": 401, "student": 200, "administrator": 200, "*": 404}
+OWNED_FILE = {"anonymous": 302, "*": 404}  # the run has no output yet: 404 for the owner too
+
+ROUTES: dict[str, dict[str, dict[str, int]]] = {
+    "": {"GET": PUBLIC},
+    "healthz": {"GET": PUBLIC},
+    "stats/": {"GET": PUBLIC},
+    "health/methodology/<slug:version>/": {"GET": PUBLIC},
+    "accounts/login/": {"GET": {"anonymous": 200, "*": 302}},
+    "accounts/logout/": {"GET": {"*": 405}, "POST": {"*": 302}},
+    "accounts/signup/": {"GET": {"anonymous": 200, "*": 302}},
+    "accounts/roles/": {"GET": SIGNED_IN},
+    "accounts/roles/queue/": {"GET": {"anonymous": 302, "steward": 200, "administrator": 200, "*": 403}},
+    "accounts/roles/applications/<int:pk>/decide/": {"POST": {"anonymous": 302, "steward": 302, "administrator": 302, "*": 403}},
+    "accounts/roles/revoke/": {"POST": {"anonymous": 302, "*": 302}},
+    "accounts/audit-log/": {"GET": {"anonymous": 302, "steward": 200, "administrator": 200, "*": 403}},
+    "accounts/password/": {"GET": SIGNED_IN},
+    "i18n/setlang/": {"POST": {"*": 302}},
+    "jsi18n/": {"GET": PUBLIC},
+    "api/v1/auth/token/": {"POST": {"*": 400}},
+    "api/v1/me/": {"GET": API_SIGNED_IN},
+    "api/v1/roles/counts/": {"GET": PUBLIC},
+    "api/v1/roles/applications/": {"GET": API_SIGNED_IN, "POST": {"anonymous": 401, "*": 400}},
+    "api/v1/roles/applications/<int:pk>/decide/": {"POST": {"anonymous": 401, "*": 400}},
+    "api/v1/notebooks/": {"GET": PUBLIC},
+    "api/v1/notebooks/check/": {"POST": {"anonymous": 401, "*": 400}},
+    "api/v1/notebooks/<slug:slug>/": {"GET": PUBLIC},
+    "api/v1/runs/": {"GET": API_SIGNED_IN, "POST": {"anonymous": 401, "*": 400}},
+    "api/v1/runs/<int:pk>/": {"GET": OWNED_API},
+    "api/v1/runs/<int:pk>/cancel/": {"POST": {"anonymous": 401, "student": 200, "administrator": 409, "*": 404}},
+    "api/v1/runners/": {"GET": API_SIGNED_IN},
+    "api/v1/stats/": {"GET": PUBLIC},
+    "api/schema/": {"GET": PUBLIC},
+    "api/docs/": {"GET": PUBLIC},
+    "notebooks/": {"GET": PUBLIC},
+    "notebooks/<slug:slug>/": {"GET": PUBLIC},
+    "runs/": {"GET": SIGNED_IN},
+    "runs/compare/": {"GET": {"anonymous": 302, "student": 200, "administrator": 200, "*": 404}},
+    "runs/<int:pk>/": {"GET": OWNED_PAGE},
+    "runs/<int:pk>/cancel/": {"POST": {"anonymous": 302, "student": 302, "administrator": 302, "*": 404}},
+    "runs/<int:pk>/output.html": {"GET": OWNED_FILE},
+    "runs/<int:pk>/output.ipynb": {"GET": OWNED_FILE},
+    "runners/": {"GET": SIGNED_IN},
+    "guide/": {"GET": PUBLIC},
+    "guide/search/": {"GET": PUBLIC},
+    "guide/errata/": {"GET": PUBLIC},
+    "guide/<slug:slug>/": {"GET": PUBLIC},
+    "about/": {"GET": PUBLIC},
+}
+# Routes covered elsewhere: Django's admin (its own permission system) and static files.
+UNDECLARED_PREFIXES = ("admin/",)
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
+    found: list[str] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            found.extend(_routes(entry.url_patterns, prefix + str(entry.pattern)))
+        elif isinstance(entry, URLPattern):
+            found.append(prefix + str(entry.pattern))
+    return found
+
+
+def test_every_route_has_a_declared_permission_row():
+    routes = {route for route in _routes(get_resolver().url_patterns) if not route.startswith(UNDECLARED_PREFIXES)}
+
+    assert routes - set(ROUTES) == set(), "declare the expected status of each new route in ROUTES"
+    assert set(ROUTES) - routes == set(), "ROUTES declares a route that no longer exists"
+
+
+@pytest.fixture
+def world(catalogue, make_user, monkeypatch):
+    monkeypatch.setattr("notebooks.tasks.run_execute.apply_async", lambda args, **options: None)
+    roles = {
+        "student": Role.STUDENT, "other_student": Role.STUDENT, "auditor": Role.AUDITOR, "curator": Role.CURATOR,
+        "maintainer": Role.TOOLCHAIN_MAINTAINER, "instructor": Role.INSTRUCTOR, "steward": Role.STEWARD,
+        "administrator": Role.ADMINISTRATOR,
+    }  # fmt: skip
+    users = {name: make_user(role) for name, role in roles.items()}
+    notebook = Notebook.objects.get(slug="short")
+    run = Run.objects.create(
+        notebook=notebook, version=notebook.current_version, owner=users["student"], parameters={"steps": 3, "device": "auto"},
+        timeout_seconds=60, memory_limit_mb=512,
+    )  # fmt: skip
+    other_run = Run.objects.create(
+        notebook=notebook, version=notebook.current_version, owner=users["student"], parameters={"steps": 3, "device": "auto"},
+        timeout_seconds=60, memory_limit_mb=512,
+    )  # fmt: skip
+    return {"users": users, "run": run, "other_run": other_run}
+
+
+def _url(route: str, world: dict[str, Any], make_user: Any) -> str:
+    if "applications/<int:pk>" in route:  # a pending application of someone else, new for every request
+        pk = RoleApplication.objects.create(applicant=make_user(), role=Role.CURATOR, motivation="x").pk
+    else:
+        pk = world["run"].pk
+    values = {
+        "<int:pk>": str(pk),
+        "<slug:slug>": "ch1" if route.startswith("guide/") else "short",
+        "<slug:version>": "v1",
+    }
+    path = "/" + route
+    for placeholder, value in values.items():
+        path = path.replace(placeholder, value)
+    if route == "runs/compare/":
+        path += f"?a={world['run'].pk}&b={world['other_run'].pk}"
+    return path
+
+
+def _expected(expectations: dict[str, int], visitor: str) -> int:
+    return expectations.get(visitor, expectations.get("*", 200))
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_route_answers_each_visitor_as_declared(route, world, guide_imported, make_user):
+    failures = []
+    for method, expectations in ROUTES[route].items():
+        for visitor in VISITORS:
+            # State-changing requests get a fresh object each time, so earlier visitors do not change the answer.
+            if method == "POST" and "runs/<int:pk>" in route:
+                world["run"] = Run.objects.create(
+                    notebook=world["run"].notebook, version=world["run"].version, owner=world["users"]["student"],
+                    parameters=world["run"].parameters, timeout_seconds=60, memory_limit_mb=512,
+                )  # fmt: skip
+                if visitor == "administrator":
+                    Run.objects.filter(pk=world["run"].pk).update(status=Run.Status.SUCCEEDED)
+            client = Client(HTTP_ACCEPT_LANGUAGE="en")
+            if visitor != "anonymous":
+                client.force_login(world["users"][visitor])
+            response = getattr(client, method.lower())(_url(route, world, make_user))
+            if response.status_code != _expected(expectations, visitor):
+                failures.append(
+                    f"{method} {route} as {visitor}: {response.status_code}, declared {_expected(expectations, visitor)}"
+                )
+    assert failures == []
+
+
+@pytest.fixture
+def guide_imported():
+    from guide.services import guide_import
+
+    guide_import(actor=None)
