@@ -9,23 +9,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.admin_base import AuditedModelAdmin
+from accounts.admin_base import AuditedModelAdmin, ReadOnlyAdmin
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError
 from accounts.models import AuditLogEntry, RoleApplication, RoleGrant, User
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that change only through services: the admin shows them and offers no edit or delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(User)

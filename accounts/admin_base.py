@@ -9,6 +9,19 @@ from django.http import HttpRequest
 from accounts.audit import audit_log_record
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through services or imports: the admin shows them and offers no edit or delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
     """Admin edits of reference data (institutions, …) land in the audit log like any other change."""
 

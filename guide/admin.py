@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from accounts.admin_base import ReadOnlyAdmin
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError
 from guide.models import Chapter, Claim, Section
@@ -36,21 +37,12 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(ReadOnlyAdmin):
     """Chapters come from guide/content (manage.py import_guide): shown, not edited here."""
 
     list_display = ["slug", "number", "title", "source_sha256", "updated_at"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Section)
-class SectionAdmin(ChapterAdmin):
+class SectionAdmin(ReadOnlyAdmin):
     list_display = ["anchor", "title", "chapter", "order"]
