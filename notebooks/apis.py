@@ -140,6 +140,9 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         return run.dispatched_at is not None
 
     def get_queue_position(self, run: Run) -> int | None:
+        positions = self.context.get("queue_positions")
+        if positions is not None:
+            return positions.get(run.pk)
         return selectors.queue_position(run) if run.status == Run.Status.QUEUED else None
 
     def get_html_url(self, run: Run) -> str | None:
@@ -173,7 +176,9 @@ class RunListApi(APIView):
             if wanted not in Run.Status.values:
                 raise ApplicationError("Unknown status.", fields={"status": [f"One of: {', '.join(Run.Status.values)}."]})
             runs = runs.filter(status=wanted)
-        return Response(RunSerializer(runs[:200], many=True).data)
+        page = list(runs[:200])
+        context = {"queue_positions": selectors.queue_positions(page)}
+        return Response(RunSerializer(page, many=True, context=context).data)
 
     @extend_schema(request=InputSerializer, responses={201: RunSerializer})
     def post(self, request: Request) -> Response:

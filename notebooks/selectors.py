@@ -62,6 +62,23 @@ def runner_is_online(runner: Runner) -> bool:
     return runner.stopped_at is None and runner.last_heartbeat >= timezone.now() - limit
 
 
+def queue_positions(runs: list[Run]) -> dict[int, int]:
+    """Queue position of every queued run in `runs`, in one query (a list must not count per row)."""
+    queued = [run for run in runs if run.status == Run.Status.QUEUED]
+    if not queued:
+        return {}
+    waiting = Run.objects.filter(
+        status=Run.Status.QUEUED, queue__in={run.queue for run in queued}, created_at__lte=max(run.created_at for run in queued)
+    )
+    order: dict[str, list[tuple[Any, int]]] = {}
+    for pk, queue, created_at in waiting.order_by("created_at", "pk").values_list("pk", "queue", "created_at"):
+        order.setdefault(queue, []).append((created_at, pk))
+    positions = {}
+    for run in queued:
+        positions[run.pk] = sum(1 for created_at, _ in order.get(run.queue, []) if created_at < run.created_at) + 1
+    return positions
+
+
 def queue_position(run: Run) -> int | None:
     """How many runs of the same queue were submitted before this one and have not started."""
     if run.status != Run.Status.QUEUED:

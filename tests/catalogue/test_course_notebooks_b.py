@@ -12,10 +12,9 @@ import re
 import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from tests.catalogue.engine import course_runner, tagged
+from tests.catalogue.engine import course_runner
 
 papermill = pytest.importorskip("papermill")
 
@@ -36,40 +35,6 @@ ASSIGNMENT = re.compile(r"^(\w+)\s*=", re.MULTILINE)
 
 
 run_notebook = course_runner(COURSE)
-
-
-# ---- format ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_follows_the_catalogue_format(name: str) -> None:
-    nb = nbformat.read(COURSE / name, as_version=4)
-    nbformat.validate(nb)
-    portal = nb.metadata["portal"]
-    assert nb.metadata["kernelspec"]["name"] == "go3s-factory"
-    assert portal["kind"] == "course"
-    assert portal["licence"] == "CC-BY-NC-SA-4.0"
-    assert portal["order"] == int(name[:2])
-    assert portal["level"] in {"beginner", "intermediate", "advanced"}
-    assert portal["resources"]["accelerator"] in {"cpu", "gpu"}
-    for key in ("title", "summary"):
-        assert portal[key]["en"].strip()
-        assert portal[key]["zh-hans"].strip()
-    assert all(cell.get("outputs", []) == [] for cell in nb.cells if cell.cell_type == "code"), "stored with outputs"
-
-    (parameters,) = tagged(nb, "parameters")
-    assigned = ASSIGNMENT.findall(parameters.source)
-    inferred = papermill.inspect_notebook(str(COURSE / name))
-    assert list(inferred) == assigned, "papermill could not read every line of the parameters cell"
-    assert inferred["device"]["default"] == '"auto"'
-    assert "seed" in inferred
-    assert all(p["help"].strip() for p in inferred.values()), "every parameter needs a comment"
-    assert set(portal["parameters"]) == set(assigned)
-    for spec in portal["parameters"].values():
-        assert spec["help"]["en"].strip()
-        assert spec["help"]["zh-hans"].strip()
-    assert set(portal["smoke_parameters"]) <= set(assigned)
-
-    (metrics,) = tagged(nb, "metrics")
-    assert metrics.source.rstrip().endswith("display(JSON(metrics))")
 
 
 @pytest.mark.parametrize("slug", SHIPPED_DATA)

@@ -183,3 +183,22 @@ def test_the_catalogue_lists_notebooks_with_typed_parameters(catalogue, api):
     assert {p["name"]: p["type"] for p in detail["parameters"]} == {"device": "str", "steps": "int"}
     steps = next(p for p in detail["parameters"] if p["name"] == "steps")
     assert (steps["default"], steps["min"], steps["max"]) == (3, 1, 10)
+
+
+def test_the_run_list_query_count_does_not_grow_with_rows(catalogue, make_user, api, sent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(make_user(Role.STUDENT))
+    _submit(client)
+    with CaptureQueriesContext(connection) as one_row:
+        first = client.get(RUNS).json()
+    for _ in range(4):
+        _submit(client)
+
+    with CaptureQueriesContext(connection) as five_rows:
+        listed = client.get(RUNS).json()
+
+    assert len(first) == 1
+    assert len(five_rows.captured_queries) == len(one_row.captured_queries)
+    assert sorted(row["queue_position"] for row in listed) == [1, 2, 3, 4, 5]
