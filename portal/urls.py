@@ -14,6 +14,8 @@ handler500 = "portal.views.server_error"
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("notebooks.api_urls")),
+    path("", include("governance.api_urls")),
+    path("", include("courses.api_urls")),
     path("stats/", views.StatsApi.as_view(), name="api-stats"),
 ]
 
@@ -27,6 +29,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("notebooks.urls")),
     path("", include("guide.urls")),
+    path("", include("governance.urls")),
+    path("", include("courses.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -8,6 +8,7 @@ by everyone else.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -19,7 +20,25 @@ from notebooks.models import Notebook, Run
 
 pytestmark = pytest.mark.django_db
 
-VISITORS = ["anonymous", "student", "other_student", "auditor", "curator", "maintainer", "instructor", "steward", "administrator"]
+CORE_VISITORS = [
+    "anonymous",
+    "student",
+    "other_student",
+    "auditor",
+    "curator",
+    "maintainer",
+    "instructor",
+    "steward",
+    "administrator",
+]
+
+# Each domain declares its rows in its own module (`tests/<app>/permission_rows.py`) with:
+#   ROUTES   — like the core rows below, for the domain's routes;
+#   VISITORS — extra visitors it needs, name → roles (e.g. "other_instructor": [Role.INSTRUCTOR]);
+#   world(users, make_user) -> dict — the objects its routes are requested on;
+#   url(route, world, visitor, make_user) -> str | None — the path to request (None: the core rule).
+ROW_MODULES = [importlib.import_module(name) for name in ("tests.governance.permission_rows", "tests.courses.permission_rows")]
+VISITORS = CORE_VISITORS + [name for module in ROW_MODULES for name in module.VISITORS]
 APPROVERS = {"steward", "administrator"}
 
 # route → {method: expectations}; an expectation maps a visitor (or "*" for the rest) to a status.
@@ -76,6 +95,12 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "guide/<slug:slug>/": {"GET": PUBLIC},
     "about/": {"GET": PUBLIC},
 }
+CORE_ROUTES = set(ROUTES)
+ROUTE_OWNER: dict[str, Any] = {}
+for _module in ROW_MODULES:
+    assert not set(_module.ROUTES) & set(ROUTES), f"{_module.__name__} declares routes declared elsewhere"
+    ROUTES.update(_module.ROUTES)
+    ROUTE_OWNER.update(dict.fromkeys(_module.ROUTES, _module))
 # Routes covered elsewhere: Django's admin (its own permission system) and static files.
 UNDECLARED_PREFIXES = ("admin/",)
 
@@ -106,6 +131,8 @@ def world(catalogue, make_user, monkeypatch):
         "administrator": Role.ADMINISTRATOR,
     }  # fmt: skip
     users = {name: make_user(role) for name, role in roles.items()}
+    for module in ROW_MODULES:
+        users.update({name: make_user(*module_roles) for name, module_roles in module.VISITORS.items()})
     notebook = Notebook.objects.get(slug="short")
     run = Run.objects.create(
         notebook=notebook, version=notebook.current_version, owner=users["student"], parameters={"steps": 3, "device": "auto"},
@@ -115,10 +142,18 @@ def world(catalogue, make_user, monkeypatch):
         notebook=notebook, version=notebook.current_version, owner=users["student"], parameters={"steps": 3, "device": "auto"},
         timeout_seconds=60, memory_limit_mb=512,
     )  # fmt: skip
-    return {"users": users, "run": run, "other_run": other_run}
+    world = {"users": users, "run": run, "other_run": other_run}
+    for module in ROW_MODULES:
+        world[module.__name__] = module.world(users, make_user)
+    return world
 
 
-def _url(route: str, world: dict[str, Any], make_user: Any) -> str:
+def _url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str:
+    module = ROUTE_OWNER.get(route)
+    if module is not None:
+        path = module.url(route, world[module.__name__], visitor, make_user)
+        if path is not None:
+            return str(path)
     if "applications/<int:pk>" in route:  # a pending application of someone else, new for every request
         pk = RoleApplication.objects.create(applicant=make_user(), role=Role.CURATOR, motivation="x").pk
     else:
@@ -156,7 +191,7 @@ def test_route_answers_each_visitor_as_declared(route, world, guide_imported, ma
             client = Client(HTTP_ACCEPT_LANGUAGE="en")
             if visitor != "anonymous":
                 client.force_login(world["users"][visitor])
-            response = getattr(client, method.lower())(_url(route, world, make_user))
+            response = getattr(client, method.lower())(_url(route, world, visitor, make_user))
             if response.status_code != _expected(expectations, visitor):
                 failures.append(
                     f"{method} {route} as {visitor}: {response.status_code}, declared {_expected(expectations, visitor)}"

@@ -1,1 +1,0 @@
-# Registry, audits, curation, toolchain, health and sponsorship arrive with their issues.

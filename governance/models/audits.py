@@ -1,0 +1,5 @@
+"""Audits models."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

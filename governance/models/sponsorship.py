@@ -1,0 +1,5 @@
+"""Sponsorship models."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
