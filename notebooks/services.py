@@ -19,6 +19,7 @@ from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role, user_roles
 from notebooks.catalogue import CatalogueEntry, NotebookInvalid, read_notebook
+from notebooks.hooks import run_finished
 from notebooks.models import Notebook, NotebookVersion, Run
 from notebooks.parameters import validate_parameters
 
@@ -242,6 +243,7 @@ def run_cancel(*, actor: User, run: Run) -> Run:
             audit_log_record(
                 actor=actor, action="run.cancel", obj=run, before={"status": "queued"}, after={"status": "cancelled"}
             )
+            run_finished(run.pk)
         elif Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(cancel_requested=True, updated_at=now):
             audit_log_record(
                 actor=actor, action="run.cancel", obj=run, before={"status": "running"}, after={"cancel_requested": True}
@@ -287,6 +289,7 @@ def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
             )
             if failed:
                 audit_log_record(actor=None, action="run.fail_lost", obj=run, after={"reason": lost})
+                run_finished(run.pk)
                 result["failed"].append(run.pk)
     return result
 

@@ -238,7 +238,9 @@ NOTEBOOK_UPLOAD_MAX_BYTES = env.integer("NOTEBOOK_UPLOAD_MAX_BYTES", 5 * 1024 * 
 NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER", 5, min_value=1)
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
+# Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
 NOTEBOOK_RUN_VISIBILITY: list[str] = []
+NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = []
 
 # --- The Go3s guide -------------------------------------------------------------------------------
 GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))

@@ -32,6 +32,7 @@ from notebooks.catalogue import node_from_bytes
 from notebooks.engine.kernels import PooledKernel, get_pool
 from notebooks.engine.limits import Stop, Watchdog, limit_address_space
 from notebooks.engine.rendering import render_html
+from notebooks.hooks import run_finished
 from notebooks.models import Run
 
 log = logging.getLogger(__name__)
@@ -360,5 +361,7 @@ def _finish(
     if cells_done is not None and nb is not None and status == Run.Status.SUCCEEDED:
         changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
     updated = _still_mine(run).update(**changes)
-    if not updated:
+    if updated:
+        run_finished(run.pk)
+    else:
         log.warning("run %s attempt %s finished after losing ownership; outcome not stored", run.pk, run.attempt)

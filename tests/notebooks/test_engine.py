@@ -235,3 +235,30 @@ def test_kernel_threads_can_be_capped_per_runner(nb, student, settings):
 
     assert default.metrics == {"omp_num_threads": ""}
     assert capped.metrics == {"omp_num_threads": "1"}
+
+
+finished_runs: list[tuple[int, str]] = []
+
+
+def record_finished(run_id: int) -> None:
+    finished_runs.append((run_id, Run.objects.get(pk=run_id).status))
+
+
+def refuse_finished(run_id: int) -> None:
+    raise RuntimeError("a domain hook that breaks")
+
+
+def test_domains_hear_once_when_a_run_ends_and_a_broken_hook_changes_nothing(nb, student, settings):
+    settings.NOTEBOOK_RUN_FINISHED_HOOKS = [
+        "tests.notebooks.test_engine.refuse_finished",
+        "tests.notebooks.test_engine.record_finished",
+    ]
+    finished_runs.clear()
+
+    done = _execute(_run(nb, student, "short"))
+    _execute(done)  # a redelivered message: no second call
+    queued = _run(nb, student, "short")
+    run_cancel(actor=student, run=queued)
+
+    assert done.status == Run.Status.SUCCEEDED
+    assert finished_runs == [(done.pk, Run.Status.SUCCEEDED), (queued.pk, Run.Status.CANCELLED)]
