@@ -37,7 +37,10 @@ CORE_VISITORS = [
 #   VISITORS — extra visitors it needs, name → roles (e.g. "other_instructor": [Role.INSTRUCTOR]);
 #   world(users, make_user) -> dict — the objects its routes are requested on;
 #   url(route, world, visitor, make_user) -> str | None — the path to request (None: the core rule).
-ROW_MODULES = [importlib.import_module(name) for name in ("tests.governance.permission_rows", "tests.courses.permission_rows")]
+ROW_MODULES = [
+    importlib.import_module(name)
+    for name in ("tests.governance.permission_rows", "tests.governance.permission_rows_curation", "tests.courses.permission_rows")
+]
 VISITORS = CORE_VISITORS + [name for module in ROW_MODULES for name in module.VISITORS]
 APPROVERS = {"steward", "administrator"}
 
