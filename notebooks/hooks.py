@@ -8,10 +8,12 @@ end, after the outcome is stored. A failing hook is logged and never changes the
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString, mark_safe
 
 log = logging.getLogger(__name__)
 
@@ -27,3 +29,19 @@ def _call_hooks(run_id: int) -> None:
 def run_finished(run_id: int) -> None:
     """Calls the hooks after the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: _call_hooks(run_id))
+
+
+def detail_panels(request: Any, notebook: Any) -> list[SafeString]:
+    """Extra panels for a catalogue notebook's page from the domains (`settings.NOTEBOOK_DETAIL_PANELS`:
+    dotted callables `(request, notebook) -> str | None` returning HTML they rendered and escaped). A
+    failing panel is logged and left out: the page never fails because of one."""
+    panels = []
+    for path in getattr(settings, "NOTEBOOK_DETAIL_PANELS", []):
+        try:
+            html = import_string(path)(request, notebook)
+        except Exception:
+            log.exception("notebook panel %s failed for %s", path, notebook.pk)
+            continue
+        if html:
+            panels.append(mark_safe(html))  # noqa: S308 — rendered by the domain's own template
+    return panels

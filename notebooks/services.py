@@ -143,8 +143,13 @@ def run_enqueue(
     memory_limit_mb: int | None = None,
     from_form: bool = False,
     version: NotebookVersion | None = None,
+    owner: User | None = None,
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
+
+    `owner` (default: the actor) is whose run it is: a domain that starts a run on someone's behalf (an
+    instructor re-running a student's assignment) checks that permission itself; the audit entry names
+    the actor who started it.
 
     Nothing is queued unless every parameter is valid. The message is sent after commit; if the broker
     cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
@@ -175,18 +180,18 @@ def run_enqueue(
             "Memory limit out of range.", fields={"memory_limit_mb": [f"Between 256 and {settings.NOTEBOOK_MAX_MEMORY_MB} MB."]}
         )
 
+    owner = owner or actor
     with transaction.atomic():
         # Serialise one user's submissions so the quota check cannot be raced.
-        User.objects.select_for_update().filter(pk=actor.pk).first()
-        active = Run.objects.filter(owner=actor, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).count()
-        if active >= settings.NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER and not user_has_role(actor, Role.ADMINISTRATOR):
-            raise WrongState(
-                f"You already have {active} runs queued or running; wait for one to finish.", code="too_many_active_runs"
-            )
+        User.objects.select_for_update().filter(pk=owner.pk).first()
+        active = Run.objects.filter(owner=owner, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).count()
+        if active >= settings.NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER and not user_has_role(owner, Role.ADMINISTRATOR):
+            who = "You already have" if owner == actor else "This person already has"
+            raise WrongState(f"{who} {active} runs queued or running; wait for one to finish.", code="too_many_active_runs")
         run = Run.objects.create(
             notebook=notebook,
             version=version,
-            owner=actor,
+            owner=owner,
             parameters=values,
             queue=queue,
             timeout_seconds=timeout,
@@ -196,7 +201,13 @@ def run_enqueue(
             actor=actor,
             action="run.enqueue",
             obj=run,
-            after={"notebook": notebook.slug, "version": version.sha256, "parameters": values, "queue": queue},
+            after={
+                "notebook": notebook.slug,
+                "version": version.sha256,
+                "parameters": values,
+                "queue": queue,
+                **({"owner": owner.pk} if owner != actor else {}),
+            },
         )
         transaction.on_commit(lambda: run_dispatch(run_id=run.pk))
     return run

@@ -17,6 +17,7 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
 from notebooks import selectors, services
 from notebooks.forms import RunForm
+from notebooks.hooks import detail_panels
 from notebooks.models import Run
 
 # The policy of a rendered notebook: no script at all, a unique origin (sandbox), framed only by the portal.
@@ -83,9 +84,8 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("notebooks:run", pk=run.pk)
         else:
             status = 400
-    return render(
-        request, "notebooks/notebook_detail.html", {"notebook": notebook, "version": version, "form": form}, status=status
-    )
+    context = {"notebook": notebook, "version": version, "form": form, "panels": detail_panels(request, notebook)}
+    return render(request, "notebooks/notebook_detail.html", context, status=status)
 
 
 @login_required

@@ -239,8 +239,13 @@ NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_US
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
 # Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
-NOTEBOOK_RUN_VISIBILITY: list[str] = []
+NOTEBOOK_RUN_VISIBILITY: list[str] = ["courses.selectors.run_visibility"]
 NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = []
+# Extra panels on a catalogue notebook's page: dotted callables `(request, notebook) -> str | None` (HTML).
+NOTEBOOK_DETAIL_PANELS: list[str] = ["courses.views.notebook_panel"]
+
+# --- Courses ---------------------------------------------------------------------------------------
+COURSES_CSV_MAX_BYTES = env.integer("COURSES_CSV_MAX_BYTES", 512 * 1024, min_value=1024)
 
 # --- The Go3s guide -------------------------------------------------------------------------------
 GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))

@@ -1,0 +1,372 @@
+"""Reads of the courses domain, with who may see what.
+
+Who sees a course: its instructors and enrolled students, the admins of its institution, and portal
+administrators. Everyone else gets NotFound (a foreign course does not exist for them). A student sees
+their own runs of an assignment, and their classmates' only where the instructor shares them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.errors import NotFound
+from accounts.models import Role, User
+from accounts.selectors import user_has_role
+from courses.models import Assignment, BundleDownload, Course, DerivedProject, Enrolment, Institution, InstitutionMember, Submission
+from notebooks.models import Notebook, Run, Runner
+from notebooks.selectors import queue_positions, runner_is_online
+
+# --- who is who ------------------------------------------------------------------------------------
+
+
+def is_portal_admin(user: Any) -> bool:
+    return user_has_role(user, Role.ADMINISTRATOR)
+
+
+def user_institutions(user: Any) -> QuerySet[Institution]:
+    if user is None or not user.is_authenticated:
+        return Institution.objects.none()
+    return Institution.objects.filter(members__user_id=user.pk).distinct()
+
+
+def user_home_institution(user: Any) -> Institution | None:
+    """The institution a download or a new course is counted for: the user's first membership."""
+    if user is None or not user.is_authenticated:
+        return None
+    member = InstitutionMember.objects.filter(user_id=user.pk).select_related("institution").order_by("id").first()
+    return member.institution if member else None
+
+
+def _visible_courses_condition(user: Any) -> Q:
+    admin_of = InstitutionMember.objects.filter(user_id=user.pk, is_admin=True).values("institution_id")
+    enrolled = Enrolment.objects.filter(user_id=user.pk).values("course_id")
+    return Q(pk__in=enrolled) | Q(institution_id__in=admin_of)
+
+
+@dataclass
+class CourseAccess:
+    """What one user may do in one course."""
+
+    role: str  # "instructor", "student", "institution_admin", "administrator"
+
+    @property
+    def manages(self) -> bool:
+        """Changes the course: enrols, assigns, re-runs."""
+        return self.role in {"instructor", "administrator"}
+
+    @property
+    def oversees(self) -> bool:
+        """Sees every student's runs and the grade book."""
+        return self.role in {"instructor", "administrator", "institution_admin"}
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == "student"
+
+
+def course_access(user: Any, course: Course) -> CourseAccess | None:
+    if user is None or not user.is_authenticated:
+        return None
+    enrolment = Enrolment.objects.filter(course=course, user_id=user.pk).values_list("role", flat=True).first()
+    if enrolment is not None:
+        return CourseAccess(role=str(enrolment))
+    if is_portal_admin(user):
+        return CourseAccess(role="administrator")
+    if InstitutionMember.objects.filter(institution_id=course.institution_id, user_id=user.pk, is_admin=True).exists():
+        return CourseAccess(role="institution_admin")
+    return None
+
+
+# --- courses ---------------------------------------------------------------------------------------
+
+
+def course_list_for_user(user: Any) -> QuerySet[Course]:
+    courses = Course.objects.select_related("institution").annotate(
+        students=Count("enrolments", filter=Q(enrolments__role=Enrolment.Role.STUDENT), distinct=True),
+        assignment_count=Count("assignments", distinct=True),
+    )
+    if is_portal_admin(user):
+        return courses
+    return courses.filter(_visible_courses_condition(user))
+
+
+def course_get_for_user(user: Any, pk: int) -> tuple[Course, CourseAccess]:
+    course = Course.objects.select_related("institution").filter(pk=pk).first()
+    access = course_access(user, course) if course is not None else None
+    if course is None or access is None:
+        raise NotFound("No such course.")
+    return course, access
+
+
+def course_roster(course: Course) -> QuerySet[Enrolment]:
+    return course.enrolments.select_related("user").order_by("role", "user__display_name", "user__username")
+
+
+def assignment_list(course: Course) -> QuerySet[Assignment]:
+    return course.assignments.select_related("notebook", "version").annotate(submission_count=Count("submissions"))
+
+
+def assignment_get_for_user(user: Any, pk: int) -> tuple[Assignment, CourseAccess]:
+    assignment = Assignment.objects.select_related("course__institution", "notebook", "version").filter(pk=pk).first()
+    access = course_access(user, assignment.course) if assignment is not None else None
+    if assignment is None or access is None:
+        raise NotFound("No such assignment.")
+    return assignment, access
+
+
+# --- submissions and runs --------------------------------------------------------------------------
+
+
+def submission_list_for_user(user: Any, assignment: Assignment, access: CourseAccess) -> QuerySet[Submission]:
+    """Every submission for those who oversee the course; a student's own (and shared ones, if shared)."""
+    submissions = assignment.submissions.select_related("student", "started_by", "run", "run__notebook").defer(
+        "run__traceback"
+    )
+    if access.oversees or (access.is_student and assignment.runs_shared):
+        return submissions
+    return submissions.filter(student_id=user.pk)
+
+
+def submission_get_for_user(user: Any, pk: int) -> tuple[Submission, CourseAccess]:
+    submission = Submission.objects.select_related("assignment__course", "assignment__notebook", "run", "student").filter(pk=pk).first()
+    access = course_access(user, submission.assignment.course) if submission is not None else None
+    if submission is None or access is None:
+        raise NotFound("No such submission.")
+    if not access.oversees and submission.student_id != user.pk and not submission.assignment.runs_shared:
+        raise NotFound("No such submission.")
+    return submission, access
+
+
+def run_visibility(user: Any) -> Q:
+    """For `settings.NOTEBOOK_RUN_VISIBILITY`: the course runs `user` may open on the run pages.
+
+    Instructors (and institution admins) of a course see its assignment runs; students see classmates'
+    runs of an assignment whose runs the instructor shared.
+    """
+    if user is None or not user.is_authenticated:
+        return Q(pk__in=[])
+    overseen_courses = Enrolment.objects.filter(user_id=user.pk, role=Enrolment.Role.INSTRUCTOR).values("course_id")
+    admin_of = InstitutionMember.objects.filter(user_id=user.pk, is_admin=True).values("institution_id")
+    studied = Enrolment.objects.filter(user_id=user.pk, role=Enrolment.Role.STUDENT).values("course_id")
+    runs = Submission.objects.filter(
+        Q(assignment__course_id__in=overseen_courses)
+        | Q(assignment__course__institution_id__in=admin_of)
+        | Q(assignment__course_id__in=studied, assignment__runs_shared=True)
+    ).values("run_id")
+    return Q(pk__in=runs)
+
+
+@dataclass
+class QueueEstimate:
+    position: int
+    wait_seconds: int | None
+
+
+def queue_estimates(runs: list[Run]) -> dict[int, QueueEstimate]:
+    """Queue position and an estimated wait for each queued run, from recent run durations.
+
+    The wait is (runs ahead + this one) x the median duration of the queue's last 50 finished runs,
+    divided by the runners online for that queue; None where there is no history to go on.
+    """
+    positions = queue_positions(runs)
+    if not positions:
+        return {}
+    queues = {run.queue for run in runs if run.pk in positions}
+    since = timezone.now() - timedelta(days=30)
+    medians: dict[str, float | None] = {}
+    capacity: dict[str, int] = {}
+    online = [runner for runner in Runner.objects.filter(stopped_at__isnull=True) if runner_is_online(runner)]
+    for queue in queues:
+        finished = Run.objects.filter(
+            queue=queue, status=Run.Status.SUCCEEDED, started_at__isnull=False, finished_at__gte=since
+        ).order_by("-finished_at")[:50]
+        durations = [(run.finished_at - run.started_at).total_seconds() for run in finished.only("started_at", "finished_at")]
+        medians[queue] = statistics.median(durations) if durations else None
+        capacity[queue] = max(1, sum(1 for runner in online if f"notebooks-{queue}" in runner.queues))
+    estimates = {}
+    for run in runs:
+        if run.pk not in positions:
+            continue
+        median = medians.get(run.queue)
+        wait = None if median is None else round(positions[run.pk] * median / capacity[run.queue])
+        estimates[run.pk] = QueueEstimate(position=positions[run.pk], wait_seconds=wait)
+    return estimates
+
+
+# --- the grade book --------------------------------------------------------------------------------
+
+
+@dataclass
+class GradeRow:
+    student: User
+    submissions: list[Submission] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Submission | None:
+        return self.submissions[0] if self.submissions else None
+
+    @property
+    def best_run(self) -> Run | None:
+        """The latest succeeded run: the one whose metrics count."""
+        return next((s.run for s in self.submissions if s.run.status == Run.Status.SUCCEEDED), None)
+
+    @property
+    def late(self) -> bool:
+        return any(s.late for s in self.submissions)
+
+    def metric(self, name: str) -> Any:
+        run = self.best_run
+        return run.metrics.get(name) if run is not None else None
+
+
+def gradebook(assignment: Assignment) -> list[GradeRow]:
+    """One row per enrolled student (also those without a run), submissions newest first; two queries."""
+    students = User.objects.filter(
+        course_enrolments__course_id=assignment.course_id, course_enrolments__role=Enrolment.Role.STUDENT
+    ).order_by("display_name", "username")
+    rows = {student.pk: GradeRow(student=student) for student in students}
+    submissions = assignment.submissions.select_related("run", "started_by").defer("run__traceback").order_by("-created_at", "-id")
+    for submission in submissions:
+        row = rows.get(submission.student_id)
+        if row is not None:
+            row.submissions.append(submission)
+    return list(rows.values())
+
+
+def metric_names(rows: list[GradeRow]) -> list[str]:
+    names: set[str] = set()
+    for row in rows:
+        run = row.best_run
+        if run is not None:
+            names.update(k for k, v in run.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return sorted(names)
+
+
+def sort_rows(rows: list[GradeRow], key: str, descending: bool) -> list[GradeRow]:
+    """Sorted by name, status, runs, late or a metric; rows without a value always last."""
+
+    def value(row: GradeRow) -> Any:
+        if key == "name":
+            return str(row.student).lower()
+        if key == "status":
+            return row.latest.run.status if row.latest else None
+        if key == "runs":
+            return len(row.submissions)
+        if key == "late":
+            return row.late
+        metric = row.metric(key.removeprefix("m:"))
+        return metric if isinstance(metric, (int, float)) else None
+
+    present = [row for row in rows if value(row) is not None]
+    missing = [row for row in rows if value(row) is None]
+    return sorted(present, key=value, reverse=descending) + missing
+
+
+def histogram(values: list[float], bins: int = 8) -> list[dict[str, Any]]:
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if low == high:
+        return [{"low": low, "high": high, "count": len(values)}]
+    width = (high - low) / bins
+    counts = [0] * bins
+    for item in values:
+        counts[min(bins - 1, int((item - low) / width))] += 1
+    return [{"low": low + i * width, "high": low + (i + 1) * width, "count": counts[i]} for i in range(bins)]
+
+
+def failed_submissions(assignment: Assignment) -> QuerySet[Submission]:
+    failed = [Run.Status.FAILED, Run.Status.TIMED_OUT]
+    return assignment.submissions.filter(run__status__in=failed).select_related("student", "run")
+
+
+# --- bundles, downloads, derived projects ----------------------------------------------------------
+
+
+def course_notebooks(course: Course) -> list[tuple[Notebook, Any]]:
+    """The notebooks of a course's assignments, each at its pinned version (one per notebook, latest)."""
+    pinned: dict[int, tuple[Notebook, Any]] = {}
+    for assignment in course.assignments.select_related("notebook", "version").order_by("created_at"):
+        pinned[assignment.notebook_id] = (assignment.notebook, assignment.version)
+    return list(pinned.values())
+
+
+def download_figures() -> dict[str, Any]:
+    """Public download counts: bundles and distinct institutions, in total and per notebook."""
+    downloads = BundleDownload.objects.all()
+    per_notebook = (
+        downloads.values("notebook__slug", "notebook__title_en", "notebook__title_zh")
+        .annotate(downloads=Count("bundle", distinct=True), institutions=Count("institution", distinct=True))
+        .order_by("-downloads", "notebook__slug")
+    )
+    return {
+        "bundles": downloads.values("bundle").distinct().count(),
+        "institutions": downloads.exclude(institution=None).values("institution").distinct().count(),
+        "per_notebook": [
+            {
+                "slug": row["notebook__slug"],
+                "title_en": row["notebook__title_en"],
+                "title_zh": row["notebook__title_zh"],
+                "downloads": row["downloads"],
+                "institutions": row["institutions"],
+            }
+            for row in per_notebook
+        ],
+    }
+
+
+def notebook_download_figures(notebook: Notebook) -> dict[str, int]:
+    downloads = BundleDownload.objects.filter(notebook=notebook)
+    return {
+        "downloads": downloads.values("bundle").distinct().count(),
+        "institutions": downloads.exclude(institution=None).values("institution").distinct().count(),
+    }
+
+
+def derived_project_list(
+    *, status: str = DerivedProject.Status.APPROVED, institution: Institution | None = None, notebook: Notebook | None = None
+) -> QuerySet[DerivedProject]:
+    projects = DerivedProject.objects.select_related("institution").prefetch_related(
+        Prefetch("notebooks", queryset=Notebook.objects.only("slug", "title_en", "title_zh"))
+    )
+    if status:
+        projects = projects.filter(status=status)
+    if institution is not None:
+        projects = projects.filter(institution=institution)
+    if notebook is not None:
+        projects = projects.filter(notebooks=notebook)
+    return projects
+
+
+def derived_project_get(pk: int) -> DerivedProject:
+    project = DerivedProject.objects.select_related("institution").filter(pk=pk).first()
+    if project is None:
+        raise NotFound("No such project.")
+    return project
+
+
+def institution_get(pk: int) -> Institution:
+    institution = Institution.objects.filter(pk=pk).first()
+    if institution is None:
+        raise NotFound("No such institution.")
+    return institution
+
+
+def institution_figures(institution: Institution) -> dict[str, int]:
+    return {
+        "courses": institution.courses.count(),
+        "downloads": BundleDownload.objects.filter(institution=institution).values("bundle").distinct().count(),
+    }
+
+
+def has_enrolment(course: Course, user: Any) -> bool:
+    return Enrolment.objects.filter(course=course, user_id=user.pk).exists()
+
+
+__all__ = ["Exists", "OuterRef"]

@@ -1,0 +1,407 @@
+"""Writes of the courses domain. Each checks permission and state, changes rows and logs the change.
+
+Permission checks that refuse are themselves logged (`*.denied`) before the error is raised, outside the
+transaction that would roll the entry back.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.audit import audit_log_record, snapshot
+from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
+from accounts.models import Role, RoleGrant, User
+from accounts.selectors import user_has_role
+from accounts.services import role_grant, user_create
+from courses import bundles
+from courses.enrolment_csv import CsvReport, read_enrolment_csv
+from courses.models import Assignment, BundleDownload, Course, DerivedProject, Enrolment, Institution, InstitutionMember, Submission
+from courses.selectors import CourseAccess, course_access, course_notebooks, is_portal_admin, user_home_institution
+from notebooks.models import Notebook, Run
+from notebooks.parameters import validate_parameters
+from notebooks.services import run_enqueue
+
+_COURSE_FIELDS = ("institution", "code", "title", "term", "cohort")
+_ASSIGNMENT_FIELDS = ("course", "title", "notebook", "version", "default_parameters", "due_at", "queue", "run_quota", "runs_shared")
+_PROJECT_FIELDS = ("title", "team", "institution", "competition", "award", "year", "links", "status")
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a lecture hall
+
+
+def _refuse(*, actor: Any, action: str, obj: Any, reason: str) -> NotAllowed:
+    audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
+    return NotAllowed(reason)
+
+
+def _required(**values: str) -> dict[str, str]:
+    cleaned = {name: (value or "").strip() for name, value in values.items()}
+    missing = {name: ["This field is required."] for name, value in cleaned.items() if not value}
+    if missing:
+        raise ApplicationError("Some required fields are empty.", fields=missing)
+    return cleaned
+
+
+def _manage_access(actor: User, course: Course, action: str) -> CourseAccess:
+    access = course_access(actor, course)
+    if access is None or not access.manages:
+        raise _refuse(actor=actor, action=action, obj=course, reason="Only an instructor of this course can do this.")
+    return access
+
+
+# --- institutions ----------------------------------------------------------------------------------
+
+
+def institution_member_add(*, actor: User | None, institution: Institution, user: User, is_admin: bool = False) -> InstitutionMember:
+    """Adds a person to an institution (administrators; `actor=None` is the system, e.g. demo data)."""
+    if actor is not None and not is_portal_admin(actor):
+        raise _refuse(actor=actor, action="institution.member_add", obj=institution, reason="Only an administrator can do this.")
+    with transaction.atomic():
+        member, created = InstitutionMember.objects.get_or_create(institution=institution, user=user, defaults={"is_admin": is_admin})
+        if not created and member.is_admin != is_admin:
+            member.is_admin = is_admin
+            member.save(update_fields=["is_admin"])
+        elif not created:
+            return member
+        audit_log_record(actor=actor, action="institution.member_add", obj=member, after=snapshot(member, ("institution", "user", "is_admin")))
+    return member
+
+
+# --- courses ---------------------------------------------------------------------------------------
+
+
+def _new_invite_code() -> str:
+    while True:
+        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+        if not Course.objects.filter(invite_code=code).exists():
+            return code
+
+
+def course_create(
+    *, actor: User, code: str, title: str, term: str, cohort: str = "", institution: Institution | None = None
+) -> Course:
+    """An instructor creates a course at their institution and becomes its first instructor."""
+    if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
+        raise _refuse(actor=actor, action="course.create", obj=actor, reason="Creating a course needs the instructor role.")
+    values = _required(code=code, title=title, term=term)
+    institution = institution or user_home_institution(actor)
+    if institution is None:
+        raise ApplicationError(
+            "You are not a member of any institution yet: ask your institution's admin to add you.",
+            code="no_institution",
+            fields={"institution": ["You belong to no institution."]},
+        )
+    if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
+        raise _refuse(actor=actor, action="course.create", obj=institution, reason="You can only create courses of your own institution.")
+    try:
+        with transaction.atomic():
+            course = Course.objects.create(
+                institution=institution, cohort=(cohort or "").strip(), invite_code=_new_invite_code(), created_by=actor, **values
+            )
+            Enrolment.objects.create(course=course, user=actor, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED)
+            audit_log_record(actor=actor, action="course.create", obj=course, after=snapshot(course, _COURSE_FIELDS))
+    except IntegrityError:
+        raise WrongState(
+            "Your institution already has this course in this term and cohort.", code="course_exists", fields={"code": ["Already used."]}
+        ) from None
+    return course
+
+
+def course_instructor_add(*, actor: User, course: Course, user: User) -> Enrolment:
+    _manage_access(actor, course, "course.instructor_add")
+    if not user_has_role(user, Role.INSTRUCTOR):
+        raise ApplicationError("Only someone with the instructor role can teach a course.", fields={"user": ["Not an instructor."]})
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(course=course, user=user, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED)
+            audit_log_record(actor=actor, action="course.instructor_add", obj=enrolment, after={"course": course.pk, "user": user.pk})
+    except IntegrityError:
+        raise WrongState("This person is already in the course.", code="already_enrolled") from None
+    return enrolment
+
+
+def _ensure_student_role(user: User) -> None:
+    # Granted by the system on the instructor's enrolment decision (logged there); instructors cannot grant roles.
+    if not RoleGrant.objects.filter(user=user, role=Role.STUDENT, revoked_at__isnull=True).exists():
+        role_grant(actor=None, user=user, role=Role.STUDENT)
+
+
+def course_join(*, actor: User, invite_code: str) -> Enrolment:
+    """A signed-in person joins a course as a student with its invite code."""
+    code = (invite_code or "").strip().upper()
+    course = Course.objects.filter(invite_code=code).first() if code else None
+    if course is None:
+        raise ApplicationError("No course has this invite code.", code="bad_invite_code", fields={"invite_code": ["Unknown code."]})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                enrolment = Enrolment.objects.create(course=course, user=actor, role=Enrolment.Role.STUDENT, source=Enrolment.Source.INVITE)
+        except IntegrityError:
+            raise WrongState("You are already in this course.", code="already_enrolled") from None
+        _ensure_student_role(actor)
+        audit_log_record(actor=actor, action="course.join", obj=enrolment, after={"course": course.pk, "invite_code": code})
+    return enrolment
+
+
+class CsvRejected(ApplicationError):
+    """A CSV with at least one bad row: nothing was imported. `report` says which rows and why."""
+
+    def __init__(self, report: CsvReport) -> None:
+        super().__init__(
+            f"{len(report.rejected)} problem(s) in the file; nothing was imported.", code="csv_rejected", fields=report.as_fields()
+        )
+        self.report = report
+
+
+def _username_for(email: str) -> str:
+    base = re.sub(r"[^a-zA-Z0-9._-]", "", email.split("@", 1)[0])[:100] or "student"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def enrolment_csv_import(*, actor: User, course: Course, raw: bytes) -> list[Enrolment]:
+    """Enrols every student of the file, or none: a file with one bad row imports nothing (CsvRejected).
+
+    Students without an account get one with an unusable password (they set it through the password
+    reset e-mail) and the student role.
+    """
+    _manage_access(actor, course, "course.enrol_csv")
+    if len(raw) > settings.COURSES_CSV_MAX_BYTES:
+        raise TooLarge(f"An enrolment file may be at most {settings.COURSES_CSV_MAX_BYTES // 1024} KB.")
+    enrolled = frozenset(e.lower() for e in course.enrolments.values_list("user__email", flat=True) if e)
+    report = read_enrolment_csv(raw, email_domain=course.institution.email_domain, enrolled_emails=enrolled)
+    if not report.ok:
+        audit_log_record(actor=actor, action="course.enrol_csv.rejected", obj=course, after={"problems": report.rejected[:50]})
+        raise CsvRejected(report)
+    created: list[Enrolment] = []
+    with transaction.atomic():
+        existing = {user.email.lower(): user for user in User.objects.filter(email__in=[row.email for row in report.rows])}
+        for row in report.rows:
+            user = existing.get(row.email.lower())
+            if user is None:
+                user = user_create(actor=actor, username=_username_for(row.email), email=row.email, password=None, display_name=row.name)
+            _ensure_student_role(user)
+            try:
+                with transaction.atomic():
+                    created.append(Enrolment.objects.create(course=course, user=user, role=Enrolment.Role.STUDENT, source=Enrolment.Source.CSV))
+            except IntegrityError:
+                raise WrongState(f"Line {row.line}: {row.email} was enrolled meanwhile; nothing was imported.", code="already_enrolled") from None
+        audit_log_record(
+            actor=actor,
+            action="course.enrol_csv",
+            obj=course,
+            after={"encoding": report.encoding, "students": [e.user_id for e in created]},
+        )
+    return created
+
+
+# --- assignments -----------------------------------------------------------------------------------
+
+
+def assignment_create(
+    *,
+    actor: User,
+    course: Course,
+    notebook: Notebook,
+    title: str = "",
+    default_parameters: Any = None,
+    due_at: datetime | None = None,
+    queue: str = "",
+    run_quota: int = 5,
+    runs_shared: bool = False,
+    from_form: bool = False,
+) -> Assignment:
+    """Pins the notebook's current version; the defaults are validated like the parameters of any run."""
+    _manage_access(actor, course, "assignment.create")
+    if not notebook.is_active or notebook.current_version is None:
+        raise WrongState("This notebook is no longer in the catalogue.", code="notebook_retired", fields={"notebook": ["Retired."]})
+    version = notebook.current_version
+    defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
+    queue = queue or notebook.accelerator
+    if queue not in Run.Queue.values:
+        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    if not 1 <= int(run_quota) <= 100:
+        raise ApplicationError("The run quota must be between 1 and 100.", fields={"run_quota": ["Between 1 and 100."]})
+    with transaction.atomic():
+        assignment = Assignment.objects.create(
+            course=course,
+            title=(title or "").strip() or notebook.title_en,
+            notebook=notebook,
+            version=version,
+            default_parameters=defaults,
+            due_at=due_at,
+            queue=queue,
+            run_quota=int(run_quota),
+            runs_shared=bool(runs_shared),
+            created_by=actor,
+        )
+        audit_log_record(actor=actor, action="assignment.create", obj=assignment, after=snapshot(assignment, _ASSIGNMENT_FIELDS))
+    return assignment
+
+
+def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any, from_form: bool = False) -> Submission:
+    """A student runs the assignment: their parameters over the instructor's defaults, on the pinned
+    version and the assignment's queue, within the per-student quota; a run after the due date is late."""
+    access = course_access(actor, assignment.course)
+    if access is None or not access.is_student:
+        raise _refuse(actor=actor, action="assignment.run", obj=assignment, reason="Only a student of this course can run its assignments.")
+    if not isinstance(parameters, dict):
+        raise ApplicationError("Parameters must be an object of name → value.", fields={"parameters": ["Expected an object."]})
+    with transaction.atomic():
+        # One student's submissions are serialised on their enrolment row so the quota cannot be raced.
+        Enrolment.objects.select_for_update().filter(course=assignment.course, user=actor).first()
+        used = Submission.objects.filter(assignment=assignment, student=actor, started_by=actor).count()
+        if used >= assignment.run_quota:
+            raise WrongState(
+                f"You have used all {assignment.run_quota} runs of this assignment.", code="run_quota_used"
+            )
+        run = run_enqueue(
+            actor=actor,
+            notebook=assignment.notebook,
+            parameters={**assignment.default_parameters, **parameters},
+            queue=assignment.queue,
+            version=assignment.version,
+            from_form=from_form,
+        )
+        late = assignment.due_at is not None and timezone.now() > assignment.due_at
+        submission = Submission.objects.create(assignment=assignment, student=actor, run=run, late=late, started_by=actor)
+        audit_log_record(actor=actor, action="assignment.run", obj=submission, after={"run": run.pk, "late": late})
+    return submission
+
+
+def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
+    """An instructor re-runs a student's submission with the same parameters, on the student's behalf.
+
+    The run belongs to the student (it shows among theirs); the audit log names the instructor. It does
+    not use up the student's quota and keeps the original's late mark.
+    """
+    assignment = submission.assignment
+    _manage_access(actor, assignment.course, "assignment.rerun")
+    with transaction.atomic():
+        run = run_enqueue(
+            actor=actor,
+            owner=submission.student,
+            notebook=assignment.notebook,
+            parameters=submission.run.parameters,
+            queue=assignment.queue,
+            version=assignment.version,
+        )
+        again = Submission.objects.create(
+            assignment=assignment, student=submission.student, run=run, late=submission.late, started_by=actor
+        )
+        audit_log_record(
+            actor=actor, action="assignment.rerun", obj=again, after={"run": run.pk, "of": submission.pk, "student": submission.student_id}
+        )
+    return again
+
+
+# --- bundles ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bundle:
+    filename: str
+    content: bytes
+
+
+def bundle_download(*, actor: User, course: Course | None = None, notebook: Notebook | None = None) -> Bundle:
+    """The zip of a course's notebooks (or of one notebook) with licence, attribution and README; records
+    one download row per notebook version, with the downloader's institution."""
+    if (course is None) == (notebook is None):
+        raise ApplicationError("Download the bundle of a course or of one notebook.")
+    if course is not None:
+        if course_access(actor, course) is None:
+            raise _refuse(actor=actor, action="bundle.download", obj=course, reason="Not a member of this course.")
+        items = course_notebooks(course)
+        if not items:
+            raise WrongState("This course has no assignments yet, so its bundle would be empty.", code="empty_bundle")
+        institution: Institution | None = course.institution
+        name = f"{re.sub(r'[^A-Za-z0-9_-]+', '-', course.code).strip('-') or 'course'}-materials"
+    else:
+        assert notebook is not None
+        if not notebook.is_active or notebook.current_version is None:
+            raise WrongState("This notebook is no longer in the catalogue.", code="notebook_retired")
+        items = [(notebook, notebook.current_version)]
+        institution = user_home_institution(actor)
+        name = f"{notebook.slug}-materials"
+    content = bundles.build_zip(name, items, course=course)
+    key = uuid.uuid4()
+    with transaction.atomic():
+        BundleDownload.objects.bulk_create(
+            [BundleDownload(bundle=key, user=actor, institution=institution, course=course, notebook=nb, version=v) for nb, v in items]
+        )
+        audit_log_record(
+            actor=actor,
+            action="bundle.download",
+            obj=course or notebook,
+            after={"bundle": str(key), "institution": institution.pk if institution else None, "versions": [v.sha256 for _, v in items]},
+        )
+    return Bundle(filename=f"{name}.zip", content=content)
+
+
+# --- derived projects ------------------------------------------------------------------------------
+
+
+def derived_project_submit(
+    *,
+    actor: User,
+    title: str,
+    team: str,
+    institution: Institution,
+    year: int,
+    competition: str = "",
+    award: str = "",
+    notebooks: list[Notebook] | None = None,
+    links: list[str] | None = None,
+) -> DerivedProject:
+    """An instructor of the institution submits a project built on the materials; a curator approves it."""
+    if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
+        raise _refuse(actor=actor, action="derived_project.submit", obj=institution, reason="Submitting a project needs the instructor role.")
+    if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
+        raise _refuse(actor=actor, action="derived_project.submit", obj=institution, reason="You can only submit projects of your own institution.")
+    values = _required(title=title, team=team)
+    if not 2000 <= int(year) <= timezone.now().year + 1:
+        raise ApplicationError("The year is out of range.", fields={"year": ["Between 2000 and next year."]})
+    clean_links = [link.strip() for link in (links or []) if link and link.strip()]
+    bad = [link for link in clean_links if not re.match(r"^https?://[^\s<>\"]+$", link)]
+    if bad or len(clean_links) > 10:
+        raise ApplicationError("Links must be http(s) addresses, at most 10.", fields={"links": [f"Not a web address: {link}" for link in bad] or ["At most 10."]})
+    with transaction.atomic():
+        project = DerivedProject.objects.create(
+            institution=institution,
+            year=int(year),
+            competition=(competition or "").strip(),
+            award=(award or "").strip(),
+            links=clean_links,
+            submitted_by=actor,
+            **values,
+        )
+        project.notebooks.set(notebooks or [])
+        audit_log_record(actor=actor, action="derived_project.submit", obj=project, after=snapshot(project, _PROJECT_FIELDS))
+    return project
+
+
+def derived_project_decide(*, actor: User, project: DerivedProject, approve: bool) -> DerivedProject:
+    if not user_has_role(actor, Role.CURATOR, Role.ADMINISTRATOR):
+        raise _refuse(actor=actor, action="derived_project.decide", obj=project, reason="Only a curator approves derived projects.")
+    with transaction.atomic():
+        locked = DerivedProject.objects.select_for_update().get(pk=project.pk)
+        if locked.status != DerivedProject.Status.PENDING:
+            raise WrongState(f"This project was already decided ({locked.get_status_display().lower()}).", code="already_decided")
+        before = snapshot(locked, _PROJECT_FIELDS)
+        locked.status = DerivedProject.Status.APPROVED if approve else DerivedProject.Status.REJECTED
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        audit_log_record(actor=actor, action="derived_project.decide", obj=locked, before=before, after=snapshot(locked, _PROJECT_FIELDS))
+    return locked

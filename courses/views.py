@@ -1,0 +1,445 @@
+"""Pages of the courses app: validate input, call one service or selector, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.auth import actor_of
+from accounts.errors import ApplicationError, NotFound, TooLarge
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from courses import selectors, services
+from courses.forms import AssignmentForm, CourseForm, EnrolmentCsvForm, JoinForm, ProjectForm
+from courses.models import DerivedProject, Enrolment
+from notebooks.forms import RunForm
+from notebooks.models import Notebook, Run
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def _apply_errors(form: Any, error: ApplicationError) -> None:
+    for name, problems in error.fields.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+# --- course list, creation, joining ----------------------------------------------------------------
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    user = actor_of(request)
+    form = CourseForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                course = services.course_create(actor=user, **form.cleaned_data)
+            except ApplicationError as error:
+                _apply_errors(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Course created. Share the invite code or upload your student list."))
+                return redirect("courses:course", pk=course.pk)
+        else:
+            status = 400
+    context = {
+        "courses": selectors.course_list_for_user(user),
+        "form": form,
+        "join_form": JoinForm(),
+        "may_create": user_has_role(user, Role.INSTRUCTOR, Role.ADMINISTRATOR),
+    }
+    return render(request, "courses/index.html", context, status=status)
+
+
+@login_required
+@require_POST
+def join(request: HttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Type the invite code your instructor gave you."))
+        return redirect("courses:index")
+    try:
+        enrolment = services.course_join(actor=actor_of(request), invite_code=form.cleaned_data["invite_code"])
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("courses:index")
+    messages.success(request, _("You joined the course."))
+    return redirect("courses:course", pk=enrolment.course_id)
+
+
+# --- one course ------------------------------------------------------------------------------------
+
+
+def _course_page(request: HttpRequest, pk: int, **extra: Any) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        course, access = selectors.course_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    context = {
+        "course": course,
+        "access": access,
+        "assignments": selectors.assignment_list(course),
+        "roster": selectors.course_roster(course) if access.oversees else [],
+        "csv_form": extra.pop("csv_form", None) or EnrolmentCsvForm(),
+        "assignment_form": extra.pop("assignment_form", None) or AssignmentForm(initial={"queue": "cpu", "run_quota": 5}),
+        **extra,
+    }
+    return render(request, "courses/course_detail.html", context, status=extra.get("status", 200))
+
+
+@login_required
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _course_page(request, pk)
+
+
+@login_required
+@require_POST
+def enrol_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        course, access = selectors.course_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    if not access.manages:
+        return _forbidden(request, _("Only an instructor of this course can enrol students."))
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.COURSES_CSV_MAX_BYTES + 64 * 1024:
+        return _course_page(request, pk, status=413, csv_error=_("The file is too large."))
+    form = EnrolmentCsvForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _course_page(request, pk, csv_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        created = services.enrolment_csv_import(actor=user, course=course, raw=upload.read(settings.COURSES_CSV_MAX_BYTES + 1))
+    except services.CsvRejected as rejected:
+        return _course_page(request, pk, csv_report=rejected.report, status=400)
+    except TooLarge as error:
+        return _course_page(request, pk, csv_error=error.message, status=413)
+    except ApplicationError as error:
+        return _course_page(request, pk, csv_error=error.message, status=error.status)
+    messages.success(request, _("%(count)d students enrolled.") % {"count": len(created)})
+    return redirect("courses:course", pk=pk)
+
+
+@login_required
+@require_POST
+def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        course, access = selectors.course_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    if not access.manages:
+        return _forbidden(request, _("Only an instructor of this course can add assignments."))
+    form = AssignmentForm(request.POST)
+    if not form.is_valid():
+        return _course_page(request, pk, assignment_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        assignment = services.assignment_create(
+            actor=user,
+            course=course,
+            notebook=data["notebook"],
+            title=data["title"],
+            default_parameters=data["defaults"],
+            due_at=data["due_at"],
+            queue=data["queue"],
+            run_quota=data["run_quota"],
+            runs_shared=data["runs_shared"],
+            from_form=True,
+        )
+    except ApplicationError as error:
+        for name, problems in error.fields.items():
+            for problem in problems:
+                form.add_error(name if name in form.fields else "defaults", problem)
+        if not error.fields:
+            form.add_error(None, error.message)
+        return _course_page(request, pk, assignment_form=form, status=error.status)
+    messages.success(request, _("Assignment added."))
+    return redirect("courses:assignment", pk=assignment.pk)
+
+
+def _zip_response(bundle: services.Bundle) -> HttpResponse:
+    response = HttpResponse(bundle.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{bundle.filename}"'
+    return response
+
+
+@login_required
+def course_bundle(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        course, _access = selectors.course_get_for_user(user, pk)
+        return _zip_response(services.bundle_download(actor=user, course=course))
+    except NotFound:
+        return _not_found(request)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("courses:course", pk=pk)
+
+
+@login_required
+def notebook_bundle(request: HttpRequest, slug: str) -> HttpResponse:
+    notebook = Notebook.objects.filter(slug=slug, is_active=True).select_related("current_version").first()
+    if notebook is None:
+        return _not_found(request)
+    try:
+        return _zip_response(services.bundle_download(actor=actor_of(request), notebook=notebook))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("notebooks:notebook", slug=slug)
+
+
+# --- assignments -----------------------------------------------------------------------------------
+
+
+def _run_form(assignment: Any, data: Any = None) -> RunForm:
+    specs = [{**spec, "default": assignment.default_parameters.get(spec["name"], spec["default"])} for spec in assignment.version.parameters]
+    form = RunForm(specs, data, default_queue=assignment.queue)
+    del form.fields["queue"]
+    return form
+
+
+def _histogram_svg(values: list[float]) -> dict[str, Any]:
+    bins = selectors.histogram(values)
+    peak = max((b["count"] for b in bins), default=0) or 1
+    bars = []
+    for index, b in enumerate(bins):
+        height = round(100 * b["count"] / peak)
+        bars.append({**b, "x": 10 + index * 52, "y": 110 - height, "height": height})
+    return {"bars": bars, "width": 20 + 52 * max(1, len(bars))}
+
+
+@login_required
+def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        assignment, access = selectors.assignment_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    form = _run_form(assignment, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not access.is_student:
+            return _forbidden(request, _("Only students of this course run its assignments."))
+        if form.is_valid():
+            try:
+                submission = services.assignment_run_start(
+                    actor=user, assignment=assignment, parameters=form.raw_parameters(), from_form=True
+                )
+            except ApplicationError as error:
+                for name, problems in error.fields.items():
+                    for problem in problems:
+                        form.add_error(f"p_{name}" if f"p_{name}" in form.fields else None, problem)
+                if not error.fields:
+                    form.add_error(None, error.message)
+                status = error.status
+            else:
+                messages.success(request, _("Run started."))
+                return redirect("notebooks:run", pk=submission.run_id)
+        else:
+            status = 400
+    submissions = list(selectors.submission_list_for_user(user, assignment, access))
+    estimates = selectors.queue_estimates([s.run for s in submissions])
+    context: dict[str, Any] = {
+        "assignment": assignment,
+        "course": assignment.course,
+        "access": access,
+        "form": form,
+        "submissions": [{"submission": s, "estimate": estimates.get(s.run_id)} for s in submissions],
+        "mine_used": sum(1 for s in submissions if s.student_id == user.pk and s.started_by_id == user.pk),
+    }
+    if access.oversees:
+        context.update(_dashboard(request, assignment))
+    return render(request, "courses/assignment_detail.html", context, status=status)
+
+
+def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
+    rows = selectors.gradebook(assignment)
+    metrics = selectors.metric_names(rows)
+    sort = request.GET.get("sort", "name")
+    if sort not in {"name", "status", "runs", "late"} and sort.removeprefix("m:") not in metrics:
+        sort = "name"
+    descending = request.GET.get("dir") == "desc"
+    chosen = request.GET.get("metric", "")
+    chosen = chosen if chosen in metrics else (metrics[0] if metrics else "")
+    values = [float(v) for v in (row.metric(chosen) for row in rows) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return {
+        "rows": [{"row": row, "metrics": [row.metric(name) for name in metrics]} for row in selectors.sort_rows(rows, sort, descending)],
+        "metrics": metrics,
+        "sort": sort,
+        "descending": descending,
+        "chosen_metric": chosen,
+        "chart": _histogram_svg(values),
+        "failed": selectors.failed_submissions(assignment),
+    }
+
+
+@login_required
+def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        assignment, access = selectors.assignment_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    if not access.oversees:
+        return _not_found(request)
+    rows = selectors.gradebook(assignment)
+    metrics = selectors.metric_names(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["username", "name", "email", "runs", "latest_status", "late", "best_run", *metrics])
+    for row in rows:
+        latest, best = row.latest, row.best_run
+        writer.writerow(
+            [
+                row.student.username,
+                str(row.student),
+                row.student.email,
+                len(row.submissions),
+                latest.run.status if latest else "",
+                "yes" if row.late else "no",
+                best.pk if best else "",
+                *["" if row.metric(name) is None else row.metric(name) for name in metrics],
+            ]
+        )
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="assignment-{assignment.pk}-grades.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        submission, access = selectors.submission_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    if not access.manages:
+        return _not_found(request) if not access.oversees else _forbidden(request, _("Only an instructor can re-run."))
+    try:
+        again = services.assignment_rerun(actor=user, submission=submission)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("courses:assignment", pk=submission.assignment_id)
+    messages.success(request, _("Re-run started for %(student)s.") % {"student": submission.student})
+    return redirect("notebooks:run", pk=again.run_id)
+
+
+# --- derived projects and institutions -------------------------------------------------------------
+
+
+def projects(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    status = 200
+    user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        if user is None:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        institution = selectors.user_home_institution(user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if institution is None:
+                    raise ApplicationError(_("You belong to no institution."), fields={"title": [_("You belong to no institution.")]})
+                services.derived_project_submit(
+                    actor=actor_of(request),
+                    institution=institution,
+                    title=data["title"],
+                    team=data["team"],
+                    competition=data["competition"],
+                    award=data["award"],
+                    year=data["year"],
+                    notebooks=list(data["notebooks"]),
+                    links=data["links"].splitlines(),
+                )
+            except ApplicationError as error:
+                _apply_errors(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Thank you: a curator will review the project."))
+                return redirect("courses:projects")
+        else:
+            status = 400
+    pending = (
+        selectors.derived_project_list(status=DerivedProject.Status.PENDING)
+        if user_has_role(request.user, Role.CURATOR, Role.ADMINISTRATOR)
+        else []
+    )
+    context = {
+        "projects": selectors.derived_project_list(),
+        "pending": pending,
+        "form": form,
+        "may_submit": user_has_role(request.user, Role.INSTRUCTOR, Role.ADMINISTRATOR),
+    }
+    return render(request, "courses/projects.html", context, status=status)
+
+
+@login_required
+@require_POST
+def project_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        project = selectors.derived_project_get(pk)
+        if project.status != DerivedProject.Status.APPROVED and not user_has_role(user, Role.CURATOR, Role.ADMINISTRATOR):
+            raise NotFound("No such project.")  # pending ones are visible to curators only
+        services.derived_project_decide(actor=user, project=project, approve=request.POST.get("decision") == "approve")
+    except NotFound:
+        return _not_found(request)
+    except ApplicationError as error:
+        if error.status == 403:
+            return _forbidden(request, error.message)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("courses:projects")
+
+
+def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        institution = selectors.institution_get(pk)
+    except NotFound:
+        return _not_found(request)
+    context = {
+        "institution": institution,
+        "figures": selectors.institution_figures(institution),
+        "projects": selectors.derived_project_list(institution=institution),
+    }
+    return render(request, "courses/institution_detail.html", context)
+
+
+def notebook_panel(request: HttpRequest, notebook: Notebook) -> str:
+    """The panel on a catalogue notebook's page (settings.NOTEBOOK_DETAIL_PANELS): downloads, projects."""
+    context = {
+        "notebook": notebook,
+        "figures": selectors.notebook_download_figures(notebook),
+        "projects": selectors.derived_project_list(notebook=notebook),
+        "user": request.user,
+    }
+    return render_to_string("courses/_notebook_panel.html", context, request=request)
+
+
+__all__ = ["Enrolment", "Run", "json"]
