@@ -1,5 +1,13 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from courses import apis
+
+urlpatterns = [
+    path("courses/", apis.CourseListApi.as_view(), name="api-courses"),
+    path("courses/<int:pk>/", apis.CourseDetailApi.as_view(), name="api-course"),
+    path("courses/<int:pk>/enrolments/csv/", apis.EnrolmentCsvApi.as_view(), name="api-course-enrol-csv"),
+    path("assignments/<int:pk>/runs/", apis.AssignmentRunsApi.as_view(), name="api-assignment-runs"),
+    path("derived-projects/", apis.DerivedProjectListApi.as_view(), name="api-derived-projects"),
+]

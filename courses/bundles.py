@@ -29,7 +29,7 @@ def attribution(items: list[tuple[Any, Any]]) -> str:
         "These notebooks are course materials of the Go3s community's zero-threshold model factory.",
         "",
         "Go3s Community Portal contributors, licensed under CC BY-NC-SA 4.0 (" + LICENCE_URL + ").",
-        "If you share them or material adapted from them: credit \"Go3s Community\", link the licence, say what",
+        'If you share them or material adapted from them: credit "Go3s Community", link the licence, say what',
         "you changed, share adaptations under the same licence, and do not use them commercially.",
         "",
         "| notebook | title | version (SHA-256 of the file) |",
@@ -44,7 +44,10 @@ def attribution(items: list[tuple[Any, Any]]) -> str:
 def readme(name: str, items: list[tuple[Any, Any]], course: Any = None) -> str:
     lines = [f"# {name}", ""]
     if course is not None:
-        lines += [f"Course: {course.code} {course.title} ({course.term}) — {course.institution.name_en} / {course.institution.name_zh}", ""]
+        lines += [
+            f"Course: {course.code} {course.title} ({course.term}) — {course.institution.name_en} / {course.institution.name_zh}",
+            "",
+        ]
     lines += [
         f"Downloaded {timezone.now():%Y-%m-%d}. Contents:",
         "",

@@ -30,7 +30,9 @@ class EnrolmentCsvForm(forms.Form):
 
 class AssignmentForm(forms.Form):
     notebook = forms.ModelChoiceField(label=_("Notebook"), queryset=Notebook.objects.none(), to_field_name="slug")
-    title = forms.CharField(label=_("Title"), max_length=200, required=False, help_text=_("Leave empty for the notebook's title."))
+    title = forms.CharField(
+        label=_("Title"), max_length=200, required=False, help_text=_("Leave empty for the notebook's title.")
+    )
     due_at = forms.DateTimeField(
         label=_("Due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
@@ -71,7 +73,9 @@ class ProjectForm(forms.Form):
     notebooks = forms.ModelMultipleChoiceField(
         label=_("Notebooks used"), queryset=Notebook.objects.none(), to_field_name="slug", required=False
     )
-    links = forms.CharField(label=_("Links"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("One per line."))
+    links = forms.CharField(
+        label=_("Links"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("One per line.")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

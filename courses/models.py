@@ -59,9 +59,7 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "code", "term", "cohort"], name="course_code_term_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["institution", "code", "term", "cohort"], name="course_code_term_unique")]
         verbose_name = _("course")
         verbose_name_plural = _("courses")
 
@@ -152,9 +150,7 @@ class BundleDownload(models.Model):
 
     bundle = models.UUIDField(_("download"), db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    institution = models.ForeignKey(
-        Institution, on_delete=models.SET_NULL, null=True, blank=True, related_name="downloads"
-    )
+    institution = models.ForeignKey(Institution, on_delete=models.SET_NULL, null=True, blank=True, related_name="downloads")
     course = models.ForeignKey(Course, on_delete=models.SET_NULL, null=True, blank=True, related_name="downloads")
     notebook = models.ForeignKey("notebooks.Notebook", on_delete=models.PROTECT, related_name="+")
     version = models.ForeignKey("notebooks.NotebookVersion", on_delete=models.PROTECT, related_name="+")
@@ -188,9 +184,7 @@ class DerivedProject(models.Model):
     links = models.JSONField(_("links"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

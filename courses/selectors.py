@@ -12,13 +12,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.errors import NotFound
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
-from courses.models import Assignment, BundleDownload, Course, DerivedProject, Enrolment, Institution, InstitutionMember, Submission
+from courses.models import (
+    Assignment,
+    BundleDownload,
+    Course,
+    DerivedProject,
+    Enrolment,
+    Institution,
+    InstitutionMember,
+    Submission,
+)
 from notebooks.models import Notebook, Run, Runner
 from notebooks.selectors import queue_positions, runner_is_online
 
@@ -125,16 +134,16 @@ def assignment_get_for_user(user: Any, pk: int) -> tuple[Assignment, CourseAcces
 
 def submission_list_for_user(user: Any, assignment: Assignment, access: CourseAccess) -> QuerySet[Submission]:
     """Every submission for those who oversee the course; a student's own (and shared ones, if shared)."""
-    submissions = assignment.submissions.select_related("student", "started_by", "run", "run__notebook").defer(
-        "run__traceback"
-    )
+    submissions = assignment.submissions.select_related("student", "started_by", "run", "run__notebook").defer("run__traceback")
     if access.oversees or (access.is_student and assignment.runs_shared):
         return submissions
     return submissions.filter(student_id=user.pk)
 
 
 def submission_get_for_user(user: Any, pk: int) -> tuple[Submission, CourseAccess]:
-    submission = Submission.objects.select_related("assignment__course", "assignment__notebook", "run", "student").filter(pk=pk).first()
+    submission = (
+        Submission.objects.select_related("assignment__course", "assignment__notebook", "run", "student").filter(pk=pk).first()
+    )
     access = course_access(user, submission.assignment.course) if submission is not None else None
     if submission is None or access is None:
         raise NotFound("No such submission.")
@@ -186,7 +195,9 @@ def queue_estimates(runs: list[Run]) -> dict[int, QueueEstimate]:
         finished = Run.objects.filter(
             queue=queue, status=Run.Status.SUCCEEDED, started_at__isnull=False, finished_at__gte=since
         ).order_by("-finished_at")[:50]
-        durations = [(run.finished_at - run.started_at).total_seconds() for run in finished.only("started_at", "finished_at")]
+        durations = [
+            (end - start).total_seconds() for start, end in finished.values_list("started_at", "finished_at") if start and end
+        ]
         medians[queue] = statistics.median(durations) if durations else None
         capacity[queue] = max(1, sum(1 for runner in online if f"notebooks-{queue}" in runner.queues))
     estimates = {}
@@ -231,7 +242,9 @@ def gradebook(assignment: Assignment) -> list[GradeRow]:
         course_enrolments__course_id=assignment.course_id, course_enrolments__role=Enrolment.Role.STUDENT
     ).order_by("display_name", "username")
     rows = {student.pk: GradeRow(student=student) for student in students}
-    submissions = assignment.submissions.select_related("run", "started_by").defer("run__traceback").order_by("-created_at", "-id")
+    submissions = (
+        assignment.submissions.select_related("run", "started_by").defer("run__traceback").order_by("-created_at", "-id")
+    )
     for submission in submissions:
         row = rows.get(submission.student_id)
         if row is not None:
@@ -367,6 +380,3 @@ def institution_figures(institution: Institution) -> dict[str, int]:
 
 def has_enrolment(course: Course, user: Any) -> bool:
     return Enrolment.objects.filter(course=course, user_id=user.pk).exists()
-
-
-__all__ = ["Exists", "OuterRef"]

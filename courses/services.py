@@ -24,14 +24,33 @@ from accounts.selectors import user_has_role
 from accounts.services import role_grant, user_create
 from courses import bundles
 from courses.enrolment_csv import CsvReport, read_enrolment_csv
-from courses.models import Assignment, BundleDownload, Course, DerivedProject, Enrolment, Institution, InstitutionMember, Submission
+from courses.models import (
+    Assignment,
+    BundleDownload,
+    Course,
+    DerivedProject,
+    Enrolment,
+    Institution,
+    InstitutionMember,
+    Submission,
+)
 from courses.selectors import CourseAccess, course_access, course_notebooks, is_portal_admin, user_home_institution
 from notebooks.models import Notebook, Run
 from notebooks.parameters import validate_parameters
 from notebooks.services import run_enqueue
 
 _COURSE_FIELDS = ("institution", "code", "title", "term", "cohort")
-_ASSIGNMENT_FIELDS = ("course", "title", "notebook", "version", "default_parameters", "due_at", "queue", "run_quota", "runs_shared")
+_ASSIGNMENT_FIELDS = (
+    "course",
+    "title",
+    "notebook",
+    "version",
+    "default_parameters",
+    "due_at",
+    "queue",
+    "run_quota",
+    "runs_shared",
+)
 _PROJECT_FIELDS = ("title", "team", "institution", "competition", "award", "year", "links", "status")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a lecture hall
 
@@ -59,18 +78,24 @@ def _manage_access(actor: User, course: Course, action: str) -> CourseAccess:
 # --- institutions ----------------------------------------------------------------------------------
 
 
-def institution_member_add(*, actor: User | None, institution: Institution, user: User, is_admin: bool = False) -> InstitutionMember:
+def institution_member_add(
+    *, actor: User | None, institution: Institution, user: User, is_admin: bool = False
+) -> InstitutionMember:
     """Adds a person to an institution (administrators; `actor=None` is the system, e.g. demo data)."""
     if actor is not None and not is_portal_admin(actor):
         raise _refuse(actor=actor, action="institution.member_add", obj=institution, reason="Only an administrator can do this.")
     with transaction.atomic():
-        member, created = InstitutionMember.objects.get_or_create(institution=institution, user=user, defaults={"is_admin": is_admin})
+        member, created = InstitutionMember.objects.get_or_create(
+            institution=institution, user=user, defaults={"is_admin": is_admin}
+        )
         if not created and member.is_admin != is_admin:
             member.is_admin = is_admin
             member.save(update_fields=["is_admin"])
         elif not created:
             return member
-        audit_log_record(actor=actor, action="institution.member_add", obj=member, after=snapshot(member, ("institution", "user", "is_admin")))
+        audit_log_record(
+            actor=actor, action="institution.member_add", obj=member, after=snapshot(member, ("institution", "user", "is_admin"))
+        )
     return member
 
 
@@ -99,7 +124,9 @@ def course_create(
             fields={"institution": ["You belong to no institution."]},
         )
     if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
-        raise _refuse(actor=actor, action="course.create", obj=institution, reason="You can only create courses of your own institution.")
+        raise _refuse(
+            actor=actor, action="course.create", obj=institution, reason="You can only create courses of your own institution."
+        )
     try:
         with transaction.atomic():
             course = Course.objects.create(
@@ -109,7 +136,9 @@ def course_create(
             audit_log_record(actor=actor, action="course.create", obj=course, after=snapshot(course, _COURSE_FIELDS))
     except IntegrityError:
         raise WrongState(
-            "Your institution already has this course in this term and cohort.", code="course_exists", fields={"code": ["Already used."]}
+            "Your institution already has this course in this term and cohort.",
+            code="course_exists",
+            fields={"code": ["Already used."]},
         ) from None
     return course
 
@@ -117,11 +146,17 @@ def course_create(
 def course_instructor_add(*, actor: User, course: Course, user: User) -> Enrolment:
     _manage_access(actor, course, "course.instructor_add")
     if not user_has_role(user, Role.INSTRUCTOR):
-        raise ApplicationError("Only someone with the instructor role can teach a course.", fields={"user": ["Not an instructor."]})
+        raise ApplicationError(
+            "Only someone with the instructor role can teach a course.", fields={"user": ["Not an instructor."]}
+        )
     try:
         with transaction.atomic():
-            enrolment = Enrolment.objects.create(course=course, user=user, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED)
-            audit_log_record(actor=actor, action="course.instructor_add", obj=enrolment, after={"course": course.pk, "user": user.pk})
+            enrolment = Enrolment.objects.create(
+                course=course, user=user, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED
+            )
+            audit_log_record(
+                actor=actor, action="course.instructor_add", obj=enrolment, after={"course": course.pk, "user": user.pk}
+            )
     except IntegrityError:
         raise WrongState("This person is already in the course.", code="already_enrolled") from None
     return enrolment
@@ -138,11 +173,15 @@ def course_join(*, actor: User, invite_code: str) -> Enrolment:
     code = (invite_code or "").strip().upper()
     course = Course.objects.filter(invite_code=code).first() if code else None
     if course is None:
-        raise ApplicationError("No course has this invite code.", code="bad_invite_code", fields={"invite_code": ["Unknown code."]})
+        raise ApplicationError(
+            "No course has this invite code.", code="bad_invite_code", fields={"invite_code": ["Unknown code."]}
+        )
     with transaction.atomic():
         try:
             with transaction.atomic():
-                enrolment = Enrolment.objects.create(course=course, user=actor, role=Enrolment.Role.STUDENT, source=Enrolment.Source.INVITE)
+                enrolment = Enrolment.objects.create(
+                    course=course, user=actor, role=Enrolment.Role.STUDENT, source=Enrolment.Source.INVITE
+                )
         except IntegrityError:
             raise WrongState("You are already in this course.", code="already_enrolled") from None
         _ensure_student_role(actor)
@@ -155,7 +194,9 @@ class CsvRejected(ApplicationError):
 
     def __init__(self, report: CsvReport) -> None:
         super().__init__(
-            f"{len(report.rejected)} problem(s) in the file; nothing was imported.", code="csv_rejected", fields=report.as_fields()
+            f"{len(report.rejected)} problem(s) in the file; nothing was imported.",
+            code="csv_rejected",
+            fields=report.as_fields(),
         )
         self.report = report
 
@@ -189,13 +230,21 @@ def enrolment_csv_import(*, actor: User, course: Course, raw: bytes) -> list[Enr
         for row in report.rows:
             user = existing.get(row.email.lower())
             if user is None:
-                user = user_create(actor=actor, username=_username_for(row.email), email=row.email, password=None, display_name=row.name)
+                user = user_create(
+                    actor=actor, username=_username_for(row.email), email=row.email, password=None, display_name=row.name
+                )
             _ensure_student_role(user)
             try:
                 with transaction.atomic():
-                    created.append(Enrolment.objects.create(course=course, user=user, role=Enrolment.Role.STUDENT, source=Enrolment.Source.CSV))
+                    created.append(
+                        Enrolment.objects.create(
+                            course=course, user=user, role=Enrolment.Role.STUDENT, source=Enrolment.Source.CSV
+                        )
+                    )
             except IntegrityError:
-                raise WrongState(f"Line {row.line}: {row.email} was enrolled meanwhile; nothing was imported.", code="already_enrolled") from None
+                raise WrongState(
+                    f"Line {row.line}: {row.email} was enrolled meanwhile; nothing was imported.", code="already_enrolled"
+                ) from None
         audit_log_record(
             actor=actor,
             action="course.enrol_csv",
@@ -224,7 +273,9 @@ def assignment_create(
     """Pins the notebook's current version; the defaults are validated like the parameters of any run."""
     _manage_access(actor, course, "assignment.create")
     if not notebook.is_active or notebook.current_version is None:
-        raise WrongState("This notebook is no longer in the catalogue.", code="notebook_retired", fields={"notebook": ["Retired."]})
+        raise WrongState(
+            "This notebook is no longer in the catalogue.", code="notebook_retired", fields={"notebook": ["Retired."]}
+        )
     version = notebook.current_version
     defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
     queue = queue or notebook.accelerator
@@ -254,7 +305,9 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
     version and the assignment's queue, within the per-student quota; a run after the due date is late."""
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
-        raise _refuse(actor=actor, action="assignment.run", obj=assignment, reason="Only a student of this course can run its assignments.")
+        raise _refuse(
+            actor=actor, action="assignment.run", obj=assignment, reason="Only a student of this course can run its assignments."
+        )
     if not isinstance(parameters, dict):
         raise ApplicationError("Parameters must be an object of name → value.", fields={"parameters": ["Expected an object."]})
     with transaction.atomic():
@@ -262,9 +315,7 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
         Enrolment.objects.select_for_update().filter(course=assignment.course, user=actor).first()
         used = Submission.objects.filter(assignment=assignment, student=actor, started_by=actor).count()
         if used >= assignment.run_quota:
-            raise WrongState(
-                f"You have used all {assignment.run_quota} runs of this assignment.", code="run_quota_used"
-            )
+            raise WrongState(f"You have used all {assignment.run_quota} runs of this assignment.", code="run_quota_used")
         run = run_enqueue(
             actor=actor,
             notebook=assignment.notebook,
@@ -300,7 +351,10 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
             assignment=assignment, student=submission.student, run=run, late=submission.late, started_by=actor
         )
         audit_log_record(
-            actor=actor, action="assignment.rerun", obj=again, after={"run": run.pk, "of": submission.pk, "student": submission.student_id}
+            actor=actor,
+            action="assignment.rerun",
+            obj=again,
+            after={"run": run.pk, "of": submission.pk, "student": submission.student_id},
         )
     return again
 
@@ -338,13 +392,20 @@ def bundle_download(*, actor: User, course: Course | None = None, notebook: Note
     key = uuid.uuid4()
     with transaction.atomic():
         BundleDownload.objects.bulk_create(
-            [BundleDownload(bundle=key, user=actor, institution=institution, course=course, notebook=nb, version=v) for nb, v in items]
+            [
+                BundleDownload(bundle=key, user=actor, institution=institution, course=course, notebook=nb, version=v)
+                for nb, v in items
+            ]
         )
         audit_log_record(
             actor=actor,
             action="bundle.download",
             obj=course or notebook,
-            after={"bundle": str(key), "institution": institution.pk if institution else None, "versions": [v.sha256 for _, v in items]},
+            after={
+                "bundle": str(key),
+                "institution": institution.pk if institution else None,
+                "versions": [v.sha256 for _, v in items],
+            },
         )
     return Bundle(filename=f"{name}.zip", content=content)
 
@@ -366,16 +427,29 @@ def derived_project_submit(
 ) -> DerivedProject:
     """An instructor of the institution submits a project built on the materials; a curator approves it."""
     if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
-        raise _refuse(actor=actor, action="derived_project.submit", obj=institution, reason="Submitting a project needs the instructor role.")
+        raise _refuse(
+            actor=actor,
+            action="derived_project.submit",
+            obj=institution,
+            reason="Submitting a project needs the instructor role.",
+        )
     if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
-        raise _refuse(actor=actor, action="derived_project.submit", obj=institution, reason="You can only submit projects of your own institution.")
+        raise _refuse(
+            actor=actor,
+            action="derived_project.submit",
+            obj=institution,
+            reason="You can only submit projects of your own institution.",
+        )
     values = _required(title=title, team=team)
     if not 2000 <= int(year) <= timezone.now().year + 1:
         raise ApplicationError("The year is out of range.", fields={"year": ["Between 2000 and next year."]})
     clean_links = [link.strip() for link in (links or []) if link and link.strip()]
     bad = [link for link in clean_links if not re.match(r"^https?://[^\s<>\"]+$", link)]
     if bad or len(clean_links) > 10:
-        raise ApplicationError("Links must be http(s) addresses, at most 10.", fields={"links": [f"Not a web address: {link}" for link in bad] or ["At most 10."]})
+        raise ApplicationError(
+            "Links must be http(s) addresses, at most 10.",
+            fields={"links": [f"Not a web address: {link}" for link in bad] or ["At most 10."]},
+        )
     with transaction.atomic():
         project = DerivedProject.objects.create(
             institution=institution,
@@ -393,7 +467,9 @@ def derived_project_submit(
 
 def derived_project_decide(*, actor: User, project: DerivedProject, approve: bool) -> DerivedProject:
     if not user_has_role(actor, Role.CURATOR, Role.ADMINISTRATOR):
-        raise _refuse(actor=actor, action="derived_project.decide", obj=project, reason="Only a curator approves derived projects.")
+        raise _refuse(
+            actor=actor, action="derived_project.decide", obj=project, reason="Only a curator approves derived projects."
+        )
     with transaction.atomic():
         locked = DerivedProject.objects.select_for_update().get(pk=project.pk)
         if locked.status != DerivedProject.Status.PENDING:
@@ -403,5 +479,7 @@ def derived_project_decide(*, actor: User, project: DerivedProject, approve: boo
         locked.decided_by = actor
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-        audit_log_record(actor=actor, action="derived_project.decide", obj=locked, before=before, after=snapshot(locked, _PROJECT_FIELDS))
+        audit_log_record(
+            actor=actor, action="derived_project.decide", obj=locked, before=before, after=snapshot(locked, _PROJECT_FIELDS)
+        )
     return locked

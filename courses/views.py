@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from django.conf import settings
@@ -23,9 +22,9 @@ from accounts.models import Role
 from accounts.selectors import user_has_role
 from courses import selectors, services
 from courses.forms import AssignmentForm, CourseForm, EnrolmentCsvForm, JoinForm, ProjectForm
-from courses.models import DerivedProject, Enrolment
+from courses.models import DerivedProject
 from notebooks.forms import RunForm
-from notebooks.models import Notebook, Run
+from notebooks.models import Notebook
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -52,7 +51,10 @@ def index(request: HttpRequest) -> HttpResponse:
     user = actor_of(request)
     form = CourseForm(request.POST or None)
     status = 200
+    may_create = user_has_role(user, Role.INSTRUCTOR, Role.ADMINISTRATOR)
     if request.method == "POST":
+        if not may_create:
+            return _forbidden(request, _("Creating a course needs the instructor role."))
         if form.is_valid():
             try:
                 course = services.course_create(actor=user, **form.cleaned_data)
@@ -68,7 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "courses": selectors.course_list_for_user(user),
         "form": form,
         "join_form": JoinForm(),
-        "may_create": user_has_role(user, Role.INSTRUCTOR, Role.ADMINISTRATOR),
+        "may_create": may_create,
     }
     return render(request, "courses/index.html", context, status=status)
 
@@ -216,7 +218,10 @@ def notebook_bundle(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _run_form(assignment: Any, data: Any = None) -> RunForm:
-    specs = [{**spec, "default": assignment.default_parameters.get(spec["name"], spec["default"])} for spec in assignment.version.parameters]
+    specs = [
+        {**spec, "default": assignment.default_parameters.get(spec["name"], spec["default"])}
+        for spec in assignment.version.parameters
+    ]
     form = RunForm(specs, data, default_queue=assignment.queue)
     del form.fields["queue"]
     return form
@@ -239,7 +244,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         assignment, access = selectors.assignment_get_for_user(user, pk)
     except NotFound:
         return _not_found(request)
-    form = _run_form(assignment, request.POST or None)
+    form = _run_form(assignment, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if not access.is_student:
@@ -287,7 +292,9 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     chosen = chosen if chosen in metrics else (metrics[0] if metrics else "")
     values = [float(v) for v in (row.metric(chosen) for row in rows) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return {
-        "rows": [{"row": row, "metrics": [row.metric(name) for name in metrics]} for row in selectors.sort_rows(rows, sort, descending)],
+        "rows": [
+            {"row": row, "metrics": [row.metric(name) for name in metrics]} for row in selectors.sort_rows(rows, sort, descending)
+        ],
         "metrics": metrics,
         "sort": sort,
         "descending": descending,
@@ -356,15 +363,20 @@ def projects(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     status = 200
     user = request.user if request.user.is_authenticated else None
+    may_submit = user_has_role(request.user, Role.INSTRUCTOR, Role.ADMINISTRATOR)
     if request.method == "POST":
         if user is None:
             return redirect(f"{reverse('login')}?next={request.path}")
+        if not may_submit:
+            return _forbidden(request, _("Submitting a project needs the instructor role."))
         institution = selectors.user_home_institution(user)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 if institution is None:
-                    raise ApplicationError(_("You belong to no institution."), fields={"title": [_("You belong to no institution.")]})
+                    raise ApplicationError(
+                        _("You belong to no institution."), fields={"title": [_("You belong to no institution.")]}
+                    )
                 services.derived_project_submit(
                     actor=actor_of(request),
                     institution=institution,
@@ -393,7 +405,7 @@ def projects(request: HttpRequest) -> HttpResponse:
         "projects": selectors.derived_project_list(),
         "pending": pending,
         "form": form,
-        "may_submit": user_has_role(request.user, Role.INSTRUCTOR, Role.ADMINISTRATOR),
+        "may_submit": may_submit,
     }
     return render(request, "courses/projects.html", context, status=status)
 
@@ -440,6 +452,3 @@ def notebook_panel(request: HttpRequest, notebook: Notebook) -> str:
         "user": request.user,
     }
     return render_to_string("courses/_notebook_panel.html", context, request=request)
-
-
-__all__ = ["Enrolment", "Run", "json"]

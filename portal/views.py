@@ -88,7 +88,8 @@ def _community_figures() -> dict[str, Any]:
     from django.db.models import Count
     from django.db.models.functions import TruncMonth
 
-    from courses.models import Institution
+    from courses.models import DerivedProject, Institution
+    from courses.selectors import download_figures
     from notebooks.models import Notebook, Run
 
     per_month = Run.objects.annotate(month=TruncMonth("created_at")).values("month").annotate(runs=Count("id")).order_by("month")
@@ -100,6 +101,9 @@ def _community_figures() -> dict[str, Any]:
         "runs_total": Run.objects.count(),
         "runs_succeeded": Run.objects.filter(status=Run.Status.SUCCEEDED).count(),
         "runs_per_month": months,
+        "downloads": download_figures(),
+        "derived_projects": DerivedProject.objects.filter(status=DerivedProject.Status.APPROVED).count(),
+        "derived_project_awards": DerivedProject.objects.filter(status=DerivedProject.Status.APPROVED).exclude(award="").count(),
     }
 
 

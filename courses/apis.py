@@ -1,0 +1,173 @@
+"""REST API of the courses app (DRF APIView style: validate, call one service or selector, serialize)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.auth import actor_of
+from accounts.errors import ApplicationError, NotAllowed, TooLarge
+from courses import selectors, services
+from courses.models import Course, DerivedProject, Submission
+from notebooks.apis import RunSerializer
+
+
+class CourseSerializer(serializers.ModelSerializer[Course]):
+    institution = serializers.CharField(source="institution.name_en")
+    institution_id = serializers.IntegerField()
+    students = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Course
+        fields = ["id", "code", "title", "term", "cohort", "institution", "institution_id", "students", "created_at"]
+
+
+class CourseListApi(APIView):
+    """Courses the user teaches, studies in or (as institution admin) oversees; instructors create them."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=40)
+        title = serializers.CharField(max_length=200)
+        term = serializers.CharField(max_length=40)
+        cohort = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
+
+    @extend_schema(responses={200: CourseSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(CourseSerializer(selectors.course_list_for_user(actor_of(request))[:500], many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: CourseSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = services.course_create(actor=actor_of(request), **data.validated_data)
+        return Response(CourseSerializer(course).data, status=status.HTTP_201_CREATED)
+
+
+class CourseDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class AssignmentSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        title = serializers.CharField()
+        notebook = serializers.CharField(source="notebook.slug")
+        version = serializers.CharField(source="version.sha256")
+        due_at = serializers.DateTimeField(allow_null=True)
+        queue = serializers.CharField()
+        run_quota = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        course = CourseSerializer()
+        role = serializers.CharField()
+        invite_code = serializers.CharField(allow_null=True)
+        assignments = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        course, access = selectors.course_get_for_user(actor_of(request), pk)
+        assignments = self.AssignmentSerializer(selectors.assignment_list(course), many=True).data
+        body = {
+            "course": CourseSerializer(course).data,
+            "role": access.role,
+            "invite_code": course.invite_code if access.manages else None,
+            "assignments": assignments,
+        }
+        return Response(body)
+
+
+class EnrolmentCsvApi(APIView):
+    """Enrols the students of a CSV file (email, name; UTF-8 or GBK): all rows or none."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+    class OutputSerializer(serializers.Serializer):
+        enrolled = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        responses={201: OutputSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = actor_of(request)
+        course, access = selectors.course_get_for_user(user, pk)
+        if not access.manages:
+            raise NotAllowed("Only an instructor of this course can enrol students.")
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.COURSES_CSV_MAX_BYTES + 64 * 1024:
+            raise TooLarge(f"An enrolment file may be at most {settings.COURSES_CSV_MAX_BYTES // 1024} KB.")
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApplicationError("Attach the CSV file as `file`.", fields={"file": ["This field is required."]})
+        created = services.enrolment_csv_import(actor=user, course=course, raw=upload.read(settings.COURSES_CSV_MAX_BYTES + 1))
+        return Response({"enrolled": [e.user.email for e in created]}, status=status.HTTP_201_CREATED)
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    student = serializers.CharField(source="student.username")
+    started_by = serializers.CharField(source="started_by.username")
+    run = RunSerializer()
+
+    class Meta:
+        model = Submission
+        fields = ["id", "student", "started_by", "late", "created_at", "run"]
+
+
+class AssignmentRunsApi(APIView):
+    """Runs of an assignment the user may see; a student starts one with their parameters."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        parameters = serializers.JSONField(required=False, default=dict)
+
+    @extend_schema(responses={200: SubmissionSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        user = actor_of(request)
+        assignment, access = selectors.assignment_get_for_user(user, pk)
+        submissions = list(
+            selectors.submission_list_for_user(user, assignment, access).select_related("run__version", "run__owner")[:500]
+        )
+        positions = {
+            run_id: estimate.position for run_id, estimate in selectors.queue_estimates([s.run for s in submissions]).items()
+        }
+        return Response(SubmissionSerializer(submissions, many=True, context={"queue_positions": positions}).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SubmissionSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        user = actor_of(request)
+        assignment, _access = selectors.assignment_get_for_user(user, pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = services.assignment_run_start(
+            actor=user, assignment=assignment, parameters=data.validated_data["parameters"]
+        )
+        return Response(SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
+
+
+class DerivedProjectSerializer(serializers.ModelSerializer[DerivedProject]):
+    institution = serializers.CharField(source="institution.name_en")
+    notebooks: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    links = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = DerivedProject
+        fields = ["id", "title", "team", "institution", "competition", "award", "year", "notebooks", "links"]
+
+
+class DerivedProjectListApi(APIView):
+    """Approved derived projects, public."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: DerivedProjectSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(DerivedProjectSerializer(selectors.derived_project_list(), many=True).data)
