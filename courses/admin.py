@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from accounts.admin_base import AuditedModelAdmin, ReadOnlyAdmin
-from courses.models import Assignment, BundleDownload, Course, DerivedProject, Enrolment, Institution, InstitutionMember, Submission
+from courses.models import (
+    Assignment,
+    BundleDownload,
+    Course,
+    DerivedProject,
+    Enrolment,
+    Institution,
+    InstitutionMember,
+    Submission,
+)
 
 
 @admin.register(Institution)

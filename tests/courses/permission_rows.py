@@ -70,10 +70,20 @@ def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
     InstitutionMember.objects.create(institution=home, user=users["institution_admin"], is_admin=True)
     InstitutionMember.objects.create(institution=away, user=users["other_instructor"])
     course = Course.objects.create(
-        institution=home, code="AI101", title="Model factory", term="2026 autumn", invite_code="MATRIX01", created_by=users["instructor"]
+        institution=home,
+        code="AI101",
+        title="Model factory",
+        term="2026 autumn",
+        invite_code="MATRIX01",
+        created_by=users["instructor"],
     )
     other_course = Course.objects.create(
-        institution=away, code="AI201", title="Elsewhere", term="2026 autumn", invite_code="MATRIX02", created_by=users["other_instructor"]
+        institution=away,
+        code="AI201",
+        title="Elsewhere",
+        term="2026 autumn",
+        invite_code="MATRIX02",
+        created_by=users["other_instructor"],
     )
     Enrolment.objects.create(course=course, user=users["instructor"], role="instructor", source="created")
     Enrolment.objects.create(course=course, user=users["student"], role="student", source="csv")

@@ -1,0 +1,98 @@
+"""The instructor dashboard: grade book with metrics, sorting, the distribution chart, failed runs with
+reasons, the CSV export; its query count does not grow with students."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from courses.models import Submission
+from notebooks.models import Run
+from tests.courses import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _finished(assignment, student, status=Run.Status.SUCCEEDED, **fields):
+    run = Run.objects.create(
+        notebook=assignment.notebook, version=assignment.version, owner=student, parameters={"steps": 3, "device": "auto"},
+        timeout_seconds=60, memory_limit_mb=512, status=status, **fields,
+    )  # fmt: skip
+    return Submission.objects.create(assignment=assignment, student=student, run=run, started_by=student)
+
+
+@pytest.fixture
+def setup(catalogue, make_user):
+    course = factories.course(make_user)
+    assignment = factories.assignment(course)
+    students = [factories.student_in(course, make_user) for _ in range(3)]
+    for index, student in enumerate(students):
+        _finished(assignment, student, metrics={"accuracy": 0.5 + index / 10, "ok": True})
+    _finished(assignment, students[0], status=Run.Status.FAILED, error="ValueError: the data is wrong", error_cell=4)
+    return course, assignment, students
+
+
+def test_dashboard_shows_metrics_per_student_the_chart_and_failed_runs(setup, client):
+    course, assignment, students = setup
+    client.force_login(factories.instructor_of(course))
+
+    page = client.get(f"/courses/assignments/{assignment.pk}/?sort=m:accuracy&dir=desc").content.decode()
+
+    assert "data-histogram" in page and "accuracy" in page
+    assert "ValueError: the data is wrong" in page
+    order = [page.index(str(student)) for student in reversed(students)]
+    gradebook = page[page.index("data-gradebook") :]
+    order = [gradebook.index(str(student)) for student in reversed(students)]
+    assert order == sorted(order), "sorted by accuracy, highest first"
+    assert "style=" not in page and "<script>" not in page
+
+
+def test_grade_book_csv_has_one_row_per_student_with_metrics(setup, client):
+    course, assignment, students = setup
+    client.force_login(factories.instructor_of(course))
+
+    response = client.get(f"/courses/assignments/{assignment.pk}/grades.csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    assert response["Content-Type"].startswith("text/csv")
+    assert {row["username"] for row in rows} == {student.username for student in students}
+    accuracy = {row["username"]: row["accuracy"] for row in rows}
+    assert accuracy[students[2].username] == "0.7"
+
+
+def test_a_student_cannot_export_the_grade_book(setup, client):
+    _course, assignment, students = setup
+    client.force_login(students[0])
+    assert client.get(f"/courses/assignments/{assignment.pk}/grades.csv").status_code == 404
+
+
+def test_dashboard_query_count_does_not_grow_with_students(catalogue, make_user, client):
+    counts = []
+    for size in (2, 8):
+        course = factories.course(make_user)
+        assignment = factories.assignment(course)
+        for _ in range(size):
+            _finished(assignment, factories.student_in(course, make_user), metrics={"accuracy": 0.5})
+        client.force_login(factories.instructor_of(course))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/courses/assignments/{assignment.pk}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_course_list_query_count_does_not_grow_with_courses(catalogue, make_user, client):
+    instructor = make_user("instructor")
+    place = factories.institution()
+    counts = []
+    for size in (1, 5):
+        for _ in range(size):
+            factories.course(make_user, at=place, instructor=instructor)
+        client.force_login(instructor)
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/courses/")
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
