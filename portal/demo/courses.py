@@ -90,5 +90,5 @@ def seed_courses(log: list[str]) -> None:
                 ]
             )
     downloaders = BundleDownload.objects.exclude(institution=None).values("institution").distinct().count()
-    projects = DerivedProject.objects.count()
-    log.append(f"courses: {Course.objects.count()}, downloading universities: {downloaders}, derived projects: {projects}")
+    project_count = DerivedProject.objects.count()
+    log.append(f"courses: {Course.objects.count()}, downloading universities: {downloaders}, derived projects: {project_count}")
