@@ -13,6 +13,15 @@ from tests.courses import factories
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 GOOD = "email,name\nli.lei@u.edu.cn,李雷\nhan.mei@u.edu.cn,韩梅梅\nwang.fang@u.edu.cn,王芳\n"
 
 
@@ -136,7 +145,7 @@ def test_the_page_shows_the_rejection_report(course, client):
 
     client.force_login(factories.instructor_of(course))
     raw = "email,name\nbad,坏\nok@u.edu.cn,好\n".encode("gbk")
-    response = client.post(f"/courses/{course.pk}/enrol/", {"file": SimpleUploadedFile("s.csv", raw)})
+    response = client.post(f"/courses/{course.pk}/enrol/", {"file": SimpleUploadedFile("s.csv", raw)}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400
     text = response.content.decode()
