@@ -68,7 +68,13 @@ def metric_over_time(results: Sequence[Any]) -> Chart | None:
         x = PAD_LEFT + (plot_w * index / (count - 1) if count > 1 else plot_w / 2)
         line = series.setdefault(result.runner_class, Series(name=result.runner_class, css=f"series-{len(series) % 4}"))
         line.points.append(
-            Point(x=x, y=y_of(result.value), value=result.value, label=result.recorded_at.strftime("%Y-%m-%d"), regression=result.is_regression)
+            Point(
+                x=x,
+                y=y_of(result.value),
+                value=result.value,
+                label=result.recorded_at.strftime("%Y-%m-%d"),
+                regression=result.is_regression,
+            )
         )
     ticks = [(y_of(low + (high - low) * step / 4), f"{low + (high - low) * step / 4:.4g}") for step in range(5)]
     return Chart(

@@ -141,7 +141,9 @@ def parse_upload(raw: bytes, *, fmt: str, max_items: int, max_chars: int) -> lis
         if not item.text.strip():
             problems.add(0, f"item {item.key!r} has no text")
     if problems.lines:
-        raise ApplicationError("The upload has errors; nothing was imported.", code="invalid_upload", fields={"file": problems.lines})
+        raise ApplicationError(
+            "The upload has errors; nothing was imported.", code="invalid_upload", fields={"file": problems.lines}
+        )
     if not items:
         raise ApplicationError("The upload holds no items.", code="invalid_upload", fields={"file": ["No items found."]})
     if len(items) > max_items:

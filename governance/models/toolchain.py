@@ -65,9 +65,7 @@ class BenchmarkResult(models.Model):
     """One measured outcome: where it ran, on what, with which toolchain, and whether it regressed."""
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="results")
-    run = models.OneToOneField(
-        "notebooks.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="benchmark_result"
-    )
+    run = models.OneToOneField("notebooks.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="benchmark_result")
     runner_host = models.CharField(_("runner"), max_length=200, blank=True)
     runner_class = models.CharField(
         _("runner class"), max_length=200, db_index=True, help_text=_("Queue and hardware: results compare within a class.")

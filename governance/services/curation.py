@@ -7,6 +7,7 @@ itself, only where it was (item, offsets, kind).
 from __future__ import annotations
 
 from collections import Counter
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from governance.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan
 from governance.selectors.curation import user_is_curator
 
 SCAN_BATCH = 200
+
 
 def _require_curator(actor: User) -> None:
     if not user_is_curator(actor):
@@ -81,9 +83,13 @@ def dataset_version_create(
         version=latest.version + 1,
         owner=actor,
         licence=_text(latest.licence if licence is None else licence, "licence", max_length=60),
-        description=_text(latest.description if description is None else description, "description", max_length=20_000, required=False),
+        description=_text(
+            latest.description if description is None else description, "description", max_length=20_000, required=False
+        ),
     )
-    audit_log_record(actor=actor, action="dataset.version_create", obj=version, after={"previous": latest.pk, "version": version.version})
+    audit_log_record(
+        actor=actor, action="dataset.version_create", obj=version, after={"previous": latest.pk, "version": version.version}
+    )
     return version
 
 
@@ -103,7 +109,9 @@ def _store_items(dataset: Dataset, uploaded: list[UploadedItem]) -> None:
         ]
     )
     if items and items[0].pk is None:  # backends that do not return ids from bulk inserts
-        by_key = dict(DatasetItem.objects.filter(dataset=dataset, key__in=[entry.key for entry in uploaded]).values_list("key", "pk"))
+        by_key = dict(
+            DatasetItem.objects.filter(dataset=dataset, key__in=[entry.key for entry in uploaded]).values_list("key", "pk")
+        )
         for item in items:
             item.pk = by_key[item.key]
     annotations = [
@@ -124,7 +132,9 @@ def dataset_import(*, actor: User, dataset: Dataset, raw: bytes, filename: str =
     )
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     _require_draft(dataset)
-    existing = set(DatasetItem.objects.filter(dataset=dataset, key__in=[entry.key for entry in uploaded]).values_list("key", flat=True))
+    existing = set(
+        DatasetItem.objects.filter(dataset=dataset, key__in=[entry.key for entry in uploaded]).values_list("key", flat=True)
+    )
     if existing:
         shown = ", ".join(sorted(existing)[:10])
         raise ApplicationError(
@@ -154,7 +164,11 @@ def ruling_create(*, actor: User, item: DatasetItem, label: str, reason: str) ->
     item.final_label_source = DatasetItem.Source.RULING
     item.save(update_fields=["final_label", "final_label_source", "updated_at"])
     audit_log_record(
-        actor=actor, action="dataset.ruling", obj=item, before=before, after={"final_label": label, "source": "ruling", "reason": reason}
+        actor=actor,
+        action="dataset.ruling",
+        obj=item,
+        before=before,
+        after={"final_label": label, "source": "ruling", "reason": reason},
     )
     return ruling
 
@@ -171,7 +185,9 @@ def dataset_release(*, actor: User, dataset: Dataset) -> Dataset:
         raise WrongState("The dataset has no items to release.", code="dataset_empty")
     unscanned = items.filter(scanned_at__isnull=True).count()
     if unscanned:
-        raise WrongState(f"{unscanned} items have not been scanned for personal data: run a PII scan first.", code="pii_unscanned")
+        raise WrongState(
+            f"{unscanned} items have not been scanned for personal data: run a PII scan first.", code="pii_unscanned"
+        )
     blocking = Counter(
         PiiFlag.objects.filter(dataset=dataset, status__in=[PiiFlag.Status.OPEN, PiiFlag.Status.TRUE_POSITIVE]).values_list(
             "status", flat=True
@@ -273,15 +289,25 @@ def pii_scan_execute(*, scan_id: int) -> str:
             with transaction.atomic():
                 items = list(DatasetItem.objects.filter(pk__in=batch, removed=False).only("pk", "text"))
                 flags = [
-                    PiiFlag(dataset_id=scan.dataset_id, item_id=item.pk, scan=scan, start=span.start, end=span.end, kind=span.kind, text=span.text[:500])
+                    PiiFlag(
+                        dataset_id=scan.dataset_id,
+                        item_id=item.pk,
+                        scan=scan,
+                        start=span.start,
+                        end=span.end,
+                        kind=span.kind,
+                        text=span.text[:500],
+                    )
                     for item in items
                     for span in pii.find_pii(item.text, terms)
                 ]
                 PiiFlag.objects.bulk_create(flags, ignore_conflicts=True)
                 DatasetItem.objects.filter(pk__in=batch).update(scanned_at=timezone.now())
                 PiiScan.objects.filter(pk=scan_id).update(items_done=offset + len(batch))
-    except Exception as error:  # the scan ends as failed with its reason; the worker lives on
-        PiiScan.objects.filter(pk=scan_id).update(status=PiiScan.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+    except Exception as error:  # noqa: BLE001 — the scan ends as failed with its reason; the worker lives on
+        PiiScan.objects.filter(pk=scan_id).update(
+            status=PiiScan.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
         audit_log_record(actor=None, action="pii_scan.fail", obj=scan, after={"error": str(error)[:200]})
         return "failed"
     found = PiiFlag.objects.filter(scan_id=scan_id).count()
@@ -298,7 +324,9 @@ def pii_flag_review(*, actor: User, flag: PiiFlag, verdict: str) -> PiiFlag:
     """Marks a flag as a true or false positive (it can be changed until a true positive is resolved)."""
     _require_curator(actor)
     if verdict not in VERDICTS:
-        raise ApplicationError("Choose true_positive or false_positive.", fields={"verdict": ["Must be true_positive or false_positive."]})
+        raise ApplicationError(
+            "Choose true_positive or false_positive.", fields={"verdict": ["Must be true_positive or false_positive."]}
+        )
     flag = PiiFlag.objects.select_for_update().select_related("dataset").get(pk=flag.pk)
     _require_draft(flag.dataset)
     if flag.status == PiiFlag.Status.RESOLVED:
@@ -309,7 +337,11 @@ def pii_flag_review(*, actor: User, flag: PiiFlag, verdict: str) -> PiiFlag:
     flag.reviewed_at = timezone.now()
     flag.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
     audit_log_record(
-        actor=actor, action="pii_flag.review", obj=flag, before=before, after={"status": flag.status, "kind": flag.kind, "item": flag.item_id}
+        actor=actor,
+        action="pii_flag.review",
+        obj=flag,
+        before=before,
+        after={"status": flag.status, "kind": flag.kind, "item": flag.item_id},
     )
     return flag
 

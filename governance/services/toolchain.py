@@ -93,10 +93,13 @@ def benchmark_create(
     metric_key = (metric_key or "").strip()
     if not metric_key or len(metric_key) > 100:
         raise ApplicationError("Name the metric to track.", fields={"metric_key": ["1 to 100 characters."]})
-    threshold = settings.BENCHMARK_REGRESSION_THRESHOLD_PERCENT if regression_threshold_percent is None else regression_threshold_percent
+    threshold = (
+        settings.BENCHMARK_REGRESSION_THRESHOLD_PERCENT if regression_threshold_percent is None else regression_threshold_percent
+    )
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and 0 < threshold <= 1000):
         raise ApplicationError(
-            "The regression threshold is out of range.", fields={"regression_threshold_percent": ["Between 0 (exclusive) and 1000."]}
+            "The regression threshold is out of range.",
+            fields={"regression_threshold_percent": ["Between 0 (exclusive) and 1000."]},
         )
     benchmark = Benchmark.objects.create(
         slug=slug,
@@ -178,7 +181,12 @@ def benchmark_result_record(
         actor=None,
         action="benchmark.regression" if verdict.is_regression else "benchmark.result",
         obj=result,
-        after={"benchmark": benchmark.slug, "value": value, "median": verdict.baseline_median, "change_percent": verdict.change_percent},
+        after={
+            "benchmark": benchmark.slug,
+            "value": value,
+            "median": verdict.baseline_median,
+            "change_percent": verdict.change_percent,
+        },
     )
     return result
 
@@ -210,4 +218,3 @@ def benchmark_run_finished(run_id: int) -> None:
         recorded_at=run.finished_at or timezone.now(),
         run=run,
     )
-
