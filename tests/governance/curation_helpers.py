@@ -31,4 +31,6 @@ JSONL = "\n".join(
 def upload(client, slug, content, name="items.csv"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post(f"/api/v1/datasets/{slug}/import/", {"file": SimpleUploadedFile(name, content.encode())}, format="multipart")
+    return client.post(
+        f"/api/v1/datasets/{slug}/import/", {"file": SimpleUploadedFile(name, content.encode())}, format="multipart"
+    )

@@ -95,8 +95,12 @@ def _fresh_draft(world: dict[str, Any]) -> dict[str, Any]:
     """A draft with one undecided item, an open flag on it and a running scan (so a new scan is refused)."""
     dataset = Dataset.objects.create(slug=f"draft-{next(_counter)}", owner=world["users"]["curator"], licence="CC-BY-4.0")
     item = DatasetItem.objects.create(dataset=dataset, key="1", text="call 13812345678")
-    Annotation.objects.bulk_create([Annotation(item=item, annotator="a", label="x"), Annotation(item=item, annotator="b", label="y")])
-    scan = PiiScan.objects.create(dataset=dataset, started_by=world["users"]["curator"], status=PiiScan.Status.RUNNING, items_total=1)
+    Annotation.objects.bulk_create(
+        [Annotation(item=item, annotator="a", label="x"), Annotation(item=item, annotator="b", label="y")]
+    )
+    scan = PiiScan.objects.create(
+        dataset=dataset, started_by=world["users"]["curator"], status=PiiScan.Status.RUNNING, items_total=1
+    )
     flag = PiiFlag.objects.create(dataset=dataset, item=item, scan=scan, start=5, end=16, kind="phone", text="13812345678")
     return {"dataset": dataset, "item": item, "scan": scan, "flag": flag}
 
@@ -118,5 +122,3 @@ def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str 
         term = PiiTerm.objects.create(term=f"term-{next(_counter)}", added_by=world["users"]["curator"])
         return path.replace("<int:pk>", str(term.pk))
     return path
-
-

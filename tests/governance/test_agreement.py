@@ -136,7 +136,9 @@ def test_fleiss_kappa_is_bounded_and_ignores_annotator_order(rows):
     reversed_items = [{f"a{i}": label for i, label in enumerate(reversed(row))} for row in rows]
 
     assert -1.0 <= kappa <= 1.0
-    assert agreement(reversed_items).kappa == pytest.approx(agreement([{f"a{i}": label for i, label in enumerate(row)} for row in rows]).kappa)
+    assert agreement(reversed_items).kappa == pytest.approx(
+        agreement([{f"a{i}": label for i, label in enumerate(row)} for row in rows]).kappa
+    )
 
 
 @given(tables)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import pytest
 
 from accounts.models import Role
@@ -42,7 +45,7 @@ def test_jsonl_import(api, curator, draft):
 
 
 @pytest.mark.parametrize(
-    "content, name, problem",
+    ("content", "name", "problem"),
     [
         ("id,text,label\n1,x,a\n", "bad.csv", "Missing columns: annotator"),
         ("id,text,annotator,label\n1,hello,ann,\n", "bad.csv", "give both annotator and label"),
@@ -55,7 +58,7 @@ def test_bad_upload_is_a_400_naming_the_problem_and_stores_nothing(api, curator,
     response = upload(api(curator), draft.slug, content, name=name)
 
     error = assert_error(response, 400)
-    assert problem in " ".join(sum(error["fields"].values(), []))
+    assert problem in " ".join(functools.reduce(operator.iadd, error["fields"].values(), []))
     assert not DatasetItem.objects.filter(dataset=draft).exists()
     assert not Annotation.objects.exists()
 
@@ -119,4 +122,4 @@ def test_description_markdown_is_rendered_safely(api, curator):
 
     assert "<strong>bold</strong>" in html
     assert "<script>" not in html
-    assert "href=\"javascript" not in html  # refused as a link: it stays visible as plain text
+    assert 'href="javascript' not in html  # refused as a link: it stays visible as plain text

@@ -4,8 +4,8 @@ that names are not detected, drafts stay hidden."""
 from __future__ import annotations
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from governance.models import Annotation, Dataset, DatasetItem, PiiFlag

@@ -37,7 +37,7 @@ def test_every_number_with_its_computed_check_digit_is_valid_and_no_other_digit_
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("请拨 13812345678", "13812345678"),
         ("手机 +86 138-1234-5678 联系", "+86 138-1234-5678"),

@@ -44,7 +44,9 @@ def test_ruling_sets_the_final_label_is_logged_and_raises_agreement_after(api, c
     item = DatasetItem.objects.get(dataset=dataset, key="3")
     before = client.get("/api/v1/datasets/notes/agreement/").json()
 
-    response = client.post("/api/v1/datasets/notes/rulings/", {"item": item.pk, "label": "abnormal", "reason": "Opacity is visible."}, format="json")
+    response = client.post(
+        "/api/v1/datasets/notes/rulings/", {"item": item.pk, "label": "abnormal", "reason": "Opacity is visible."}, format="json"
+    )
 
     assert response.status_code == 201, response.content
     item.refresh_from_db()
@@ -59,7 +61,9 @@ def test_ruling_sets_the_final_label_is_logged_and_raises_agreement_after(api, c
 
 def test_ruling_needs_a_reason(api, curator, dataset):
     item = DatasetItem.objects.get(dataset=dataset, key="3")
-    error = assert_error(api(curator).post("/api/v1/datasets/notes/rulings/", {"item": item.pk, "label": "x"}, format="json"), 400)
+    error = assert_error(
+        api(curator).post("/api/v1/datasets/notes/rulings/", {"item": item.pk, "label": "x"}, format="json"), 400
+    )
     assert "reason" in error["fields"]
 
 
@@ -67,7 +71,9 @@ def test_ruling_on_an_item_of_another_dataset_is_404(api, curator, dataset):
     other = Dataset.objects.create(slug="other", owner=curator, licence="CC0")
     foreign = DatasetItem.objects.create(dataset=other, key="z", text="t")
 
-    response = api(curator).post("/api/v1/datasets/notes/rulings/", {"item": foreign.pk, "label": "a", "reason": "r"}, format="json")
+    response = api(curator).post(
+        "/api/v1/datasets/notes/rulings/", {"item": foreign.pk, "label": "a", "reason": "r"}, format="json"
+    )
 
     assert_error(response, 404)
 
@@ -92,7 +98,9 @@ def test_scan_flags_planted_personal_data_with_progress(api, curator, dataset, d
     assert text[flag["start"] : flag["end"]] == "13812345678"
 
 
-def test_a_scan_delivered_twice_runs_once_and_a_rescan_adds_no_duplicates(api, curator, dataset, django_capture_on_commit_callbacks):
+def test_a_scan_delivered_twice_runs_once_and_a_rescan_adds_no_duplicates(
+    api, curator, dataset, django_capture_on_commit_callbacks
+):
     scan = _scan(api(curator), "notes", django_capture_on_commit_callbacks)
 
     assert pii_scan_execute(scan_id=scan["id"]) == "already claimed"
@@ -112,22 +120,49 @@ def test_release_is_refused_until_flags_are_cleared_then_granted(api, curator, d
 
     flags = {flag["kind"]: flag for flag in client.get("/api/v1/datasets/notes/flags/").json()}
     for kind in ("phone", "email", "medical_record"):
-        assert client.post(f"/api/v1/datasets/notes/flags/{flags[kind]['id']}/", {"verdict": "true_positive"}, format="json").status_code == 200
-    assert client.post(f"/api/v1/datasets/notes/flags/{flags['resident_id']['id']}/", {"verdict": "false_positive"}, format="json").status_code == 200
+        assert (
+            client.post(
+                f"/api/v1/datasets/notes/flags/{flags[kind]['id']}/", {"verdict": "true_positive"}, format="json"
+            ).status_code
+            == 200
+        )
+    assert (
+        client.post(
+            f"/api/v1/datasets/notes/flags/{flags['resident_id']['id']}/", {"verdict": "false_positive"}, format="json"
+        ).status_code
+        == 200
+    )
     # A true positive not yet resolved still blocks.
     error = assert_error(client.post("/api/v1/datasets/notes/release/"), 409, "pii_open")
     assert "3 true positives" in error["message"]
 
-    assert client.post(f"/api/v1/datasets/notes/flags/{flags['phone']['id']}/resolve/", {"action": "redact"}, format="json").status_code == 200
-    assert client.post(f"/api/v1/datasets/notes/flags/{flags['email']['id']}/resolve/", {"action": "remove"}, format="json").status_code == 200
-    assert client.post(f"/api/v1/datasets/notes/flags/{flags['medical_record']['id']}/resolve/", {"action": "redact"}, format="json").status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/datasets/notes/flags/{flags['phone']['id']}/resolve/", {"action": "redact"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/datasets/notes/flags/{flags['email']['id']}/resolve/", {"action": "remove"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/datasets/notes/flags/{flags['medical_record']['id']}/resolve/", {"action": "redact"}, format="json"
+        ).status_code
+        == 200
+    )
     assert "13812345678" not in DatasetItem.objects.get(dataset=dataset, key="2").text
     assert DatasetItem.objects.get(dataset=dataset, key="4").removed
 
     # Arbitration is the last gate: item 3 has no majority.
     assert_error(client.post("/api/v1/datasets/notes/release/"), 409, "arbitration_open")
     item = DatasetItem.objects.get(dataset=dataset, key="3")
-    client.post("/api/v1/datasets/notes/rulings/", {"item": item.pk, "label": "normal", "reason": "Two of three see it."}, format="json")
+    client.post(
+        "/api/v1/datasets/notes/rulings/", {"item": item.pk, "label": "normal", "reason": "Two of three see it."}, format="json"
+    )
 
     response = client.post("/api/v1/datasets/notes/release/")
 

@@ -41,7 +41,9 @@ def test_registration_fills_defaults_from_settings(benchmark, settings):
 
 def test_bad_parameters_are_refused_like_a_run(api, maintainer, catalogue):
     response = api(maintainer).post(
-        "/api/v1/benchmarks/", {"slug": "b", "notebook": "short", "parameters": {"steps": "many"}, "metric_key": "loss"}, format="json"
+        "/api/v1/benchmarks/",
+        {"slug": "b", "notebook": "short", "parameters": {"steps": "many"}, "metric_key": "loss"},
+        format="json",
     )
 
     error = assert_error(response, 400)
@@ -50,7 +52,9 @@ def test_bad_parameters_are_refused_like_a_run(api, maintainer, catalogue):
 
 
 def test_only_maintainers_register(api, make_user, catalogue):
-    response = api(make_user(Role.CURATOR)).post("/api/v1/benchmarks/", {"slug": "b", "notebook": "short", "metric_key": "x"}, format="json")
+    response = api(make_user(Role.CURATOR)).post(
+        "/api/v1/benchmarks/", {"slug": "b", "notebook": "short", "metric_key": "x"}, format="json"
+    )
     assert_error(response, 403)
 
 
@@ -103,16 +107,20 @@ def test_results_compare_only_within_a_runner_class(benchmark):
     now = timezone.now()
     common = {"metrics": {}, "runner_host": "h", "memory_mb": 1, "toolchain": {}}
     for day in range(5):
-        benchmark_result_record(benchmark=benchmark, value=1.0, queue="cpu", cpus=8, gpu_name="", recorded_at=now - timedelta(days=9 - day), **common)
+        benchmark_result_record(
+            benchmark=benchmark, value=1.0, queue="cpu", cpus=8, gpu_name="", recorded_at=now - timedelta(days=9 - day), **common
+        )
 
-    on_gpu = benchmark_result_record(benchmark=benchmark, value=5.0, queue="gpu", cpus=8, gpu_name="NVIDIA H100", recorded_at=now, **common)
+    on_gpu = benchmark_result_record(
+        benchmark=benchmark, value=5.0, queue="gpu", cpus=8, gpu_name="NVIDIA H100", recorded_at=now, **common
+    )
 
     assert on_gpu.baseline_median is None
     assert not on_gpu.is_regression
 
 
 @pytest.mark.parametrize(
-    "value, previous, higher, expected",
+    ("value", "previous", "higher", "expected"),
     [
         (0.80, [0.90, 0.91, 0.89, 0.90, 0.92], True, True),  # accuracy fell 11 %
         (0.85, [0.90, 0.91, 0.89, 0.90, 0.92], True, False),  # fell 5.6 %: within 10 %

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.demo.curation import seed_curation
 from portal.demo.people import DEMO_LOGINS, DEMO_PASSWORD, seed_people
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
             raise CommandError("Refusing to create demo logins with DEBUG off; pass --allow-production if you mean it.")
         log: list[str] = []
         seed_people(log)
+        seed_curation(log)
         for line in log:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password: {DEMO_PASSWORD}):"))
