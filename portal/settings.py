@@ -184,7 +184,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # cpu/gpu is one choice set, whether it names a runner queue or a notebook's accelerator.
-    "ENUM_NAME_OVERRIDES": {"ComputeEnum": "notebooks.models.Run.Queue"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComputeEnum": "notebooks.models.Run.Queue",
+        "NotebookKindEnum": "notebooks.models.Notebook.Kind",
+        "PiiFlagKindEnum": "governance.models.curation.PiiFlag.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
