@@ -184,7 +184,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # cpu/gpu is one choice set, whether it names a runner queue or a notebook's accelerator.
-    "ENUM_NAME_OVERRIDES": {"ComputeEnum": "notebooks.models.Run.Queue"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComputeEnum": "notebooks.models.Run.Queue",
+        "NotebookKindEnum": "notebooks.models.Notebook.Kind",
+        "PiiFlagKindEnum": "governance.models.curation.PiiFlag.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
@@ -239,13 +243,26 @@ NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_US
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
 # Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
-NOTEBOOK_RUN_VISIBILITY: list[str] = ["courses.selectors.run_visibility"]
-NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = []
+NOTEBOOK_RUN_VISIBILITY: list[str] = ["courses.selectors.run_visibility", "governance.selectors.toolchain.benchmark_run_visibility"]
+NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = ["governance.services.toolchain.benchmark_run_finished"]
 # Extra panels on a catalogue notebook's page: dotted callables `(request, notebook) -> str | None` (HTML).
 NOTEBOOK_DETAIL_PANELS: list[str] = ["courses.views.notebook_panel"]
 
 # --- Courses ---------------------------------------------------------------------------------------
 COURSES_CSV_MAX_BYTES = env.integer("COURSES_CSV_MAX_BYTES", 512 * 1024, min_value=1024)
+
+# --- Curation -------------------------------------------------------------------------------------
+# An import of items and annotations (CSV or JSON Lines): larger uploads are refused with 413.
+CURATION_UPLOAD_MAX_BYTES = env.integer("CURATION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, min_value=1024)
+CURATION_UPLOAD_MAX_ITEMS = env.integer("CURATION_UPLOAD_MAX_ITEMS", 20_000, min_value=1)
+CURATION_ITEM_MAX_CHARS = env.integer("CURATION_ITEM_MAX_CHARS", 10_000, min_value=100)
+
+# --- Toolchain ------------------------------------------------------------------------------------
+# A result worse than the median of the previous results on the same runner class by more than this is a regression.
+BENCHMARK_REGRESSION_THRESHOLD_PERCENT = env.number("BENCHMARK_REGRESSION_THRESHOLD_PERCENT", 10.0, min_value=0.1)
+BENCHMARK_BASELINE_RESULTS = env.integer("BENCHMARK_BASELINE_RESULTS", 5, min_value=1)
+# Fewer earlier results than this on a runner class: no baseline yet, nothing is flagged.
+BENCHMARK_BASELINE_MIN_RESULTS = env.integer("BENCHMARK_BASELINE_MIN_RESULTS", 3, min_value=1)
 
 # --- The Go3s guide -------------------------------------------------------------------------------
 GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))

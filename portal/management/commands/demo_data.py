@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.demo.courses import seed_courses
+from portal.demo.curation import seed_curation
 from portal.demo.people import DEMO_LOGINS, DEMO_PASSWORD, seed_people
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         log: list[str] = []
         seed_people(log)
         seed_courses(log)
+        seed_curation(log)
         for line in log:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password: {DEMO_PASSWORD}):"))
