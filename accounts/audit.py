@@ -68,3 +68,29 @@ def audit_log_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+
+
+def refusal(error: Exception, *, actor: User | None, action: str, obj: models.Model, reason: str) -> Exception:
+    """Attaches a `.denied` log entry to `error`; `atomic_logging_refusals` writes it after the rollback."""
+    error.audit_entry = {"actor": actor, "action": f"{action}.denied", "obj": obj, "after": {"reason": reason}}  # type: ignore[attr-defined]
+    return error
+
+
+def atomic_logging_refusals(func: Any) -> Any:
+    """Like `transaction.atomic`, but a refusal built with `refusal()` is logged after the rollback, so it stays on record."""
+    from functools import wraps
+
+    from django.db import transaction
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except Exception as error:
+            entry = getattr(error, "audit_entry", None)
+            if entry is not None:
+                audit_log_record(**entry)
+            raise
+
+    return wrapper

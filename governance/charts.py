@@ -78,6 +78,90 @@ def metric_over_time(results: Sequence[Any]) -> Chart | None:
         )
     ticks = [(y_of(low + (high - low) * step / 4), f"{low + (high - low) * step / 4:.4g}") for step in range(5)]
     return Chart(
-        width=WIDTH, height=HEIGHT, series=list(series.values()), y_ticks=ticks,
-        x_left=PAD_LEFT, x_right=WIDTH - PAD_RIGHT, y_bottom=HEIGHT - PAD_BOTTOM,
-    )  # fmt: skip
+        width=WIDTH,
+        height=HEIGHT,
+        series=list(series.values()),
+        y_ticks=ticks,
+        x_left=PAD_LEFT,
+        x_right=WIDTH - PAD_RIGHT,
+        y_bottom=HEIGHT - PAD_BOTTOM,
+    )
+
+
+# --- bars (steward dashboard) -----------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: float
+    css: str
+    text: str = ""
+
+
+@dataclass
+class BarChart:
+    width: int
+    height: int
+    bars: list[Bar]
+    x_left: int
+    x_right: int
+    y_bottom: int
+    y_ticks: list[tuple[float, str]]
+    marker_x: float | None = None  # a vertical threshold line
+    marker_label: str = ""
+
+
+def bar_chart(items: Sequence[tuple[str, float, str]], *, width: int = WIDTH, height: int = 220) -> BarChart | None:
+    """Vertical bars for (label, value, css) items in the given order, on a shared y axis from 0."""
+    if not items:
+        return None
+    top = max(value for _, value, _ in items) or 1
+    x_right, y_bottom = width - PAD_RIGHT, height - PAD_BOTTOM
+    span = (x_right - PAD_LEFT) / len(items)
+    bars = []
+    for index, (label, value, css) in enumerate(items):
+        bar_height = (y_bottom - PAD_TOP) * value / top
+        bars.append(
+            Bar(
+                x=PAD_LEFT + index * span + span * 0.1,
+                y=y_bottom - bar_height,
+                width=span * 0.8,
+                height=bar_height,
+                label=label,
+                value=value,
+                css=css,
+            )
+        )
+    ticks = [(y_bottom - (y_bottom - PAD_TOP) * share, f"{top * share:g}") for share in (0, 0.5, 1)]
+    return BarChart(width=width, height=height, bars=bars, x_left=PAD_LEFT, x_right=x_right, y_bottom=y_bottom, y_ticks=ticks)
+
+
+def histogram(
+    values: Sequence[float], *, threshold: float, passes: Any, bins: int = 12, width: int = 340, height: int = 200
+) -> BarChart | None:
+    """A histogram of `values` with the threshold drawn as a line; bars on the passing side are marked `pass`."""
+    if not values:
+        return None
+    low, high = min(min(values), threshold), max(max(values), threshold)
+    if high == low:
+        high = low + 1
+    step = (high - low) / bins
+    counts = [0] * bins
+    for value in values:
+        counts[min(bins - 1, int((value - low) / step))] += 1
+    items = []
+    for index, count in enumerate(counts):
+        middle = low + step * (index + 0.5)
+        items.append(
+            (f"{low + step * index:.3g}–{low + step * (index + 1):.3g}", float(count), "pass" if passes(middle) else "fail")
+        )
+    chart = bar_chart(items, width=width, height=height)
+    assert chart is not None
+    chart.marker_x = chart.x_left + (chart.x_right - chart.x_left) * (threshold - low) / (high - low)
+    chart.marker_label = f"{threshold:g}"
+    return chart

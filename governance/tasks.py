@@ -11,3 +11,16 @@ def pii_scan_execute(scan_id: int) -> str:
     from governance.services.curation import pii_scan_execute as execute
 
     return execute(scan_id=scan_id)
+
+
+@shared_task(name="governance.quarter_compute", acks_late=True, max_retries=0)
+def quarter_compute(label: str) -> str:
+    """Recomputes an open quarter (e.g. on a schedule); a frozen one is refused (409, logged) by the service."""
+    from accounts.errors import WrongState
+    from governance.services.sponsorship import quarter_compute as compute
+
+    try:
+        quarter = compute(actor=None, label=label)
+    except WrongState as refusal:
+        return f"refused: {refusal.message}"
+    return f"{quarter.label}: {quarter.eligible_count} eligible"

@@ -243,8 +243,14 @@ NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_US
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
 # Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
-NOTEBOOK_RUN_VISIBILITY: list[str] = ["courses.selectors.run_visibility", "governance.selectors.toolchain.benchmark_run_visibility"]
-NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = ["governance.services.toolchain.benchmark_run_finished"]
+NOTEBOOK_RUN_VISIBILITY: list[str] = [
+    "courses.selectors.run_visibility",
+    "governance.selectors.toolchain.benchmark_run_visibility",
+]
+NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
+    "governance.services.toolchain.benchmark_run_finished",
+    "governance.services.health.evaluation_run_finished",
+]
 # Extra panels on a catalogue notebook's page: dotted callables `(request, notebook) -> str | None` (HTML).
 NOTEBOOK_DETAIL_PANELS: list[str] = ["courses.views.notebook_panel"]
 
@@ -263,6 +269,12 @@ BENCHMARK_REGRESSION_THRESHOLD_PERCENT = env.number("BENCHMARK_REGRESSION_THRESH
 BENCHMARK_BASELINE_RESULTS = env.integer("BENCHMARK_BASELINE_RESULTS", 5, min_value=1)
 # Fewer earlier results than this on a runner class: no baseline yet, nothing is flagged.
 BENCHMARK_BASELINE_MIN_RESULTS = env.integer("BENCHMARK_BASELINE_MIN_RESULTS", 3, min_value=1)
+
+# --- Governance ----------------------------------------------------------------------------------
+GOVERNANCE_ONNX_MAX_BYTES = env.integer("GOVERNANCE_ONNX_MAX_BYTES", 50 * 1024 * 1024, min_value=1024)
+GOVERNANCE_EVAL_MAX_BYTES = env.integer("GOVERNANCE_EVAL_MAX_BYTES", 20 * 1024 * 1024, min_value=1024)
+GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, min_value=1024)
+CERTIFICATION_DAYS = env.integer("CERTIFICATION_DAYS", 180, min_value=1)
 
 # --- The Go3s guide -------------------------------------------------------------------------------
 GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.db_guards import install_audit_guards, remove_audit_guards
 from accounts.models import AuditLogEntry, Role, User
+from governance.db_guards import install_quarter_guards, remove_quarter_guards
 from notebooks.engine.kernels import close_pool
 from notebooks.models import Notebook
 from notebooks.services import catalogue_sync
@@ -37,9 +38,11 @@ def _audit_log_guards(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
     install_audit_guards(connection)
+    install_quarter_guards(connection)
     yield
     if transactional:
         remove_audit_guards(connection)
+        remove_quarter_guards(connection)
 
 
 @pytest.fixture

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
-api_urlpatterns: list[URLPattern] = []
+from governance.apis import sponsorship as apis
+from governance.views import sponsorship as views
+
+urlpatterns = [
+    path("sponsorship/", views.dashboard, name="sponsorship"),
+    path("sponsorship/quarters/new/", views.quarter_open, name="quarter_new"),
+    path("sponsorship/quarters/<str:label>/", views.quarter_detail, name="quarter"),
+    path("sponsorship/quarters/<str:label>/compute/", views.quarter_compute, name="quarter_compute"),
+    path("sponsorship/quarters/<str:label>/freeze/", views.quarter_freeze, name="quarter_freeze"),
+]
+api_urlpatterns = [
+    path("sponsorship/quarters/", apis.QuarterListApi.as_view(), name="api-quarters"),
+    path("sponsorship/quarters/<str:label>/", apis.QuarterDetailApi.as_view(), name="api-quarter"),
+    path("sponsorship/quarters/<str:label>/compute/", apis.QuarterComputeApi.as_view(), name="api-quarter-compute"),
+    path("sponsorship/quarters/<str:label>/freeze/", apis.QuarterFreezeApi.as_view(), name="api-quarter-freeze"),
+    path("sponsorship/quarters/<str:label>/allocations/", apis.AllocationsApi.as_view(), name="api-quarter-allocations"),
+    path(
+        "sponsorship/quarters/<str:label>/allocations.csv", apis.AllocationsCsvApi.as_view(), name="api-quarter-allocations-csv"
+    ),
+    path("sponsorship/quarters/<str:label>/manifest.json", apis.ManifestApi.as_view(), name="api-quarter-manifest"),
+]

@@ -1,0 +1,74 @@
+"""Audit reads. A draft is seen by its author only; a submitted or decided audit by auditors, stewards, the
+model's owners and administrators. Anyone else gets a 404, never a 403 that confirms the audit exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from accounts.errors import NotFound
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from governance.models import Audit, CommunityModel
+
+
+def _visible(user: Any) -> Q:
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user_has_role(user, Role.ADMINISTRATOR):
+        return Q()
+    condition = Q(author_id=user.pk)
+    if user_has_role(user, Role.AUDITOR, Role.STEWARD):
+        condition |= ~Q(status=Audit.Status.DRAFT)
+    owned = CommunityModel.owners.through.objects.filter(communitymodel_id=OuterRef("model_id"), user_id=user.pk)
+    condition |= Q(Exists(owned)) & ~Q(status=Audit.Status.DRAFT)
+    return condition
+
+
+def audit_list_for_user(user: Any, *, status: str = "", kind: str = "", model: str = "", mine: bool = False) -> QuerySet[Audit]:
+    audits = (
+        Audit.objects.filter(_visible(user))
+        .select_related("model", "version", "author", "decided_by")
+        .annotate(
+            finding_count=Count("findings", distinct=True),
+            critical_count=Count("findings", filter=Q(findings__severity="critical"), distinct=True),
+        )
+        .order_by("-updated_at", "-id")
+    )
+    if status:
+        audits = audits.filter(status=status)
+    if kind:
+        audits = audits.filter(kind=kind)
+    if model:
+        audits = audits.filter(model__slug=model)
+    if mine:
+        audits = audits.filter(author_id=user.pk)
+    return audits
+
+
+def audit_get_for_user(user: Any, pk: int) -> Audit:
+    audit = (
+        Audit.objects.filter(_visible(user), pk=pk)
+        .select_related("model", "version", "author", "decided_by")
+        .prefetch_related("findings", "evidence__run", "comments__author", "model__owners")
+        .first()
+    )
+    if audit is None:
+        raise NotFound("No such audit.")
+    return audit
+
+
+def audit_review_queue(user: Any) -> QuerySet[Audit]:
+    """Submitted audits this auditor may decide (not their own, not of models they own or declared a conflict for)."""
+    from governance.models import ConflictOfInterest
+
+    conflicts = ConflictOfInterest.objects.filter(model_id=OuterRef("model_id"), user_id=user.pk)
+    owned = CommunityModel.owners.through.objects.filter(communitymodel_id=OuterRef("model_id"), user_id=user.pk)
+    return (
+        audit_list_for_user(user, status=Audit.Status.SUBMITTED)
+        .exclude(author_id=user.pk)
+        .exclude(Exists(conflicts))
+        .exclude(Exists(owned))
+        .order_by("submitted_at")
+    )

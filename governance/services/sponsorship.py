@@ -1,0 +1,270 @@
+"""Sponsorship quarters: open, compute (recompute while open), freeze. A frozen quarter never changes.
+
+Compute and freeze lock the quarter row (`select_for_update`), so concurrent calls serialise and leave
+exactly one consistent result. A write attempted on a frozen quarter — from the API, a page, the admin, a
+command or a task, all of which call these services — is refused with 409 and the refusal is logged
+(after the refused transaction rolled back, so the log entry stays). Database triggers
+(governance/db_guards.py) refuse changes to frozen rows below the ORM as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_log_record
+from accounts.errors import ApplicationError, NotAllowed, NotFound, WrongState
+from accounts.models import Role, User
+from accounts.selectors import user_has_role
+from governance import sponsorship_rules
+from governance.methodology import VERSION, thresholds_for_manifest
+from governance.models import Allocation, Quarter
+from governance.selectors.health import certified_now
+
+LABEL = re.compile(r"^[0-9]{4}Q[1-4]$")
+T = TypeVar("T")
+
+
+class QuarterFrozen(WrongState):
+    default_code = "quarter_frozen"
+
+
+def _may_steward(actor: User | None) -> bool:
+    return actor is None or user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR)  # None: the system (commands, tasks)
+
+
+def _guarded(action: str, label: str, actor: User | None, work: Callable[[], T]) -> T:
+    """Runs `work` in a transaction; a refusal is logged after the rollback, so the attempt stays on record."""
+    try:
+        with transaction.atomic():
+            return work()
+    except QuarterFrozen as refusal:
+        audit_log_record(
+            actor=actor,
+            action=f"{action}.refused",
+            object_type="governance.quarter",
+            object_id=label,
+            object_repr=label,
+            after={"reason": refusal.message},
+        )
+        raise
+
+
+def _percent(field: str, value: Any) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError) as error:
+        raise ApplicationError("Not a number.", fields={field: ["A percentage, e.g. 3 or 2.5."]}) from error
+    if not number.is_finite() or not Decimal(0) < number <= Decimal(100) or number != number.quantize(Decimal("0.000001")):
+        raise ApplicationError("Out of range.", fields={field: ["More than 0 and at most 100, up to six decimals."]})
+    return number
+
+
+def _fraction(percent: Decimal) -> Fraction:
+    return Fraction(percent) / 100
+
+
+def _locked(label: str) -> Quarter:
+    quarter = Quarter.objects.select_for_update().filter(label=label).first()
+    if quarter is None:
+        raise NotFound(f"No quarter {label}.")
+    return quarter
+
+
+@transaction.atomic
+def quarter_open(
+    *, actor: User | None, label: str, pool_minor_units: Any, currency: str, weight_percent: Any = 3, cap_percent: Any = 100
+) -> Quarter:
+    if not _may_steward(actor):
+        raise NotAllowed("Only stewards open sponsorship quarters.")
+    label = str(label).strip().upper()
+    errors: dict[str, list[str]] = {}
+    if not LABEL.match(label):
+        errors["label"] = ["A year and quarter like 2026Q4."]
+    if not (isinstance(pool_minor_units, int) and not isinstance(pool_minor_units, bool) and 0 < pool_minor_units <= 10**15):
+        errors["pool_minor_units"] = ["A whole number of minor units (cents, fen), more than 0."]
+    currency = str(currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        errors["currency"] = ["A three-letter ISO 4217 code, e.g. CNY or EUR."]
+    if errors:
+        raise ApplicationError("Check the quarter's fields.", fields=errors)
+    weight = _percent("weight_percent", weight_percent)
+    cap = _percent("cap_percent", cap_percent)
+    if Quarter.objects.filter(label=label).exists():
+        raise WrongState(f"Quarter {label} exists already.", code="quarter_exists")
+    quarter = Quarter.objects.create(
+        label=label,
+        pool_minor_units=pool_minor_units,
+        currency=currency,
+        weight_percent=weight,
+        cap_percent=cap,
+        created_by=actor if actor is not None else None,
+    )
+    audit_log_record(
+        actor=actor,
+        action="quarter.open",
+        obj=quarter,
+        after={"pool_minor_units": pool_minor_units, "currency": currency, "weight_percent": weight, "cap_percent": cap},
+    )
+    return quarter
+
+
+def quarter_compute(*, actor: User | None, label: str) -> Quarter:
+    """Allocates the pool between the models certified now; replaces any earlier computation of this open quarter."""
+    if not _may_steward(actor):
+        raise NotAllowed("Only stewards compute sponsorship quarters.")
+
+    def work() -> Quarter:
+        quarter = _locked(label)
+        if quarter.frozen:
+            raise QuarterFrozen(f"Quarter {label} is frozen: its allocations can no longer change.")
+        certifications = list(certified_now().select_related("model").order_by("model__slug"))
+        result = sponsorship_rules.allocate(
+            pool_minor_units=quarter.pool_minor_units,
+            eligible=[c.model.slug for c in certifications],
+            weight=_fraction(quarter.weight_percent),
+            cap=_fraction(quarter.cap_percent),
+        )
+        quarter.allocations.all().delete()
+        Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    quarter=quarter,
+                    model_id=c.model_id,
+                    version_id=c.version_id,
+                    certification=c,
+                    model_slug=c.model.slug,
+                    evaluation_ids=c.evaluation_ids,
+                    amount_minor_units=result.amounts[c.model.slug],
+                )
+                for c in certifications
+            ],
+            batch_size=2000,
+        )
+        quarter.computed_at = timezone.now()
+        quarter.computed_by = actor
+        quarter.computations += 1
+        quarter.eligible_count = result.n
+        quarter.allocated_minor_units = result.allocated_minor_units
+        quarter.unallocated_minor_units = result.unallocated_minor_units
+        quarter.share = str(result.share)
+        quarter.save(
+            update_fields=[
+                "computed_at",
+                "computed_by",
+                "computations",
+                "eligible_count",
+                "allocated_minor_units",
+                "unallocated_minor_units",
+                "share",
+                "updated_at",
+            ]
+        )
+        audit_log_record(
+            actor=actor,
+            action="quarter.compute",
+            obj=quarter,
+            after={
+                "eligible": result.n,
+                "allocated": result.allocated_minor_units,
+                "unallocated": result.unallocated_minor_units,
+                "share": str(result.share),
+                "computation": quarter.computations,
+            },
+        )
+        return quarter
+
+    return _guarded("quarter.compute", label, actor, work)
+
+
+def quarter_manifest(quarter: Quarter) -> dict[str, object]:
+    """The canonical manifest of the quarter's current computation (unsealed)."""
+    allocations = list(quarter.allocations.order_by("model_slug"))
+    eligible = {a.model_slug: list(a.evaluation_ids) for a in allocations}
+    weight, cap = _fraction(quarter.weight_percent), _fraction(quarter.cap_percent)
+    result = sponsorship_rules.allocate(pool_minor_units=quarter.pool_minor_units, eligible=eligible, weight=weight, cap=cap)
+    if result.amounts != {a.model_slug: a.amount_minor_units for a in allocations}:
+        raise WrongState(
+            "The stored allocations do not follow from the rule; compute again before freezing.", code="inconsistent"
+        )
+    return sponsorship_rules.canonical_manifest(
+        quarter=quarter.label,
+        methodology_version=VERSION,
+        thresholds=thresholds_for_manifest(),
+        pool_minor_units=quarter.pool_minor_units,
+        currency=quarter.currency,
+        weight=weight,
+        cap=cap,
+        eligible=eligible,
+        allocation=result,
+    )
+
+
+def quarter_freeze(*, actor: User | None, label: str) -> Quarter:
+    """Seals the last computation: canonical manifest + SHA-256. From then on the quarter never changes."""
+    if not _may_steward(actor):
+        raise NotAllowed("Only stewards freeze sponsorship quarters.")
+
+    def work() -> Quarter:
+        quarter = _locked(label)
+        if quarter.frozen:
+            raise QuarterFrozen(f"Quarter {label} is already frozen.")
+        if not quarter.computations:
+            raise WrongState("Compute the quarter before freezing it.", code="not_computed")
+        manifest = sponsorship_rules.seal(quarter_manifest(quarter))
+        quarter.status = Quarter.Status.FROZEN
+        quarter.frozen_at = timezone.now()
+        quarter.frozen_by = actor
+        quarter.manifest = manifest
+        quarter.manifest_sha256 = str(manifest["sha256"])
+        quarter.save(update_fields=["status", "frozen_at", "frozen_by", "manifest", "manifest_sha256", "updated_at"])
+        audit_log_record(actor=actor, action="quarter.freeze", obj=quarter, after={"sha256": quarter.manifest_sha256})
+        return quarter
+
+    return _guarded("quarter.freeze", label, actor, work)
+
+
+def quarter_update(
+    *, actor: User | None, label: str, pool_minor_units: Any = None, weight_percent: Any = None, cap_percent: Any = None
+) -> Quarter:
+    """Changes an open quarter's pool, weight or cap (compute again afterwards)."""
+    if not _may_steward(actor):
+        raise NotAllowed("Only stewards change sponsorship quarters.")
+
+    def work() -> Quarter:
+        quarter = _locked(label)
+        if quarter.frozen:
+            raise QuarterFrozen(f"Quarter {label} is frozen: it can no longer change.")
+        before = {
+            "pool_minor_units": quarter.pool_minor_units,
+            "weight_percent": quarter.weight_percent,
+            "cap_percent": quarter.cap_percent,
+        }
+        if pool_minor_units is not None:
+            if not (
+                isinstance(pool_minor_units, int) and not isinstance(pool_minor_units, bool) and 0 < pool_minor_units <= 10**15
+            ):
+                raise ApplicationError(
+                    "Invalid pool.", fields={"pool_minor_units": ["A whole number of minor units, more than 0."]}
+                )
+            quarter.pool_minor_units = pool_minor_units
+        if weight_percent is not None:
+            quarter.weight_percent = _percent("weight_percent", weight_percent)
+        if cap_percent is not None:
+            quarter.cap_percent = _percent("cap_percent", cap_percent)
+        quarter.save(update_fields=["pool_minor_units", "weight_percent", "cap_percent", "updated_at"])
+        after = {
+            "pool_minor_units": quarter.pool_minor_units,
+            "weight_percent": quarter.weight_percent,
+            "cap_percent": quarter.cap_percent,
+        }
+        audit_log_record(actor=actor, action="quarter.update", obj=quarter, before=before, after=after)
+        return quarter
+
+    return _guarded("quarter.update", label, actor, work)

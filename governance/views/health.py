@@ -1,0 +1,149 @@
+"""Health pages: the public list, a model's health page with history, the SVG badge, community values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from accounts.auth import actor_of
+from accounts.errors import ApplicationError
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from governance.apis.registry import health_of
+from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
+from governance.models import Dimension, EvaluationRun
+from governance.selectors import health as selectors
+from governance.selectors import registry as registry_selectors
+from governance.services import health as services
+from governance.views.errors import page_errors
+
+
+def health_rows(models: Any) -> list[dict[str, Any]]:
+    """One row per annotated model: value, pass and estimate per dimension, and the certification state."""
+    now = timezone.now()
+    rows = []
+    for model in models:
+        cells = []
+        for dimension in DIMENSIONS:
+            value = getattr(model, f"{dimension}_value")
+            cells.append(
+                {
+                    "dimension": dimension,
+                    "value": value,
+                    "passes": None if value is None else THRESHOLDS[dimension].passes(value),
+                    "estimated": dimension == Dimension.ENERGY and bool(model.energy_estimated),
+                }
+            )
+        if model.suspended:
+            state = "suspended"
+        elif model.certified_until is not None:
+            state = "expiring" if (model.certified_until - now).days < 30 else "certified"
+        else:
+            state = "not_certified"
+        rows.append({"model": model, "cells": cells, "state": state, "certified_until": model.certified_until})
+    return rows
+
+
+def health_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.model_health_list(), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "rows": health_rows(page.object_list), "thresholds": [THRESHOLDS[d] for d in DIMENSIONS]}
+    return render(request, "governance/health/list.html", context)
+
+
+def health_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        health = health_of(slug)
+    except ApplicationError:
+        return render(request, "404.html", status=404)
+    model = health["_model"]
+    version = model.current_version
+    context = {
+        "model": model,
+        "health": health,
+        "thresholds": THRESHOLDS,
+        "evaluations": selectors.version_evaluations(version)[:100] if version else [],
+        "evaluation_runs": EvaluationRun.objects.filter(version=version).select_related("run")[:12] if version else [],
+        "certifications": health["certifications"],
+        "is_steward": user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR),
+        "is_auditor": user_has_role(request.user, Role.AUDITOR),
+        "dimensions": DIMENSIONS,
+        "methodology_version": VERSION,
+    }
+    return render(request, "governance/health/detail.html", context)
+
+
+@login_required
+@require_POST
+@page_errors
+def evaluations_start(request: HttpRequest, slug: str) -> HttpResponse:
+    model = registry_selectors.model_get(slug)
+    if model.current_version is None:
+        raise ApplicationError(_("This model has no version."))
+    started = services.evaluations_start(actor=actor_of(request), version=model.current_version)
+    messages.success(request, _("%(count)s evaluation runs queued.") % {"count": len(started)})
+    return redirect("governance:model_health", slug=slug)
+
+
+@login_required
+@require_POST
+@page_errors
+def evaluation_submit(request: HttpRequest, slug: str) -> HttpResponse:
+    services.evaluation_submit(
+        actor=actor_of(request),
+        model=registry_selectors.model_get(slug),
+        dimension=request.POST.get("dimension", ""),
+        value=request.POST.get("value", ""),
+        evidence_note=request.POST.get("evidence_note", ""),
+        evidence_file=request.FILES.get("evidence_file"),
+        backend=request.POST.get("backend", ""),
+        region=request.POST.get("region", ""),
+        carbon_intensity_g_per_kwh=request.POST.get("carbon_intensity_g_per_kwh") or None,
+    )
+    messages.success(request, _("Value submitted: it counts once a second auditor accepts it."))
+    return redirect("governance:model_health", slug=slug)
+
+
+BADGE = {
+    "certified": ("#2e7d32", "certified"),
+    "expiring": ("#2e7d32", "certified"),
+    "suspended": ("#c62828", "suspended"),
+    "not_certified": ("#6b7280", "not certified"),
+    "unknown": ("#6b7280", "unknown model"),
+}
+
+
+@cache_control(max_age=300, public=True)
+def badge(request: HttpRequest, slug: str) -> HttpResponse:
+    """A public SVG badge: certification state under methodology v1 (English, like every README badge)."""
+    model = selectors.model_health_get(slug)
+    state = health_rows([model])[0]["state"] if model is not None else "unknown"
+    colour, text = BADGE[state]
+    label = "go3s health"
+    left, right = 7 * len(label) + 12, 7 * len(text) + 12
+    svg = render_to_string(
+        "governance/health/badge.svg",
+        {
+            "label": label,
+            "text": text,
+            "colour": colour,
+            "left": left,
+            "right": right,
+            "width": left + right,
+            "left_mid": left // 2,
+            "right_mid": left + right // 2,
+            "slug": slug,
+        },
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8", status=200 if model is not None else 404)
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response

@@ -1,0 +1,122 @@
+"""Registry pages: the model list, a model's page (card, versions, health, audits), registering and new versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.auth import actor_of
+from accounts.errors import ApplicationError
+from governance.apis.registry import health_of
+from governance.forms.registry import ModelForm, VersionForm
+from governance.packages import read_package
+from governance.selectors import audits as audit_selectors
+from governance.selectors import registry as selectors
+from governance.services import registry as services
+from governance.views.errors import page_errors
+
+
+def _form_errors(form: Any, error: ApplicationError) -> None:
+    for name, problems in error.fields.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+def model_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:80]
+    page = Paginator(selectors.model_list(search=query), 50).get_page(request.GET.get("page"))
+    return render(request, "governance/registry/list.html", {"page": page, "q": query})
+
+
+def _package_from_form(form: Any) -> Any:
+    data = form.cleaned_data
+    return read_package(
+        onnx_bytes=data["onnx_file"].read(), eval_bytes=data["eval_file"].read(), metadata=data["metadata_file"].read()
+    )
+
+
+@login_required
+def model_create(request: HttpRequest) -> HttpResponse:
+    form = ModelForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            model = services.model_create(
+                actor=actor_of(request),
+                slug=data["slug"],
+                name=data["name"],
+                summary=data["summary"],
+                version=data["version"],
+                licence=data["licence"],
+                model_card=data["model_card"],
+                package=_package_from_form(form),
+            )
+        except ApplicationError as error:
+            _form_errors(form, error)
+            return render(request, "governance/registry/new.html", {"form": form}, status=error.status)
+        messages.success(request, _("Model registered with its evaluation package."))
+        return redirect("governance:model", slug=model.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "governance/registry/new.html", {"form": form}, status=status)
+
+
+def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        health = health_of(slug)
+    except ApplicationError:
+        return render(request, "404.html", status=404)
+    model = health["_model"]
+    user = request.user
+    audits = audit_selectors.audit_list_for_user(user, model=slug)[:20] if user.is_authenticated else []
+    context = {
+        "model": model,
+        "health": health,
+        "versions": selectors.model_versions(model),
+        "owners": model.owners.all(),
+        "is_owner": user.is_authenticated and model.owners.filter(pk=user.pk).exists(),
+        "audits": audits,
+        "version_form": VersionForm(),
+    }
+    return render(request, "governance/registry/detail.html", context)
+
+
+@login_required
+@require_POST
+@page_errors
+def model_version_create(request: HttpRequest, slug: str) -> HttpResponse:
+    model = selectors.model_get(slug)
+    services.require_owner(actor=actor_of(request), model=model, action="model.version_create")
+    form = VersionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ApplicationError(
+            _("Check the new version's fields."), fields={k: [str(e) for e in v] for k, v in form.errors.items()}
+        )
+    data = form.cleaned_data
+    services.model_version_create(
+        actor=actor_of(request),
+        model=model,
+        version=data["version"],
+        licence=data["licence"],
+        model_card=data["model_card"],
+        package=_package_from_form(form),
+    )
+    messages.success(request, _("New version added. Its health starts empty: certification does not carry over."))
+    return redirect("governance:model", slug=slug)
+
+
+@login_required
+@require_POST
+@page_errors
+def conflict_declare(request: HttpRequest, slug: str) -> HttpResponse:
+    services.conflict_declare(actor=actor_of(request), model=selectors.model_get(slug), reason=request.POST.get("reason", ""))
+    messages.success(request, _("Conflict of interest recorded: you will not decide audits of this model."))
+    return redirect("governance:model", slug=slug)

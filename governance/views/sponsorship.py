@@ -1,0 +1,204 @@
+"""The steward dashboard and quarter pages. Every write calls the sponsorship services (409 once frozen)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.auth import actor_of
+from accounts.errors import ApplicationError, NotAllowed
+from accounts.models import Role
+from accounts.selectors import user_has_role
+from governance.charts import bar_chart, histogram
+from governance.methodology import DIMENSIONS, THRESHOLDS
+from governance.models import Certification, Evaluation, Quarter
+from governance.selectors import health as health_selectors
+from governance.selectors import sponsorship as selectors
+from governance.services import sponsorship as services
+from governance.views.errors import page_errors
+from governance.views.health import health_rows
+
+STATES = ["certified", "expiring", "suspended", "not_certified"]
+
+
+def _require_steward(request: HttpRequest) -> None:
+    if not user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR):
+        raise NotAllowed(_("The sponsorship dashboard is for stewards."))
+
+
+def _filtered(request: HttpRequest) -> Any:
+    models: Any = health_selectors.model_health_list()
+    state = request.GET.get("state", "")
+    soon = timezone.now() + timedelta(days=30)
+    if state == "certified":
+        models = models.filter(certified_until__isnull=False, suspended=False)
+    elif state == "expiring":
+        models = models.filter(certified_until__isnull=False, certified_until__lt=soon, suspended=False)
+    elif state == "suspended":
+        models = models.filter(suspended=True)
+    elif state == "not_certified":
+        models = models.filter(Q(certified_until__isnull=True) | Q(suspended=True))
+    failing = request.GET.get("failing", "")
+    if failing in THRESHOLDS:
+        threshold = THRESHOLDS[failing]
+        field = f"{failing}_value"
+        passing = {"<": f"{field}__lt", ">=": f"{field}__gte", "<=": f"{field}__lte"}[threshold.comparison]
+        models = models.exclude(**{passing: threshold.limit})
+    query = request.GET.get("q", "")[:80]
+    if query:
+        models = models.filter(slug__icontains=query)
+    return models
+
+
+def _charts() -> dict[str, Any]:
+    """Certified models over time and the distribution of each current value; cached a minute (they span every model)."""
+    cached = cache.get("governance:steward-charts")
+    if cached is not None:
+        return dict(cached)
+    now = timezone.now()
+    months = []
+    for back in range(11, -1, -1):
+        month_end = (now.replace(day=1) - timedelta(days=30 * (back - 1))).replace(day=1) if back else now
+        months.append(month_end)
+    spans = list(Certification.objects.values_list("valid_from", "ended_at", "expires_at"))
+    over_time = []
+    for moment in months:
+        count = sum(1 for start, ended, expires in spans if start <= moment < min(ended or expires, expires))
+        over_time.append((moment.strftime("%Y-%m"), float(count), "certified"))
+    latest: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
+    for row in health_selectors.model_health_list().values(*[f"{d}_value" for d in DIMENSIONS]):
+        for dimension in DIMENSIONS:
+            value = row[f"{dimension}_value"]
+            if value is not None:
+                latest[dimension].append(float(value))
+    distributions = []
+    for dimension in DIMENSIONS:
+        threshold = THRESHOLDS[dimension]
+        chart = histogram(
+            latest[dimension], threshold=float(threshold.limit), passes=lambda v, t=threshold: t.passes(Decimal(str(v)))
+        )
+        distributions.append({"dimension": dimension, "threshold": threshold, "chart": chart, "count": len(latest[dimension])})
+    charts = {"over_time": bar_chart(over_time), "distributions": distributions}
+    cache.set("governance:steward-charts", charts, 60)
+    return charts
+
+
+def _changes(current: Quarter | None, previous: Quarter | None) -> dict[str, list[str]]:
+    """Models that joined or left the eligible set since the last frozen quarter."""
+    certified = set(health_selectors.certified_now().values_list("model__slug", flat=True))
+    before = set(previous.allocations.values_list("model_slug", flat=True)) if previous else set()
+    return {"joined": sorted(certified - before)[:50], "left": sorted(before - certified)[:50]}
+
+
+def _pool_split(quarter: Quarter | None) -> Any:
+    if quarter is None or not quarter.computations:
+        return None
+    allocations = list(selectors.quarter_allocations(quarter)[:24])
+    items = [(a.model_slug, float(a.amount_minor_units), "allocated") for a in allocations]
+    shown = sum(a.amount_minor_units for a in allocations)
+    rest = quarter.allocated_minor_units - shown
+    if rest > 0:
+        items.append(
+            (_("%(count)s more models") % {"count": quarter.eligible_count - len(allocations)}, float(rest), "allocated")
+        )
+    items.append((_("unallocated"), float(quarter.unallocated_minor_units), "unallocated"))
+    return bar_chart(items)
+
+
+@login_required
+@page_errors
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require_steward(request)
+    page = Paginator(_filtered(request), 50).get_page(request.GET.get("page"))
+    quarters = list(selectors.quarter_list()[:12])
+    current = next((q for q in quarters if not q.frozen), quarters[0] if quarters else None)
+    previous = next((q for q in quarters if q.frozen and q != current), None)
+    soon = timezone.now() + timedelta(days=30)
+    context = {
+        "page": page,
+        "rows": health_rows(page.object_list),
+        "thresholds": [THRESHOLDS[d] for d in DIMENSIONS],
+        "quarters": quarters,
+        "current": current,
+        "previous": previous,
+        "changes": _changes(current, previous),
+        "expiring": health_selectors.certified_now()
+        .filter(expires_at__lt=soon)
+        .select_related("model")
+        .order_by("expires_at")[:20],
+        "certified_count": health_selectors.certified_now().count(),
+        "pending_values": Evaluation.objects.filter(status=Evaluation.Status.PENDING).count(),
+        "pool_split": _pool_split(current),
+        "charts": _charts(),
+        "states": STATES,
+        "state": request.GET.get("state", ""),
+        "failing": request.GET.get("failing", ""),
+        "q": request.GET.get("q", ""),
+        "dimensions": DIMENSIONS,
+    }
+    return render(request, "governance/sponsorship/dashboard.html", context)
+
+
+@login_required
+@require_POST
+@page_errors
+def quarter_open(request: HttpRequest) -> HttpResponse:
+    _require_steward(request)
+    raw_pool = request.POST.get("pool_minor_units", "").strip()
+    if not raw_pool.isdigit():
+        raise ApplicationError(
+            _("The pool is a whole number of minor units."), fields={"pool_minor_units": [_("A whole number.")]}
+        )
+    quarter = services.quarter_open(
+        actor=actor_of(request),
+        label=request.POST.get("label", ""),
+        pool_minor_units=int(raw_pool),
+        currency=request.POST.get("currency", ""),
+        weight_percent=request.POST.get("weight_percent") or 3,
+        cap_percent=request.POST.get("cap_percent") or 100,
+    )
+    messages.success(request, _("Quarter %(label)s opened.") % {"label": quarter.label})
+    return redirect("governance:quarter", label=quarter.label)
+
+
+@login_required
+@page_errors
+def quarter_detail(request: HttpRequest, label: str) -> HttpResponse:
+    _require_steward(request)
+    quarter = selectors.quarter_get(label)
+    context = {
+        "quarter": quarter,
+        "allocations": selectors.quarter_allocations(quarter)[:500],
+        "pool_split": _pool_split(quarter),
+    }
+    return render(request, "governance/sponsorship/quarter.html", context)
+
+
+@login_required
+@require_POST
+@page_errors
+def quarter_compute(request: HttpRequest, label: str) -> HttpResponse:
+    quarter = services.quarter_compute(actor=actor_of(request), label=selectors.quarter_get(label).label)
+    messages.success(request, _("Computed: %(n)s eligible models.") % {"n": quarter.eligible_count})
+    return redirect("governance:quarter", label=quarter.label)
+
+
+@login_required
+@require_POST
+@page_errors
+def quarter_freeze(request: HttpRequest, label: str) -> HttpResponse:
+    quarter = services.quarter_freeze(actor=actor_of(request), label=selectors.quarter_get(label).label)
+    messages.success(request, _("Frozen and sealed: SHA-256 %(sha)s.") % {"sha": quarter.manifest_sha256})
+    return redirect("governance:quarter", label=quarter.label)

@@ -1,0 +1,198 @@
+"""Registering models: a real ONNX graph, shapes that match the metadata, size limits; bad packages store nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import AuditLogEntry, Role
+from governance.models import CommunityModel, ModelVersion
+from tests.conftest import assert_error
+from tests.governance.factories import npz, package_files, register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def _upload(api, user, *, slug="digits", **overrides):
+    files = package_files()
+    data = {
+        "slug": slug,
+        "name": "Digits",
+        "version": "1.0.0",
+        "licence": "Apache-2.0",
+        "model_card": "# Card",
+        "onnx_file": SimpleUploadedFile("model.onnx", files["model.onnx"]),
+        "eval_file": SimpleUploadedFile("eval.npz", files["eval.npz"]),
+        "metadata": files["metadata.json"].decode(),
+    }
+    data.update(overrides)
+    return api(user).post("/api/v1/models/", data, format="multipart")
+
+
+def _stored_files(media):
+    return [path for path in media.rglob("*") if path.is_file()] if media.exists() else []
+
+
+def test_a_valid_package_registers_the_model_with_its_first_version(api, make_user, media):
+    owner = make_user(Role.CURATOR)
+
+    response = _upload(api, owner)
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["slug"] == "digits" and body["version"] == "1.0.0" and body["owners"] == [owner.username]
+    version = ModelVersion.objects.get()
+    assert version.opset == 17 and version.eval_samples == 400 and len(version.onnx_sha256) == 64
+    assert version.metadata["input_shape"] == [64]
+    assert AuditLogEntry.objects.filter(action="model.create").exists()
+    assert api(None).get("/api/v1/models/digits/").json()["versions"][0]["eval_samples"] == 400
+
+
+def test_a_package_can_be_one_zip(api, make_user):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in package_files().items():
+            archive.writestr(name, data)
+    data = {
+        "slug": "zipped",
+        "name": "Z",
+        "version": "1",
+        "licence": "MIT",
+        "package": SimpleUploadedFile("p.zip", buffer.getvalue()),
+    }
+
+    response = api(make_user(Role.AUDITOR)).post("/api/v1/models/", data, format="multipart")
+
+    assert response.status_code == 201, response.json()
+
+
+BAD_ONNX = {
+    "random bytes": b"\x00\x01 this is not protobuf \xff" * 20,
+    "a pickle": b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.",
+    "truncated": None,  # filled below: the real file cut in half
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ONNX))
+def test_malformed_onnx_is_a_400_and_nothing_is_stored(api, make_user, media, case):
+    real = package_files()["model.onnx"]
+    data = BAD_ONNX[case] if BAD_ONNX[case] is not None else real[: len(real) // 2]
+
+    response = _upload(api, make_user(Role.CURATOR), onnx_file=SimpleUploadedFile("model.onnx", data))
+
+    error = assert_error(response, 400, "invalid_package")
+    assert "onnx_file" in error["fields"]
+    assert CommunityModel.objects.count() == 0 and _stored_files(media) == []
+
+
+@pytest.mark.parametrize(
+    ("metadata_change", "field"),
+    [
+        ({"input_shape": [65]}, "onnx_file"),
+        ({"input_shape": [8, 8]}, "onnx_file"),
+        ({"class_names": ["a", "b", "c"]}, "onnx_file"),
+        ({"input_shape": "64"}, "metadata"),
+        ({"value_range": [1.0, 0.0]}, "metadata"),
+        ({"class_names": ["same", "same"]}, "metadata"),
+    ],
+)
+def test_metadata_that_does_not_match_the_graph_is_a_400(api, make_user, media, metadata_change, field):
+    metadata = {**json.loads(package_files()["metadata.json"]), **metadata_change}
+    metadata.pop("feature_names")
+
+    response = _upload(api, make_user(Role.CURATOR), metadata=json.dumps(metadata))
+
+    error = assert_error(response, 400)
+    assert field in error["fields"], error
+    assert CommunityModel.objects.count() == 0 and _stored_files(media) == []
+
+
+def _eval(x, y):
+    return SimpleUploadedFile("eval.npz", npz(x=x, y=y))
+
+
+@pytest.mark.parametrize(
+    ("eval_file", "reason"),
+    [
+        (lambda: _eval(np.zeros((5, 63), np.float32), np.zeros(5, np.int64)), "shape"),
+        (lambda: _eval(np.zeros((5, 64), np.float64), np.zeros(5, np.int64)), "float32"),
+        (lambda: _eval(np.full((5, 64), 2.0, np.float32), np.zeros(5, np.int64)), "value_range"),
+        (lambda: _eval(np.zeros((5, 64), np.float32), np.full(5, 10, np.int64)), "class_names"),
+        (lambda: _eval(np.zeros((5, 64), np.float32), np.zeros(4, np.int64)), "one per sample"),
+        (
+            lambda: SimpleUploadedFile("eval.npz", npz(x=np.array([{"a": 1}], dtype=object), y=np.zeros(1, np.int64))),
+            "plain arrays",
+        ),
+        (lambda: SimpleUploadedFile("eval.npz", b"PK\x03\x04 broken zip"), "plain arrays"),
+    ],
+)
+def test_a_bad_evaluation_set_is_a_400_and_is_never_unpickled(api, make_user, media, eval_file, reason):
+    response = _upload(api, make_user(Role.CURATOR), eval_file=eval_file())
+
+    error = assert_error(response, 400)
+    assert reason in error["fields"]["eval_file"][0]
+    assert CommunityModel.objects.count() == 0 and _stored_files(media) == []
+
+
+def test_an_oversized_onnx_file_is_a_413(api, make_user, media, settings):
+    settings.GOVERNANCE_ONNX_MAX_BYTES = 10_000
+
+    response = _upload(api, make_user(Role.CURATOR))
+
+    assert_error(response, 413, "too_large")
+    assert CommunityModel.objects.count() == 0 and _stored_files(media) == []
+
+
+def test_registering_needs_a_role_and_valid_fields(api, make_user):
+    assert _upload(api, make_user()).status_code == 403
+    assert_error(_upload(api, make_user(Role.STUDENT), slug="Bad Slug!"), 400)
+    assert _upload(api, None).status_code == 401
+    assert CommunityModel.objects.count() == 0
+
+
+def test_a_new_version_is_a_new_record_and_only_owners_add_one(api, make_user):
+    owner, other = make_user(Role.CURATOR), make_user(Role.CURATOR)
+    model = register(owner)
+    files = package_files()
+
+    def post(user, version):
+        data = {
+            "version": version,
+            "licence": "Apache-2.0",
+            "onnx_file": SimpleUploadedFile("m.onnx", files["model.onnx"]),
+            "eval_file": SimpleUploadedFile("e.npz", files["eval.npz"]),
+            "metadata": files["metadata.json"].decode(),
+        }
+        return api(user).post(f"/api/v1/models/{model.slug}/versions/", data, format="multipart")
+
+    assert post(other, "2.0.0").status_code == 403
+    assert post(owner, "2.0.0").status_code == 201
+    assert_error(post(owner, "2.0.0"), 409, "version_exists")
+    model.refresh_from_db()
+    assert [v.version for v in model.versions.order_by("number")] == ["1.0.0", "2.0.0"]
+    assert model.current_version.version == "2.0.0"
+    assert AuditLogEntry.objects.filter(action="model.version_create.denied", actor=other).exists()
+
+
+def test_model_pages_render_the_card_safely(client, make_user):
+    owner = make_user(Role.CURATOR)
+    model = register(owner)
+    model.current_version.model_card = "# Card\n<script>alert(1)</script>\n[x](javascript:alert(1))"
+    model.current_version.save()
+
+    html = client.get(f"/models/{model.slug}/").content.decode()
+
+    assert "<h1>Card</h1>" in html and "<script>alert(1)" not in html and "javascript:alert" not in html
+    assert client.get("/models/").status_code == 200
+    assert client.get("/models/nope/").status_code == 404
