@@ -40,3 +40,17 @@ def test_demo_data_refuses_to_run_in_production():
 
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("demo_data", verbosity=0)
+
+
+@override_settings(DEBUG=True)
+def test_demo_governance_has_the_seeds_43_certified_models(settings, tmp_path):
+    from governance.models import Audit, Quarter
+    from governance.selectors.health import certified_now
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("demo_data", verbosity=0)
+
+    assert certified_now().count() == 43
+    assert Quarter.objects.get(label="2026Q3").frozen and Quarter.objects.get(label="2026Q4").eligible_count == 43
+    assert Quarter.objects.get(label="2026Q3").eligible_count == 41
+    assert Audit.objects.filter(author__username="demo-auditor", status="submitted").exists()

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.demo.courses import seed_courses
 from portal.demo.curation import seed_curation
+from portal.demo.governance import seed_governance
 from portal.demo.people import DEMO_LOGINS, DEMO_PASSWORD, seed_people
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         seed_people(log)
         seed_courses(log)
         seed_curation(log)
+        seed_governance(log)
         for line in log:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password: {DEMO_PASSWORD}):"))
