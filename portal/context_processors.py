@@ -20,6 +20,7 @@ NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
     ("governance:audits", _("Audits"), frozenset({Role.AUDITOR, Role.ADMINISTRATOR})),
     ("governance:curation", _("Curation"), frozenset({Role.CURATOR, Role.ADMINISTRATOR})),
     ("governance:toolchain", _("Toolchain"), frozenset({Role.TOOLCHAIN_MAINTAINER, Role.ADMINISTRATOR})),
+    ("governance:models", _("Models"), frozenset()),
     ("governance:health", _("Model health"), frozenset()),
     ("governance:sponsorship", _("Sponsorship"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
     ("accounts:queue", _("Role approvals"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
