@@ -12,5 +12,6 @@ urlpatterns = [
     path("roles/applications/<int:pk>/decide/", views.decide_application, name="decide"),
     path("roles/revoke/", views.revoke_role, name="revoke"),
     path("audit-log/", views.audit_log, name="audit_log"),
+    path("notifications/", views.notifications, name="notifications"),
     path("password/", auth_views.PasswordChangeView.as_view(success_url="/"), name="password_change"),
 ]

@@ -132,3 +132,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     entries = selectors.audit_log_list(object_type=request.GET.get("type", "")[:80], object_id=request.GET.get("id", "")[:64])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit_log.html", {"page": page})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The inbox: what needs me. POST marks everything read."""
+    from accounts.notifications import notifications_for, notifications_mark_read
+
+    if request.method == "POST":
+        notifications_mark_read(actor=actor_of(request))
+        return redirect("accounts:notifications")
+    page = Paginator(notifications_for(actor_of(request)), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})

@@ -15,11 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_log_record, snapshot
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, RoleGrant, User
+from accounts.notifications import holders_of, notify
 from accounts.selectors import user_has_role
 from accounts.services import role_grant, user_create
 from courses import bundles
@@ -462,6 +464,12 @@ def derived_project_submit(
         )
         project.notebooks.set(notebooks or [])
         audit_log_record(actor=actor, action="derived_project.submit", obj=project, after=snapshot(project, _PROJECT_FIELDS))
+        notify(
+            recipients=holders_of(Role.CURATOR),
+            kind="derived_project.submit",
+            message=f"A derived project waits for approval: {project.title}",
+            url=reverse("courses:projects"),
+        )
     return project
 
 

@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from accounts.notifications import unread_count
 from accounts.selectors import user_roles
 
 # (url name, label, roles that see it; empty = everyone)
@@ -23,6 +24,7 @@ NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
     ("governance:models", _("Models"), frozenset()),
     ("governance:health", _("Model health"), frozenset()),
     ("governance:sponsorship", _("Sponsorship"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
+    ("people", _("Contributors"), frozenset()),
     ("accounts:queue", _("Role approvals"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
     ("accounts:audit_log", _("Audit log"), frozenset({Role.STEWARD, Role.ADMINISTRATOR})),
 ]
@@ -48,4 +50,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             continue
         items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"})
     role_labels = dict(Role.choices)
-    return {"nav_items": items, "my_roles": [role_labels[role] for role in sorted(roles)]}
+    user = getattr(request, "user", None)
+    unread = unread_count(user) if user is not None and user.is_authenticated else 0
+    return {"nav_items": items, "my_roles": [role_labels[role] for role in sorted(roles)], "unread_notifications": unread}

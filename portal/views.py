@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -15,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import role_counts
+from accounts.models import Role
+from accounts.selectors import role_counts, user_roles
 from portal.api_errors import json_error_response
 from portal.middleware import content_security_policy
 
@@ -134,3 +136,61 @@ def methodology(request: HttpRequest, version: str) -> HttpResponse:
         return render(request, "404.html", status=404)
     source = path.read_text(encoding="utf-8")
     return render(request, "portal/methodology.html", {"version": version, "body": render_markdown(source).html})
+
+
+def people(request: HttpRequest) -> HttpResponse:
+    """The community's contributors: each role, how many hold it, what they did, and the most active people."""
+    from portal.contributors import role_table, top_contributors
+
+    table = role_table()
+    for row in table:
+        row["top"] = top_contributors(row["role"], limit=8)
+    return render(request, "portal/people.html", {"table": table})
+
+
+def person(request: HttpRequest, username: str) -> HttpResponse:
+    """A contributor's public profile: their roles and what they did in each (no e-mail, nothing private)."""
+    from accounts.models import User
+    from portal.contributors import activity
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        return render(request, "404.html", status=404)
+    roles = user_roles(user)
+    figures = [
+        (role, label, rows) for role, rows in activity(user).items() if role in roles for label in [dict(Role.choices)[role]]
+    ]
+    return render(request, "portal/person.html", {"person": user, "roles": sorted(roles), "figures": figures})
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    """What needs me, by role: audits to decide, my drafts, regressions, approvals, my courses and runs, my inbox."""
+    from accounts.notifications import notifications_for
+    from governance.models import Audit, Evaluation
+    from governance.selectors.audits import audit_list_for_user, audit_review_queue
+    from governance.selectors.toolchain import regression_list
+    from notebooks.selectors import run_list_for_user
+
+    user = request.user
+    roles = user_roles(user)
+    context: dict[str, Any] = {
+        "roles": roles,
+        "inbox": notifications_for(user).filter(read_at__isnull=True)[:8],  # type: ignore[arg-type]
+        "runs": run_list_for_user(user)[:5],
+    }
+    if Role.AUDITOR in roles:
+        context["to_decide"] = audit_review_queue(user)[:10]
+        context["my_open_audits"] = audit_list_for_user(user, mine=True).exclude(
+            status__in=[Audit.Status.ACCEPTED, Audit.Status.REJECTED]
+        )[:10]
+        context["values_to_review"] = (
+            Evaluation.objects.filter(status=Evaluation.Status.PENDING).exclude(submitted_by_id=user.pk).count()
+        )
+    if Role.TOOLCHAIN_MAINTAINER in roles:
+        context["regressions"] = regression_list()[:10]
+    if roles & {Role.STEWARD, Role.ADMINISTRATOR}:
+        from accounts.selectors import role_application_list_pending
+
+        context["applications"] = role_application_list_pending().count()
+    return render(request, "portal/my_work.html", context)

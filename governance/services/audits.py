@@ -8,11 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import atomic_logging_refusals, audit_log_record, refusal, snapshot
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
+from accounts.notifications import holders_of, notify
 from accounts.selectors import user_has_role
 from governance.models import Audit, AuditComment, AuditEvidence, CommunityModel, ConflictOfInterest, Finding
 from notebooks.models import Run
@@ -161,6 +163,14 @@ def audit_submit(*, actor: User, audit: Audit) -> Audit:
     locked.submissions += 1
     locked.save(update_fields=["status", "submitted_at", "submissions", "updated_at"])
     audit_log_record(actor=actor, action="audit.submit", obj=locked, before=before, after=snapshot(locked, _FIELDS))
+    conflicted = ConflictOfInterest.objects.filter(model_id=locked.model_id).values_list("user_id", flat=True)
+    notify(
+        recipients=holders_of(Role.AUDITOR).exclude(pk__in=conflicted).exclude(pk__in=locked.model.owners.values("pk")),
+        kind="audit.submitted",
+        message=f"Audit #{locked.pk} of {locked.model.slug} waits for a decision: {locked.title}",
+        url=reverse("governance:audit", args=[locked.pk]),
+        exclude=[actor],
+    )
     return locked
 
 
@@ -207,6 +217,12 @@ def audit_decide(*, actor: User, audit: Audit, decision: str, note: str = "") ->
         locked.decision_note = note
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
         audit_log_record(actor=actor, action=f"audit.{decision}", obj=locked, before=before, after=snapshot(locked, _FIELDS))
+        notify(
+            recipients=[locked.author],
+            kind=f"audit.{decision}",
+            message=f"Your audit #{locked.pk} was decided: {locked.get_status_display()}",
+            url=reverse("governance:audit", args=[locked.pk]),
+        )
         if (
             locked.status == Audit.Status.ACCEPTED
             and locked.kind == Audit.Kind.SECURITY

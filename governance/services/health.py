@@ -18,11 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_log_record
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
+from accounts.notifications import notify
 from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
 from governance.models import (
@@ -64,6 +66,15 @@ def _suspended(version: ModelVersion) -> Audit | None:
     )
 
 
+def _tell_owners(model: CommunityModel, message: str) -> None:
+    notify(
+        recipients=model.owners.all(),
+        kind="certification",
+        message=message,
+        url=reverse("governance:model_health", args=[model.slug]),
+    )
+
+
 def _end(certification: Certification, *, status: str, reason: str, audit: Audit | None = None) -> None:
     certification.status = status
     certification.ended_at = timezone.now()
@@ -76,6 +87,7 @@ def _end(certification: Certification, *, status: str, reason: str, audit: Audit
         obj=certification,
         after={"reason": reason, "version": certification.version_id},
     )
+    _tell_owners(certification.model, f"Certification of {certification.model.slug} {status}: {reason}")
 
 
 @transaction.atomic
@@ -121,6 +133,7 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
         valid_from=timezone.now(),
         expires_at=expires,
     )
+    _tell_owners(model, f"{model.slug} {version.version} is certified until {expires:%Y-%m-%d}")
     audit_log_record(
         actor=None,
         action="certification.grant",

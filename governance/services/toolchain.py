@@ -15,11 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_log_record
 from accounts.errors import ApplicationError, NotAllowed
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.notifications import holders_of, notify
 from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
 from governance.selectors.toolchain import user_is_maintainer
 from notebooks.models import Notebook, Run
@@ -188,6 +190,13 @@ def benchmark_result_record(
             "change_percent": verdict.change_percent,
         },
     )
+    if verdict.is_regression:
+        notify(
+            recipients=holders_of(Role.TOOLCHAIN_MAINTAINER),
+            kind="benchmark.regression",
+            message=f"Regression on {benchmark.slug} ({runner_class}): {verdict.change_percent:+.1f} % against the median",
+            url=reverse("governance:benchmark", args=[benchmark.slug]),
+        )
     return result
 
 

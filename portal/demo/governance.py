@@ -5,16 +5,17 @@ state, and two sponsorship quarters (2026Q3 frozen, 2026Q4 open). Idempotent: no
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Role, User
-from governance.models import Audit, Certification, CommunityModel, Evaluation, ModelVersion
-from governance.packages import read_package
+from governance.models import Audit, Certification, CommunityModel, Evaluation
+from governance.packages import Package, read_package
 from governance.services.audits import audit_create, audit_decide, audit_submit, finding_add
 from governance.services.health import certification_refresh
 from governance.services.registry import model_create
@@ -26,7 +27,7 @@ NOTE = "Demo value: evaluation notebook run on a partner runner."
 UNITS = {"robustness": "percent", "explainability": "percent", "energy": "g_co2e_per_1k_inferences"}
 
 
-def _package(name: str) -> object:
+def _package(name: str) -> Package:
     root = Path(settings.BASE_DIR) / "catalogue" / "models" / name
     return read_package(
         onnx_bytes=(root / "model.onnx").read_bytes(),
@@ -35,7 +36,7 @@ def _package(name: str) -> object:
     )
 
 
-def _value(version: ModelVersion, dimension: str, value: float, when: object, submitter: User, reviewer: User) -> None:
+def _value(version: Any, dimension: str, value: float, when: datetime, submitter: User, reviewer: User) -> None:
     Evaluation.objects.create(
         version=version,
         dimension=dimension,
@@ -102,7 +103,7 @@ def seed_governance(log: list[str]) -> None:
             quarter_open(actor=steward, label="2026Q3", pool_minor_units=50_000_000, currency="CNY")
             quarter_compute(actor=steward, label="2026Q3")
             quarter_freeze(actor=steward, label="2026Q3")
-        certification_refresh(version=version)
+        certification_refresh(version=version)  # type: ignore[arg-type]  # every demo model has a version
         Certification.objects.filter(version=version).update(valid_from=when)
     for position, model in enumerate(rest):  # not certified: one dimension fails or is missing
         submitter, reviewer = rng.sample(auditors, 2)
@@ -131,7 +132,7 @@ def seed_governance(log: list[str]) -> None:
     )
     for dimension, value in (("robustness", 2.1), ("explainability", 88.0), ("energy", 0.03)):
         _value(suspended.current_version, dimension, value, now - timedelta(days=20), auditors[2], auditors[3])
-    certification_refresh(version=suspended.current_version)
+    certification_refresh(version=suspended.current_version)  # type: ignore[arg-type]
     audit = audit_create(
         actor=auditors[4], model=suspended, kind=Audit.Kind.SECURITY, title="Model file loads a custom operator path"
     )

@@ -112,6 +112,7 @@ def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
 
     settings.MEDIA_ROOT = settings.DATA_DIR / "test-media-matrix"
     model = register(users["maintainer"], "matrix-model")
+    assert model.current_version is not None
     certify(model.current_version)
     state: dict[str, Any] = {"model": model, "author": users["auditor"], "steward": users["steward"]}
     state["audit"] = _submitted_audit(state)

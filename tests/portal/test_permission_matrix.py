@@ -97,6 +97,10 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "guide/errata/": {"GET": PUBLIC},
     "guide/<slug:slug>/": {"GET": PUBLIC},
     "about/": {"GET": PUBLIC},
+    "people/": {"GET": PUBLIC},
+    "people/<str:username>/": {"GET": PUBLIC},
+    "me/": {"GET": SIGNED_IN},
+    "accounts/notifications/": {"GET": SIGNED_IN, "POST": {"anonymous": 302, "*": 302}},
 }
 CORE_ROUTES = set(ROUTES)
 ROUTE_OWNER: dict[str, Any] = {}
@@ -165,6 +169,7 @@ def _url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str
         "<int:pk>": str(pk),
         "<slug:slug>": "ch1" if route.startswith("guide/") else "short",
         "<slug:version>": "v1",
+        "<str:username>": world["users"]["student"].username,
     }
     path = "/" + route
     for placeholder, value in values.items():
