@@ -23,10 +23,10 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, TooLarge
 from accounts.models import Role
 from accounts.permissions import HasRole
+from accounts.user_markdown import render_user_markdown
 from governance.models import Dataset, PiiFlag, PiiScan
 from governance.selectors import curation as selectors
 from governance.services import curation as services
-from guide.markdown import render as render_markdown
 
 IsCurator = HasRole.of(Role.CURATOR, Role.ADMINISTRATOR)
 
@@ -58,7 +58,7 @@ class DatasetSerializer(serializers.ModelSerializer[Dataset]):
                   "released_at", "created_at"]  # fmt: skip
 
     def get_description_html(self, dataset: Dataset) -> str:
-        return render_markdown(dataset.description).html if dataset.description else ""
+        return render_user_markdown(dataset.description)
 
 
 class DatasetListSerializer(DatasetSerializer):

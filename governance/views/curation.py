@@ -19,12 +19,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
+from accounts.user_markdown import render_user_markdown
 from governance import pii
 from governance.forms.curation import BlockForm, DatasetForm, ImportForm, RulingForm, TermForm
 from governance.models import Dataset, PiiFlag
 from governance.selectors import curation as selectors
 from governance.services import curation as services
-from guide.markdown import render as render_markdown
 
 
 def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
@@ -94,7 +94,7 @@ def _render_dataset(
     context = {
         "dataset": dataset,
         "is_latest": latest.pk == dataset.pk,
-        "description_html": render_markdown(dataset.description).html if dataset.description else "",
+        "description_html": render_user_markdown(dataset.description),
         "versions": list(selectors.dataset_versions_for_user(request.user, dataset)),
         "agreement": selectors.dataset_agreement(dataset),
         "items": list(selectors.dataset_items(dataset)[:50]),

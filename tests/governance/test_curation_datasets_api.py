@@ -115,7 +115,7 @@ def test_new_version_is_a_new_record_and_history_stays(api, curator, draft):
 
 
 def test_description_markdown_is_rendered_safely(api, curator):
-    hostile = "# Notes\n\n<script>alert(1)</script> [x](javascript:alert(1)) **bold**"
+    hostile = "# Notes\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**"
     api(curator).post("/api/v1/datasets/", {"slug": "hostile", "licence": "CC0", "description": hostile}, format="json")
 
     html = api(curator).get("/api/v1/datasets/hostile/").json()["description_html"]

@@ -1,0 +1,174 @@
+"""`manage.py seed_scale`: the sizes of PRODUCT.md "Quality bars" for benchmarks — 10,000 models, 100,000
+evaluations, 50,000 runs, 1,000 courses — bulk-inserted in a couple of minutes. For a scratch database only
+(refuses with DEBUG off unless --allow-production): the rows are synthetic and share one evaluation package.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, RoleGrant, User
+from courses.models import Course, Institution
+from governance.models import Certification, CommunityModel, Evaluation, ModelVersion
+from notebooks.models import Notebook, Run
+from notebooks.services import catalogue_sync
+
+UNITS = {"robustness": "percent", "explainability": "percent", "energy": "g_co2e_per_1k_inferences"}
+
+
+class Command(BaseCommand):
+    help = "Seeds benchmark-scale data (10,000 models, 100,000 evaluations, 50,000 runs, 1,000 courses)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--models", type=int, default=10_000)
+        parser.add_argument("--evaluations", type=int, default=100_000)
+        parser.add_argument("--runs", type=int, default=50_000)
+        parser.add_argument("--courses", type=int, default=1_000)
+        parser.add_argument("--allow-production", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError("Refusing to write synthetic rows with DEBUG off; pass --allow-production for a scratch database.")
+        rng = random.Random(10_000)  # noqa: S311 - synthetic benchmark data
+        now = timezone.now()
+        with transaction.atomic():
+            owner, _ = User.objects.get_or_create(username="scale-owner", defaults={"email": "scale@go3s.example"})
+            RoleGrant.objects.get_or_create(user=owner, role=Role.CURATOR)
+            start = CommunityModel.objects.count()
+            models = CommunityModel.objects.bulk_create(
+                [
+                    CommunityModel(slug=f"scale-{start + i:06d}", name=f"Scale {start + i}", created_by=owner)
+                    for i in range(options["models"])
+                ],
+                batch_size=2000,
+            )
+            versions = ModelVersion.objects.bulk_create(
+                [
+                    ModelVersion(
+                        model=m,
+                        number=1,
+                        version="1.0.0",
+                        licence="Apache-2.0",
+                        onnx_file="packages/scale/model.onnx",
+                        eval_file="packages/scale/eval.npz",
+                        metadata={"input_shape": [64], "value_range": [0, 1], "class_names": list("0123456789")},
+                        onnx_sha256=uuid.uuid4().hex * 2,
+                        onnx_bytes=36546,
+                        opset=17,
+                        eval_samples=400,
+                        created_by=owner,
+                    )
+                    for m in models
+                ],
+                batch_size=2000,
+            )
+            for model, version in zip(models, versions, strict=True):
+                model.current_version = version
+            CommunityModel.objects.bulk_update(models, ["current_version"], batch_size=2000)
+            evaluations = []
+            per_model = max(3, options["evaluations"] // max(1, len(versions)))
+            for version in versions:
+                for index in range(per_model):
+                    dimension = ["robustness", "explainability", "energy"][index % 3]
+                    value = {
+                        "robustness": rng.uniform(0.2, 7),
+                        "explainability": rng.uniform(75, 97),
+                        "energy": rng.uniform(0.005, 0.25),
+                    }[dimension]
+                    when = now - timedelta(days=rng.randint(0, 200), minutes=index)
+                    evaluations.append(
+                        Evaluation(
+                            version=version,
+                            dimension=dimension,
+                            value=Decimal(str(round(value, 4))),
+                            unit=UNITS[dimension],
+                            provenance="community",
+                            status="counted",
+                            evidence_note="scale seed",
+                            measured_at=when,
+                            counted_at=when,
+                            estimated=dimension == "energy",
+                            backend="estimate" if dimension == "energy" else "",
+                        )
+                    )
+            Evaluation.objects.bulk_create(evaluations, batch_size=5000)
+            self.stdout.write(f"{len(models)} models, {len(evaluations)} evaluations")
+            # Certify the versions whose latest values pass, as certification_refresh would (bulk, same rule).
+            latest: dict[tuple[int, str], Evaluation] = {}
+            for evaluation in sorted(evaluations, key=lambda e: e.measured_at):
+                latest[(evaluation.version_id, evaluation.dimension)] = evaluation
+            from governance.methodology import THRESHOLDS
+
+            certifications = []
+            for version, model in zip(versions, models, strict=True):
+                chosen = {d: latest[(version.pk, d)] for d in UNITS}
+                if all(THRESHOLDS[d].passes(chosen[d].value) for d in UNITS):
+                    newest = max(e.measured_at for e in chosen.values())
+                    if newest + timedelta(days=180) > now:
+                        certifications.append(
+                            Certification(
+                                version=version,
+                                model=model,
+                                robustness=chosen["robustness"],
+                                explainability=chosen["explainability"],
+                                energy=chosen["energy"],
+                                valid_from=newest,
+                                expires_at=newest + timedelta(days=180),
+                            )
+                        )
+            Certification.objects.bulk_create(certifications, batch_size=5000)
+            self.stdout.write(f"{len(certifications)} certified")
+        if not Notebook.objects.filter(is_active=True).exists():
+            catalogue_sync(actor=None)
+        notebooks = list(Notebook.objects.filter(is_active=True, current_version__isnull=False))
+        students = list(User.objects.filter(role_grants__role=Role.STUDENT)[:500]) or [owner]
+        statuses = [Run.Status.SUCCEEDED] * 8 + [Run.Status.FAILED, Run.Status.CANCELLED]
+        with transaction.atomic():
+            runs = []
+            for index in range(options["runs"]):
+                notebook = notebooks[index % len(notebooks)]
+                started = now - timedelta(minutes=index)
+                runs.append(
+                    Run(
+                        notebook=notebook,
+                        version=notebook.current_version,
+                        owner=students[index % len(students)],
+                        parameters={},
+                        timeout_seconds=600,
+                        memory_limit_mb=2048,
+                        status=rng.choice(statuses),
+                        cells_done=10,
+                        cells_total=10,
+                        started_at=started,
+                        finished_at=started + timedelta(seconds=rng.randint(5, 300)),
+                        metrics={"accuracy": rng.random()},
+                    )
+                )
+            Run.objects.bulk_create(runs, batch_size=5000)
+            institutions = list(Institution.objects.all()[:327])
+            if institutions:
+                Course.objects.bulk_create(
+                    [
+                        Course(
+                            institution=institutions[i % len(institutions)],
+                            code=f"SC{i:05d}",
+                            title=f"Scale course {i}",
+                            term="2026 autumn",
+                            cohort=uuid.uuid4().hex[:8],
+                            invite_code=uuid.uuid4().hex[:16],
+                            created_by=owner,
+                        )
+                        for i in range(options["courses"])
+                    ],
+                    batch_size=2000,
+                )
+        self.stdout.write(f"{options['runs']} runs, {options['courses'] if institutions else 0} courses")
