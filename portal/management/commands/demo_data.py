@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test.utils import override_settings
 
 from portal.demo.courses import seed_courses
 from portal.demo.curation import seed_curation
@@ -21,12 +22,17 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["allow_production"]:
             raise CommandError("Refusing to create demo logins with DEBUG off; pass --allow-production if you mean it.")
         log: list[str] = []
-        seed_people(log)
-        seed_courses(log)
-        seed_curation(log)
-        seed_governance(log)
+        # Seeding triggers notifications; their e-mails stay in memory instead of flooding the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            self._seed(log)
         for line in log:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password: {DEMO_PASSWORD}):"))
         for username, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:18} {role}")
+
+    def _seed(self, log: list[str]) -> None:
+        seed_people(log)
+        seed_courses(log)
+        seed_curation(log)
+        seed_governance(log)
