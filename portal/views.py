@@ -85,7 +85,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403.html", {"message": message}, status=403)
 
 
-def _community_figures() -> dict[str, Any]:
+def _compute_community_figures() -> dict[str, Any]:
     """Public aggregate counts (no personal data): what the about page's figures link to."""
     from django.db.models import Count
     from django.db.models.functions import TruncMonth
@@ -107,6 +107,17 @@ def _community_figures() -> dict[str, Any]:
         "derived_projects": DerivedProject.objects.filter(status=DerivedProject.Status.APPROVED).count(),
         "derived_project_awards": DerivedProject.objects.filter(status=DerivedProject.Status.APPROVED).exclude(award="").count(),
     }
+
+
+def _community_figures() -> dict[str, Any]:
+    """The public figures, recomputed at most once a minute: they aggregate every run and download."""
+    from django.core.cache import cache
+
+    figures = cache.get("portal:community-figures")
+    if figures is None:
+        figures = _compute_community_figures()
+        cache.set("portal:community-figures", figures, 60)
+    return dict(figures)
 
 
 def stats(request: HttpRequest) -> HttpResponse:

@@ -132,3 +132,12 @@ def audit_actions() -> list[str]:
 
 
 __all__ = ["Role", "assert_error", "audit_actions"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Pages cache aggregates for a minute (statistics, dashboard charts); every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

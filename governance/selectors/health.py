@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,12 @@ def model_health_list() -> QuerySet[CommunityModel]:
         )
     )
     return CommunityModel.objects.select_related("current_version").annotate(**annotations).order_by("slug")
+
+
+def model_health_page(models: Iterable[Any]) -> list[CommunityModel]:
+    """`model_health_list` for just these models (a page), in slug order: the per-row subqueries run for them only."""
+    ids = [model.pk for model in models]
+    return list(model_health_list().filter(pk__in=ids))
 
 
 def model_health_get(slug: str) -> CommunityModel | None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from accounts.errors import NotFound
 from governance.models import CommunityModel, ModelVersion
 
 
 def model_list(*, search: str = "") -> QuerySet[CommunityModel]:
-    models = CommunityModel.objects.select_related("current_version").annotate(version_count=Count("versions")).order_by("slug")
+    models = CommunityModel.objects.select_related("current_version").order_by("slug")
     if search:
         models = models.filter(slug__icontains=search) | models.filter(name__icontains=search)
     return models
+
+
+def model_choices(limit: int = 2000) -> list[tuple[str, str]]:
+    """(slug, current version) pairs for a model picker, without loading model rows."""
+    return list(CommunityModel.objects.order_by("slug").values_list("slug", "current_version__version")[:limit])
 
 
 def model_get(slug: str) -> CommunityModel:

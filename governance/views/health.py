@@ -21,7 +21,7 @@ from accounts.models import Role
 from accounts.selectors import user_has_role
 from governance.apis.registry import health_of
 from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
-from governance.models import Dimension, EvaluationRun
+from governance.models import CommunityModel, Dimension, EvaluationRun
 from governance.selectors import health as selectors
 from governance.selectors import registry as registry_selectors
 from governance.services import health as services
@@ -55,8 +55,12 @@ def health_rows(models: Any) -> list[dict[str, Any]]:
 
 
 def health_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.model_health_list(), 50).get_page(request.GET.get("page"))
-    context = {"page": page, "rows": health_rows(page.object_list), "thresholds": [THRESHOLDS[d] for d in DIMENSIONS]}
+    page = Paginator(CommunityModel.objects.order_by("slug").only("pk"), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": health_rows(selectors.model_health_page(page.object_list)),
+        "thresholds": [THRESHOLDS[d] for d in DIMENSIONS],
+    }
     return render(request, "governance/health/list.html", context)
 
 

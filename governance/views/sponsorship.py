@@ -121,14 +121,14 @@ def _pool_split(quarter: Quarter | None) -> Any:
 @page_errors
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_steward(request)
-    page = Paginator(_filtered(request), 50).get_page(request.GET.get("page"))
+    page = Paginator(_filtered(request).select_related(None).only("pk"), 50).get_page(request.GET.get("page"))
     quarters = list(selectors.quarter_list()[:12])
     current = next((q for q in quarters if not q.frozen), quarters[0] if quarters else None)
     previous = next((q for q in quarters if q.frozen and q != current), None)
     soon = timezone.now() + timedelta(days=30)
     context = {
         "page": page,
-        "rows": health_rows(page.object_list),
+        "rows": health_rows(health_selectors.model_health_page(page.object_list)),
         "thresholds": [THRESHOLDS[d] for d in DIMENSIONS],
         "quarters": quarters,
         "current": current,

@@ -92,7 +92,7 @@ def test_contributor_pages_count_what_people_did(client, make_user, api):
     api(reviewer).post(f"/api/v1/audits/{audit_id}/decide/", {"decision": "accept"}, format="json")
 
     people = client.get("/people/").content.decode()
-    profile = client.get(f"/people/{author.username}/").content.decode()
+    profile = client.get(f"/people/{author.username}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'data-role="auditor"' in people and f"/people/{author.username}/" in people
     assert "<strong>1</strong> audits submitted" in profile and author.email not in profile

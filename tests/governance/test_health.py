@@ -242,8 +242,8 @@ def test_health_pages_label_estimates_and_link_the_methodology(client, model):
     counted(model.current_version, "energy", 0.02, estimated=True)
     certification_refresh(version=model.current_version)
 
-    page = client.get(f"/health/{model.slug}/").content.decode()
-    listing = client.get("/health/").content.decode()
+    page = client.get(f"/health/{model.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    listing = client.get("/health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "estimated" in page and "/health/methodology/v1/" in page
     assert "estimated" in listing and "certified" in listing

@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--evaluations", type=int, default=100_000)
         parser.add_argument("--runs", type=int, default=50_000)
         parser.add_argument("--courses", type=int, default=1_000)
+        parser.add_argument("--certified-share", type=float, default=0.9, help="Share of models whose values all pass.")
         parser.add_argument("--allow-production", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -76,15 +77,17 @@ class Command(BaseCommand):
             CommunityModel.objects.bulk_update(models, ["current_version"], batch_size=2000)
             evaluations = []
             per_model = max(3, options["evaluations"] // max(1, len(versions)))
-            for version in versions:
+            for position, version in enumerate(versions):
+                passing = position < options["certified_share"] * len(versions)
+                ranges = {
+                    "robustness": (0.2, 4.9 if passing else 9),
+                    "explainability": (82.5 if passing else 70, 97),
+                    "energy": (0.005, 0.17 if passing else 0.3),
+                }
                 for index in range(per_model):
                     dimension = ["robustness", "explainability", "energy"][index % 3]
-                    value = {
-                        "robustness": rng.uniform(0.2, 7),
-                        "explainability": rng.uniform(75, 97),
-                        "energy": rng.uniform(0.005, 0.25),
-                    }[dimension]
-                    when = now - timedelta(days=rng.randint(0, 200), minutes=index)
+                    value = rng.uniform(*ranges[dimension])
+                    when = now - timedelta(days=rng.randint(0, 170), minutes=index)
                     evaluations.append(
                         Evaluation(
                             version=version,
