@@ -43,11 +43,11 @@ PAGES = [
     ("steward dashboard, filtered", "/sponsorship/?state=certified&failing=", "demo-steward"),
     ("health list", "/health/", None),
     ("model list", "/models/", None),
-    ("model health page", "/health/scale-000100/", None),
+    ("model health page", "/health/digits-robust/", None),
     ("my runs", "/runs/", "demo-student"),
     ("audits home", "/audits/", "demo-auditor"),
     ("API models", "/api/v1/models/", None),
-    ("API model health", "/api/v1/models/scale-000100/health/", None),
+    ("API model health", "/api/v1/models/digits-robust/health/", None),
     ("API audits", "/api/v1/audits/", "demo-auditor"),
     ("API runs", "/api/v1/runs/", "demo-student"),
     ("API courses", "/api/v1/courses/", "demo-instructor"),
@@ -121,7 +121,7 @@ def main() -> None:
         if fresh:
             small = table("demo data only (51 models)")
             started = time.perf_counter()
-            call_command("seed_scale", verbosity=0)
+            call_command("seed_scale", verbosity=0, certified_share=1.0)
             print(f"\nseeded in {time.perf_counter() - started:.0f} s")
         large = table("seeded scale (10,000+ models, 100,000+ evaluations, 50,000 runs, 1,000 courses)")
         if fresh:
