@@ -56,7 +56,7 @@ class PortalPasswordResetForm(PasswordResetForm):
                 yield user
 
 
-class PortalSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+class PortalSetPasswordForm(SetPasswordForm):
     """Sets the new password through the service, which writes the audit log entry."""
 
     def save(self, commit: bool = True) -> User:
