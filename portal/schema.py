@@ -23,7 +23,7 @@ from rest_framework import serializers
 class ErrorDetailSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`, `not_found`, `wrong_state`.")
     message = serializers.CharField(help_text="A human-readable message, in the request's language.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the metaclass moves it into declared fields
         child=serializers.ListField(child=serializers.CharField()), help_text="Messages per input field (may be empty)."
     )
 

@@ -183,7 +183,7 @@ def test_stateful_sequences_follow_the_links(visitor, api_schema, tokens):
     machine = api_schema.as_state_machine()
     assert api_schema.statistic.transitions.total > 0, "schemathesis inferred no links between operations"
 
-    class Sequences(machine):  # type: ignore[misc,valid-type]
+    class Sequences(machine):
         # Each scenario starts from the same world: a savepoint rolled back at its end (what one scenario
         # created must not change what the next one draws, or Hypothesis cannot replay it).
         def setup(self):
