@@ -20,6 +20,7 @@ class TokenObtainApi(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    extra_error_codes = ("429",)  # the axes lockout (portal/schema.py declares it in the OpenAPI schema)
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)

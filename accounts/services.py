@@ -169,3 +169,13 @@ def user_create(*, actor: User | None, username: str, email: str, password: str 
         user.save()
         audit_log_record(actor=actor, action="user.create", obj=user, after={"username": username, "email": email})
     return user
+
+
+def user_password_reset(*, user: User, password: str) -> User:
+    """Sets a password from an e-mailed reset link (the link proved the actor is `user`); works for unusable ones."""
+    with transaction.atomic():
+        had_password = user.has_usable_password()
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_log_record(actor=user, action="user.password_reset", obj=user, after={"had_usable_password": had_password})
+    return user

@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from accounts import views
+from accounts.forms import PortalPasswordResetForm, PortalSetPasswordForm
 
 app_name = "accounts"
 
@@ -14,4 +15,35 @@ urlpatterns = [
     path("audit-log/", views.audit_log, name="audit_log"),
     path("notifications/", views.notifications, name="notifications"),
     path("password/", auth_views.PasswordChangeView.as_view(success_url="/"), name="password_change"),
+    # Password reset by e-mail (also how students enrolled from a CSV set their first password).
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=PortalPasswordResetForm,
+            template_name="accounts/password_reset_form.html",
+            email_template_name="accounts/password_reset_email.txt",
+            subject_template_name="accounts/password_reset_subject.txt",
+            success_url=reverse_lazy("accounts:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            form_class=PortalSetPasswordForm,
+            template_name="accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
 ]

@@ -165,7 +165,13 @@ class RunListApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=Run.Status.values, required=False),
-            OpenApiParameter("page", int, required=False),
+            OpenApiParameter(
+                "scope",
+                str,
+                enum=["mine", "visible"],
+                required=False,
+                description="`mine` (default): your runs; `visible`: every run you may see. The newest 200.",
+            ),
         ],
         responses={200: RunSerializer(many=True)},
     )

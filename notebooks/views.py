@@ -153,7 +153,7 @@ def run_output_notebook(request: HttpRequest, pk: int) -> HttpResponseBase:
         filename=f"{run.notebook.slug}-run-{run.pk}.ipynb",
         content_type="application/x-ipynb+json",
     )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     return response
 
 

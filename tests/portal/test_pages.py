@@ -4,8 +4,13 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
+from tests.portal import test_permission_matrix as matrix
 
 pytestmark = pytest.mark.django_db
+
+# The permission matrix's world (every app's objects) and imported guide, for the route-wide header test.
+world = matrix.world
+guide_imported = matrix.guide_imported
 
 
 def _switch(client: Client, language: str) -> None:
@@ -52,6 +57,34 @@ def test_navigation_follows_the_users_roles(make_user):
     assert "Audit log" in steward
 
 
+def _policy(response) -> dict[str, str]:
+    directives = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        name, _, value = part.strip().partition(" ")
+        directives[name] = value.strip()
+    return directives
+
+
+def _hygiene_failures(response, what: str) -> list[str]:
+    """The deployment headers every answer needs. `object-src` falls back to `default-src` (CSP 3);
+    `base-uri` and `frame-ancestors` have no fallback, so they must be there themselves."""
+    failures = []
+    if "Content-Security-Policy" not in response:
+        return [f"{what}: no Content-Security-Policy"]
+    policy = _policy(response)
+    if policy.get("object-src", policy.get("default-src")) != "'none'":
+        failures.append(f"{what}: object-src is not 'none'")
+    if policy.get("base-uri") != "'none'":
+        failures.append(f"{what}: base-uri is not 'none'")
+    if "frame-ancestors" not in policy:
+        failures.append(f"{what}: no frame-ancestors")
+    if response.get("X-Content-Type-Options") != "nosniff":
+        failures.append(f"{what}: no X-Content-Type-Options: nosniff")
+    if not response.get("Referrer-Policy"):
+        failures.append(f"{what}: no Referrer-Policy")
+    return failures
+
+
 @pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/", "/no-such-page/", "/api/v1/roles/counts/"])
 def test_every_response_carries_the_security_headers(path):
     response = Client().get(path)
@@ -68,6 +101,37 @@ def test_every_response_carries_the_security_headers(path):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_every_route_answers_with_the_deployment_headers(world, guide_imported, make_user):
+    """Every route from the URL resolver (new apps included), GET, anonymous and signed in: whatever the
+    status (200, 302, 403, 404, 405), the answer carries CSP with `object-src 'none'`, `base-uri 'none'`
+    and `frame-ancestors`, `X-Content-Type-Options: nosniff` and a `Referrer-Policy`. The runs get output
+    files first, so the routes that serve them answer with their own (sandbox) policy, not a 404."""
+    from django.core.files.base import ContentFile
+    from django.urls import get_resolver
+
+    from notebooks.models import Run
+    from tests.portal.test_permission_matrix import UNDECLARED_PREFIXES, _routes, _url
+
+    for run in Run.objects.all():
+        run.output_html.save(f"run-{run.pk}.html", ContentFile(b"<h1>out</h1>"), save=False)
+        run.output_notebook.save(f"run-{run.pk}.ipynb", ContentFile(b"{}"), save=False)
+        run.save()
+    routes = sorted(route for route in _routes(get_resolver().url_patterns) if not route.startswith(UNDECLARED_PREFIXES))
+    assert len(routes) > 40
+    failures = []
+    seen = set()
+    for visitor in ("anonymous", "student"):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        if visitor != "anonymous":
+            client.force_login(world["users"][visitor])
+        for route in [*routes, "admin/"]:
+            response = client.get(_url(route, world, visitor, make_user))
+            seen.add(response.status_code)
+            failures += _hygiene_failures(response, f"GET {route} as {visitor} ({response.status_code})")
+    assert failures == []
+    assert 200 in seen
 
 
 def test_pages_contain_no_inline_script():

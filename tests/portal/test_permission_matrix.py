@@ -66,6 +66,10 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "accounts/roles/revoke/": {"POST": {"anonymous": 302, "*": 302}},
     "accounts/audit-log/": {"GET": {"anonymous": 302, "steward": 200, "administrator": 200, "*": 403}},
     "accounts/password/": {"GET": SIGNED_IN},
+    "accounts/password/reset/": {"GET": PUBLIC, "POST": PUBLIC},  # an empty POST re-renders the form
+    "accounts/password/reset/sent/": {"GET": PUBLIC},
+    "accounts/password/reset/complete/": {"GET": PUBLIC},
+    "accounts/password/reset/<uidb64>/<token>/": {"GET": PUBLIC},  # a wrong token: the "link does not work" page
     "i18n/setlang/": {"POST": {"*": 302}},
     "jsi18n/": {"GET": PUBLIC},
     "api/v1/auth/token/": {"POST": {"*": 400}},
@@ -170,6 +174,8 @@ def _url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str
         "<slug:slug>": "ch1" if route.startswith("guide/") else "short",
         "<slug:version>": "v1",
         "<str:username>": world["users"]["student"].username,
+        "<uidb64>": "MQ",
+        "<token>": "wrong-token",
     }
     path = "/" + route
     for placeholder, value in values.items():
