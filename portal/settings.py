@@ -188,6 +188,12 @@ SPECTACULAR_SETTINGS = {
         "ComputeEnum": "notebooks.models.Run.Queue",
         "NotebookKindEnum": "notebooks.models.Notebook.Kind",
         "PiiFlagKindEnum": "governance.models.curation.PiiFlag.Kind",
+        "AuditKindEnum": "governance.models.audits.Audit.Kind",
+        "AuditStatusEnum": "governance.models.audits.Audit.Status",
+        "RunStatusEnum": "notebooks.models.Run.Status",
+        "QuarterStatusEnum": "governance.models.sponsorship.Quarter.Status",
+        "EvaluationStatusEnum": "governance.models.health.Evaluation.Status",
+        "RoleApplicationStatusEnum": "accounts.models.RoleApplication.Status",
     },
 }
 

@@ -135,9 +135,8 @@ __all__ = ["Role", "assert_error", "audit_actions"]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
+def _fresh_cache() -> None:
     """Pages cache aggregates for a minute (statistics, dashboard charts); every test starts without them."""
     from django.core.cache import cache
 
     cache.clear()
-    yield
