@@ -149,5 +149,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
         },
     )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8", status=200 if model is not None else 404)
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox"
+    )
     return response

@@ -1,0 +1,37 @@
+"""A steward's one action runs the three evaluation notebooks of methodology v1 against a registered model's
+package, for real (papermill on the go3s-factory kernel); the verified values certify the model."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+
+from accounts.models import Role
+from governance.models import Evaluation, EvaluationRun
+from governance.selectors.health import certified_now
+from governance.services.health import evaluations_start
+from notebooks.models import Run
+from notebooks.services import catalogue_sync
+from tests.governance.factories import register
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.django_db(transaction=True)]
+
+
+def test_one_action_measures_all_three_dimensions_and_certifies(make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path / "data"
+    settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"
+    catalogue_sync(actor=None, root=django_settings.BASE_DIR / "catalogue")
+    model = register(make_user(Role.CURATOR), "digits-robust")
+    steward = make_user(Role.STEWARD)
+
+    started = evaluations_start(actor=steward, version=model.current_version)  # eager: the runs execute here
+
+    outcomes = {item.dimension: (item.run.status, item.outcome) for item in EvaluationRun.objects.select_related("run")}
+    assert len(started) == 3
+    assert all(status == Run.Status.SUCCEEDED and outcome == "counted" for status, outcome in outcomes.values()), outcomes
+    values = {e.dimension: e for e in Evaluation.objects.filter(provenance=Evaluation.Provenance.VERIFIED)}
+    assert set(values) == {"robustness", "explainability", "energy"}
+    assert values["robustness"].value < 5 and values["explainability"].value >= 82 and values["energy"].value <= 0.18
+    assert values["energy"].backend and values["energy"].region == "USA"
+    assert certified_now().filter(model=model).exists()
