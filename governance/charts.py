@@ -116,6 +116,10 @@ class BarChart:
     marker_label: str = ""
 
 
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def bar_chart(items: Sequence[tuple[str, float, str]], *, width: int = WIDTH, height: int = 220) -> BarChart | None:
     """Vertical bars for (label, value, css) items in the given order, on a shared y axis from 0."""
     if not items:
@@ -137,7 +141,7 @@ def bar_chart(items: Sequence[tuple[str, float, str]], *, width: int = WIDTH, he
                 css=css,
             )
         )
-    ticks = [(y_bottom - (y_bottom - PAD_TOP) * share, f"{top * share:g}") for share in (0, 0.5, 1)]
+    ticks = [(y_bottom - (y_bottom - PAD_TOP) * share, _tick(top * share)) for share in (0, 0.5, 1)]
     return BarChart(width=width, height=height, bars=bars, x_left=PAD_LEFT, x_right=x_right, y_bottom=y_bottom, y_ticks=ticks)
 
 

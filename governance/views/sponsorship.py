@@ -106,13 +106,8 @@ def _pool_split(quarter: Quarter | None) -> Any:
     if quarter is None or not quarter.computations:
         return None
     allocations = list(selectors.quarter_allocations(quarter)[:24])
+    # The first 24 models by slug (equal shares, ±1 unit) and the unallocated rest; the caption gives the totals.
     items = [(a.model_slug, float(a.amount_minor_units), "allocated") for a in allocations]
-    shown = sum(a.amount_minor_units for a in allocations)
-    rest = quarter.allocated_minor_units - shown
-    if rest > 0:
-        items.append(
-            (_("%(count)s more models") % {"count": quarter.eligible_count - len(allocations)}, float(rest), "allocated")
-        )
     items.append((_("unallocated"), float(quarter.unallocated_minor_units), "unallocated"))
     return bar_chart(items)
 
