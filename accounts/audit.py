@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 
+from accounts.errors import NotAllowed
 from accounts.models import AuditLogEntry, User
 
 JsonValue = Any
@@ -68,6 +69,15 @@ def audit_log_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+
+
+def refused(*, actor: User | None, action: str, obj: models.Model, reason: str, code: str = "forbidden") -> NotAllowed:
+    """Logs a refused attempt as `<action>.denied` and returns the 403 for the caller to raise.
+
+    Call it outside any transaction that the refusal rolls back (or use `refusal` with `atomic_logging_refusals`).
+    """
+    audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
+    return NotAllowed(reason, code=code)
 
 
 def refusal(error: Exception, *, actor: User | None, action: str, obj: models.Model, reason: str) -> Exception:

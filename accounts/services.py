@@ -11,19 +11,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.audit import audit_log_record, snapshot
+from accounts.audit import audit_log_record, refused, snapshot
 from accounts.errors import ApplicationError, NotAllowed, NotFound, WrongState
 from accounts.models import Role, RoleApplication, RoleGrant, User
 from accounts.selectors import user_has_role, user_roles
 
 _APPLICATION_FIELDS = ("applicant", "role", "status", "decided_by", "decided_at", "decision_reason")
 _GRANT_FIELDS = ("user", "role", "granted_by", "revoked_by", "revoked_at", "revoke_reason")
-
-
-def _refuse(*, actor: Any, action: str, obj: Any, reason: str) -> NotAllowed:
-    """Logs a refused attempt and returns the error for the caller to raise."""
-    audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
-    return NotAllowed(reason)
 
 
 def _check_role(role: str) -> None:
@@ -77,11 +71,11 @@ def role_application_decide(*, actor: User, application_id: int, approve: bool, 
     if application is None:
         raise NotFound("No such role application.")
     if not _may_approve(actor, application.role):
-        raise _refuse(
+        raise refused(
             actor=actor, action=action, obj=application, reason="Only an administrator may approve another administrator."
         )
     if application.applicant_id == actor.pk:
-        raise _refuse(actor=actor, action=action, obj=application, reason="You cannot decide your own application.")
+        raise refused(actor=actor, action=action, obj=application, reason="You cannot decide your own application.")
     with transaction.atomic():
         locked = RoleApplication.objects.select_for_update().select_related("applicant").get(pk=application.pk)
         if locked.status != RoleApplication.Status.PENDING:
@@ -100,7 +94,7 @@ def role_application_decide(*, actor: User, application_id: int, approve: bool, 
 
 def role_application_withdraw(*, actor: User, application: RoleApplication) -> RoleApplication:
     if application.applicant_id != actor.pk:
-        raise _refuse(actor=actor, action="role_application.withdraw", obj=application, reason="Only the applicant may withdraw.")
+        raise refused(actor=actor, action="role_application.withdraw", obj=application, reason="Only the applicant may withdraw.")
     with transaction.atomic():
         locked = RoleApplication.objects.select_for_update().get(pk=application.pk)
         if locked.status != RoleApplication.Status.PENDING:
@@ -133,7 +127,7 @@ def role_grant(*, actor: User | None, user: User, role: str) -> RoleGrant:
     """Grants a role directly. `actor=None` is the system (demo data, the first administrator)."""
     _check_role(role)
     if actor is not None and not _may_approve(actor, role):
-        raise _refuse(actor=actor, action="role.grant", obj=user, reason="Only a steward or an administrator may grant roles.")
+        raise refused(actor=actor, action="role.grant", obj=user, reason="Only a steward or an administrator may grant roles.")
     with transaction.atomic():
         return _grant(actor=actor, user=user, role=role)
 
@@ -141,7 +135,7 @@ def role_grant(*, actor: User | None, user: User, role: str) -> RoleGrant:
 def role_revoke(*, actor: User, user: User, role: str, reason: str) -> RoleGrant:
     _check_role(role)
     if not _may_approve(actor, role):
-        raise _refuse(actor=actor, action="role.revoke", obj=user, reason="Only a steward or an administrator may revoke roles.")
+        raise refused(actor=actor, action="role.revoke", obj=user, reason="Only a steward or an administrator may revoke roles.")
     if not reason.strip():
         raise ApplicationError("Give a reason for the revocation.", fields={"reason": ["This field is required."]})
     with transaction.atomic():

@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import audit_log_record, snapshot
-from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
+from accounts.audit import audit_log_record, refused, snapshot
+from accounts.errors import ApplicationError, TooLarge, WrongState
 from accounts.models import Role, RoleGrant, User
 from accounts.notifications import holders_of, notify
 from accounts.selectors import user_has_role
@@ -57,11 +57,6 @@ _PROJECT_FIELDS = ("title", "team", "institution", "competition", "award", "year
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a lecture hall
 
 
-def _refuse(*, actor: Any, action: str, obj: Any, reason: str) -> NotAllowed:
-    audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
-    return NotAllowed(reason)
-
-
 def _required(**values: str) -> dict[str, str]:
     cleaned = {name: (value or "").strip() for name, value in values.items()}
     missing = {name: ["This field is required."] for name, value in cleaned.items() if not value}
@@ -73,7 +68,7 @@ def _required(**values: str) -> dict[str, str]:
 def _manage_access(actor: User, course: Course, action: str) -> CourseAccess:
     access = course_access(actor, course)
     if access is None or not access.manages:
-        raise _refuse(actor=actor, action=action, obj=course, reason="Only an instructor of this course can do this.")
+        raise refused(actor=actor, action=action, obj=course, reason="Only an instructor of this course can do this.")
     return access
 
 
@@ -85,7 +80,7 @@ def institution_member_add(
 ) -> InstitutionMember:
     """Adds a person to an institution (administrators; `actor=None` is the system, e.g. demo data)."""
     if actor is not None and not is_portal_admin(actor):
-        raise _refuse(actor=actor, action="institution.member_add", obj=institution, reason="Only an administrator can do this.")
+        raise refused(actor=actor, action="institution.member_add", obj=institution, reason="Only an administrator can do this.")
     with transaction.atomic():
         member, created = InstitutionMember.objects.get_or_create(
             institution=institution, user=user, defaults={"is_admin": is_admin}
@@ -116,7 +111,7 @@ def course_create(
 ) -> Course:
     """An instructor creates a course at their institution and becomes its first instructor."""
     if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
-        raise _refuse(actor=actor, action="course.create", obj=actor, reason="Creating a course needs the instructor role.")
+        raise refused(actor=actor, action="course.create", obj=actor, reason="Creating a course needs the instructor role.")
     values = _required(code=code, title=title, term=term)
     institution = institution or user_home_institution(actor)
     if institution is None:
@@ -126,7 +121,7 @@ def course_create(
             fields={"institution": ["You belong to no institution."]},
         )
     if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
-        raise _refuse(
+        raise refused(
             actor=actor, action="course.create", obj=institution, reason="You can only create courses of your own institution."
         )
     try:
@@ -307,7 +302,7 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
     version and the assignment's queue, within the per-student quota; a run after the due date is late."""
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
-        raise _refuse(
+        raise refused(
             actor=actor, action="assignment.run", obj=assignment, reason="Only a student of this course can run its assignments."
         )
     if not isinstance(parameters, dict):
@@ -377,7 +372,7 @@ def bundle_download(*, actor: User, course: Course | None = None, notebook: Note
         raise ApplicationError("Download the bundle of a course or of one notebook.")
     if course is not None:
         if course_access(actor, course) is None:
-            raise _refuse(actor=actor, action="bundle.download", obj=course, reason="Not a member of this course.")
+            raise refused(actor=actor, action="bundle.download", obj=course, reason="Not a member of this course.")
         items = course_notebooks(course)
         if not items:
             raise WrongState("This course has no assignments yet, so its bundle would be empty.", code="empty_bundle")
@@ -429,14 +424,14 @@ def derived_project_submit(
 ) -> DerivedProject:
     """An instructor of the institution submits a project built on the materials; a curator approves it."""
     if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
-        raise _refuse(
+        raise refused(
             actor=actor,
             action="derived_project.submit",
             obj=institution,
             reason="Submitting a project needs the instructor role.",
         )
     if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
-        raise _refuse(
+        raise refused(
             actor=actor,
             action="derived_project.submit",
             obj=institution,
@@ -475,7 +470,7 @@ def derived_project_submit(
 
 def derived_project_decide(*, actor: User, project: DerivedProject, approve: bool) -> DerivedProject:
     if not user_has_role(actor, Role.CURATOR, Role.ADMINISTRATOR):
-        raise _refuse(
+        raise refused(
             actor=actor, action="derived_project.decide", obj=project, reason="Only a curator approves derived projects."
         )
     with transaction.atomic():

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
-from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
+from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import CommunityModel, Evaluation, ModelVersion
 from governance.packages import Package, read_package, read_package_zip
 from governance.selectors import health as health_selectors
@@ -270,60 +270,12 @@ class HealthSerializer(serializers.Serializer):
     certifications = CertificationSerializer(many=True)
 
 
-def health_of(slug: str) -> dict[str, Any]:
-    model: Any = health_selectors.model_health_get(slug)  # annotated with the latest values
-    if model is None:
-        raise NotFound("No such model.")
-    dimensions = []
-    for dimension in DIMENSIONS:
-        value = getattr(model, f"{dimension}_value")
-        threshold = THRESHOLDS[dimension]
-        dimensions.append(
-            {
-                "dimension": dimension,
-                "threshold": threshold.text,
-                "unit": threshold.unit,
-                "value": value,
-                "passes": None if value is None else threshold.passes(value),
-                "estimated": bool(dimension == "energy" and model.energy_estimated),
-                "evaluation": getattr(model, f"{dimension}_id"),
-            }
-        )
-    certifications = [
-        {
-            "status": c.status,
-            "certified": c.status == c.Status.ACTIVE
-            and model.certified_until is not None
-            and c.version_id == model.current_version_id,
-            "valid_from": c.valid_from,
-            "expires_at": c.expires_at,
-            "ended_at": c.ended_at,
-            "end_reason": c.end_reason,
-            "methodology_version": c.methodology_version,
-            "evaluation_ids": c.evaluation_ids,
-        }
-        for c in health_selectors.model_certifications(model)[:50]
-    ]
-    return {
-        "model": model.slug,
-        "version": model.current_version.version if model.current_version else None,
-        "methodology_version": VERSION,
-        "methodology_url": reverse("methodology", args=[VERSION]),
-        "certified": model.certified_until is not None and not model.suspended,
-        "certified_until": model.certified_until,
-        "suspended": bool(model.suspended),
-        "dimensions": dimensions,
-        "certifications": certifications,
-        "_model": model,
-    }
-
-
 class ModelHealthApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: HealthSerializer})
     def get(self, request: Request, slug: str) -> Response:
-        return Response(HealthSerializer(health_of(slug)).data)
+        return Response(HealthSerializer(health_selectors.model_health_summary(slug)).data)
 
 
 class ModelEvaluationsApi(ReadPublicWriteSignedIn):

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
-from governance.methodology import DIMENSIONS
+from accounts.errors import NotFound
+from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
 from governance.models import Audit, Certification, CommunityModel, Evaluation, Finding, ModelVersion
 
 
@@ -79,3 +81,52 @@ def pending_community_evaluations() -> QuerySet[Evaluation]:
         .select_related("version__model", "submitted_by")
         .order_by("measured_at")
     )
+
+
+def model_health_summary(slug: str) -> dict[str, Any]:
+    """A model's health as the health page, model page and health API show it; `_model` is the annotated row."""
+    model: Any = model_health_get(slug)  # annotated with the latest values
+    if model is None:
+        raise NotFound("No such model.")
+    dimensions = []
+    for dimension in DIMENSIONS:
+        value = getattr(model, f"{dimension}_value")
+        threshold = THRESHOLDS[dimension]
+        dimensions.append(
+            {
+                "dimension": dimension,
+                "threshold": threshold.text,
+                "unit": threshold.unit,
+                "value": value,
+                "passes": None if value is None else threshold.passes(value),
+                "estimated": bool(dimension == "energy" and model.energy_estimated),
+                "evaluation": getattr(model, f"{dimension}_id"),
+            }
+        )
+    certifications = [
+        {
+            "status": c.status,
+            "certified": c.status == c.Status.ACTIVE
+            and model.certified_until is not None
+            and c.version_id == model.current_version_id,
+            "valid_from": c.valid_from,
+            "expires_at": c.expires_at,
+            "ended_at": c.ended_at,
+            "end_reason": c.end_reason,
+            "methodology_version": c.methodology_version,
+            "evaluation_ids": c.evaluation_ids,
+        }
+        for c in model_certifications(model)[:50]
+    ]
+    return {
+        "model": model.slug,
+        "version": model.current_version.version if model.current_version else None,
+        "methodology_version": VERSION,
+        "methodology_url": reverse("methodology", args=[VERSION]),
+        "certified": model.certified_until is not None and not model.suspended,
+        "certified_until": model.certified_until,
+        "suspended": bool(model.suspended),
+        "dimensions": dimensions,
+        "certifications": certifications,
+        "_model": model,
+    }

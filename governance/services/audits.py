@@ -3,15 +3,13 @@ has not declared a conflict of interest for it. Every refusal says why and is lo
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import atomic_logging_refusals, audit_log_record, refusal, snapshot
+from accounts.audit import atomic_logging_refusals, audit_log_record, refusal, refused, snapshot
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.notifications import holders_of, notify
@@ -22,11 +20,6 @@ from notebooks.models import Run
 _FIELDS = ("status", "decided_by", "decided_at", "decision_note", "submissions")
 TEXT_MAX = 100_000
 DECISIONS = {"accept": Audit.Status.ACCEPTED, "reject": Audit.Status.REJECTED, "changes": Audit.Status.CHANGES_REQUESTED}
-
-
-def _refuse(*, actor: Any, action: str, audit: Audit, reason: str) -> NotAllowed:
-    audit_log_record(actor=actor, action=f"{action}.denied", obj=audit, after={"reason": reason})
-    return NotAllowed(reason, code="four_eyes" if action == "audit.decide" else "forbidden")
 
 
 def _check_text(field: str, text: str, *, required: bool = False, limit: int = TEXT_MAX) -> str:
@@ -196,7 +189,7 @@ def audit_decide(*, actor: User, audit: Audit, decision: str, note: str = "") ->
 
     reason = four_eyes_refusal(actor, audit)
     if reason:
-        raise _refuse(actor=actor, action="audit.decide", audit=audit, reason=reason)
+        raise refused(actor=actor, action="audit.decide", obj=audit, reason=reason, code="four_eyes")
     if decision not in DECISIONS:
         raise ApplicationError("Unknown decision.", fields={"decision": ["Choose accept, reject or changes."]})
     note = _check_text("note", note)

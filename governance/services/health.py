@@ -21,7 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import audit_log_record
+from accounts.audit import audit_log_record, refused
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.notifications import notify
@@ -39,12 +39,6 @@ from governance.models import (
 )
 from notebooks.models import Notebook, Run
 from notebooks.services import run_enqueue
-
-
-def _refuse(*, actor: Any, action: str, obj: Any, reason: str) -> NotAllowed:
-    audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
-    return NotAllowed(reason)
-
 
 # --- certification --------------------------------------------------------------------------------
 
@@ -264,7 +258,7 @@ def evaluation_review(*, actor: User, evaluation: Evaluation, accept: bool, note
     elif ConflictOfInterest.objects.filter(model=model, user=actor).exists():
         reason = "Four eyes: you declared a conflict of interest for this model."
     if reason:
-        raise _refuse(actor=actor, action=action, obj=evaluation, reason=reason)
+        raise refused(actor=actor, action=action, obj=evaluation, reason=reason)
     with transaction.atomic():
         locked = Evaluation.objects.select_for_update().select_related("version").get(pk=evaluation.pk)
         if locked.status != Evaluation.Status.PENDING:
@@ -318,7 +312,7 @@ def package_directory(version: ModelVersion) -> Path:
 def evaluations_start(*, actor: User, version: ModelVersion) -> list[EvaluationRun]:
     """A steward starts the three evaluation notebooks against the version's package (one action, three runs)."""
     if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
-        raise _refuse(actor=actor, action="evaluation.start", obj=version, reason="Only stewards start evaluation runs.")
+        raise refused(actor=actor, action="evaluation.start", obj=version, reason="Only stewards start evaluation runs.")
     if version.model.current_version_id != version.pk:
         raise WrongState("Only the current version is evaluated.", code="not_current")
     busy = EvaluationRun.objects.filter(version=version, run__status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).exists()

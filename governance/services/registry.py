@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts.audit import audit_log_record
+from accounts.audit import audit_log_record, refused
 from accounts.errors import ApplicationError, NotAllowed, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
@@ -20,11 +19,6 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")
 LICENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,59}$")
 MODEL_CARD_MAX = 200_000
-
-
-def _refuse(*, actor: Any, action: str, obj: Any, reason: str) -> NotAllowed:
-    audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
-    return NotAllowed(reason)
 
 
 def _check_version_fields(*, version: str, licence: str, model_card: str) -> None:
@@ -102,7 +96,7 @@ def model_create(
 def require_owner(*, actor: User, model: CommunityModel, action: str) -> None:
     """Owners (and administrators) change a model; anyone else is refused, and the refusal is logged."""
     if not model.owners.filter(pk=actor.pk).exists() and not user_has_role(actor, Role.ADMINISTRATOR):
-        raise _refuse(actor=actor, action=action, obj=model, reason="Only an owner of the model may do this.")
+        raise refused(actor=actor, action=action, obj=model, reason="Only an owner of the model may do this.")
 
 
 def model_version_create(

@@ -19,7 +19,6 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from governance.apis.registry import health_of
 from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
 from governance.models import CommunityModel, Dimension, EvaluationRun
 from governance.selectors import health as selectors
@@ -66,7 +65,7 @@ def health_list(request: HttpRequest) -> HttpResponse:
 
 def health_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        health = health_of(slug)
+        health = selectors.model_health_summary(slug)
     except ApplicationError:
         return render(request, "404.html", status=404)
     model = health["_model"]

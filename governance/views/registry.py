@@ -14,10 +14,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError
-from governance.apis.registry import health_of
 from governance.forms.registry import ModelForm, VersionForm
 from governance.packages import read_package
 from governance.selectors import audits as audit_selectors
+from governance.selectors import health as health_selectors
 from governance.selectors import registry as selectors
 from governance.services import registry as services
 from governance.views.errors import page_errors
@@ -71,7 +71,7 @@ def model_create(request: HttpRequest) -> HttpResponse:
 
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        health = health_of(slug)
+        health = health_selectors.model_health_summary(slug)
     except ApplicationError:
         return render(request, "404.html", status=404)
     model = health["_model"]
