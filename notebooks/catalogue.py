@@ -16,6 +16,7 @@ import nbformat
 from papermill.inspection import _infer_parameters
 from papermill.iorw import load_notebook_node
 
+from notebooks.metrics import spec_problems as metric_spec_problems
 from notebooks.parameters import spec_from_inspection
 
 REQUIRED_KEYS = ("slug", "title", "summary", "level", "kind", "resources", "licence")
@@ -120,6 +121,8 @@ def read_notebook(raw: bytes | str) -> CatalogueEntry:
         spec_from_inspection(p.name, p.inferred_type_name, p.default, p.help, declared.get(p.name, {}))
         for p in (_infer_parameters(nb) if len(tagged) == 1 else [])
     ]
+    if "metrics" in portal:
+        problems.extend(metric_spec_problems(portal["metrics"]))
     names = {spec["name"] for spec in specs}
     for name in declared:
         if name not in names:

@@ -147,7 +147,12 @@ class Run(models.Model):
     runner_host = models.CharField(_("runner host"), max_length=200, blank=True)
     gpu_name = models.CharField(_("GPU"), max_length=200, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    kernel_ready_at = models.DateTimeField(_("kernel ready at"), null=True, blank=True)
+    executed_at = models.DateTimeField(_("execution ended at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    cell_seconds = models.JSONField(
+        _("seconds per code cell"), default=list, blank=True, help_text=_("As nbclient recorded them: where the time went.")
+    )
     # Outcome.
     error = models.TextField(_("error"), blank=True)
     error_cell = models.IntegerField(_("failing cell"), null=True, blank=True)
@@ -194,6 +199,22 @@ class Run(models.Model):
 
         end = self.finished_at or timezone.now()
         return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def phases(self) -> list[tuple[str, str, float]]:
+        """(key, label, seconds) of each phase the run went through: queued, waiting for a kernel,
+        executing, rendering and storing. Phases a run never reached are left out."""
+        marks = [
+            ("queued", _("Queued"), self.created_at, self.started_at),
+            ("kernel", _("Waiting for a kernel"), self.started_at, self.kernel_ready_at),
+            ("executing", _("Executing"), self.kernel_ready_at, self.executed_at),
+            ("storing", _("Rendering and storing"), self.executed_at, self.finished_at),
+        ]
+        return [
+            (key, str(label), max(0.0, (end - start).total_seconds()))
+            for key, label, start, end in marks
+            if start is not None and end is not None
+        ]
 
     def as_progress(self) -> dict[str, Any]:
         return {

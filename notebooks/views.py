@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,12 +17,16 @@ from accounts.errors import ApplicationError, NotFound
 from notebooks import selectors, services
 from notebooks.forms import RunForm
 from notebooks.hooks import detail_panels
+from notebooks.metrics import compare_rows, run_metric_values
 from notebooks.models import Run
 
 # The policy of a rendered notebook: no script at all, a unique origin (sandbox), framed only by the portal.
+# The sandbox lets a click on a link to the web open a new tab (popups that escape the sandbox): never
+# scripts, forms, same-origin access or top-level navigation. The document carries the same policy as a
+# <meta> element (notebooks.engine.rendering.DOCUMENT_POLICY) for a copy opened from disk.
 OUTPUT_POLICY = "; ".join(
     [
-        "sandbox",
+        "sandbox allow-popups allow-popups-to-escape-sandbox",
         "default-src 'none'",
         "img-src data:",
         "style-src 'unsafe-inline'",
@@ -88,10 +91,20 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "notebooks/notebook_detail.html", context, status=status)
 
 
+COMPARE_MAX_RUNS = 6
+
+
+def _my_runs_page(
+    request: HttpRequest, *, error: str = "", selected: frozenset[int] = frozenset(), status: int = 200
+) -> HttpResponse:
+    page = Paginator(selectors.run_list_for_user(actor_of(request)), 25).get_page(request.GET.get("page"))
+    context = {"page": page, "compare_error": error, "selected": selected, "compare_max": COMPARE_MAX_RUNS}
+    return render(request, "notebooks/my_runs.html", context, status=status)
+
+
 @login_required
 def my_runs(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.run_list_for_user(actor_of(request)), 25).get_page(request.GET.get("page"))
-    return render(request, "notebooks/my_runs.html", {"page": page})
+    return _my_runs_page(request)
 
 
 @login_required
@@ -103,7 +116,17 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The page frames the rendered notebook: the site's policy, with frames from this origin allowed.
     request.csp_frame_src = ["'self'"]  # type: ignore[attr-defined]
     labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
-    context = {"run": run, "queue_position": selectors.queue_position(run), "status_labels": labels}
+    phases = run.phases
+    context = {
+        "run": run,
+        "queue_position": selectors.queue_position(run),
+        "status_labels": labels,
+        "metrics": run_metric_values(run),
+        "phases": phases,
+        "phases_total": sum(seconds for _, _, seconds in phases),
+        "slowest_cells": sorted(run.cell_seconds, key=lambda cell: -cell["seconds"])[:10],
+        "cells_total_seconds": sum(cell["seconds"] for cell in run.cell_seconds),
+    }
     return render(request, "notebooks/run_detail.html", context)
 
 
@@ -159,21 +182,25 @@ def run_output_notebook(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @login_required
 def run_compare(request: HttpRequest) -> HttpResponse:
-    user = actor_of(request)
+    """Two to six runs side by side (`?run=…&run=…`; `?a=…&b=…` from older links). Too few or too many
+    selected runs is a form error on the runs page; a run the user may not see is a 404."""
+    raw = request.GET.getlist("run") or [value for value in (request.GET.get("a"), request.GET.get("b")) if value]
     try:
-        left = selectors.run_get_for_user(user, int(request.GET.get("a", "0")))
-        right = selectors.run_get_for_user(user, int(request.GET.get("b", "0")))
-    except (NotFound, ValueError):
+        pks = list(dict.fromkeys(int(value) for value in raw))
+    except ValueError:
+        pks = []
+    if not 2 <= len(pks) <= COMPARE_MAX_RUNS:
+        message = (
+            _("Choose at least two runs to compare.")
+            if len(pks) < 2
+            else _("Choose at most %(count)d runs to compare.") % {"count": COMPARE_MAX_RUNS}
+        )
+        return _my_runs_page(request, error=message, selected=frozenset(pks), status=400)
+    try:
+        runs = selectors.run_list_by_ids_for_user(actor_of(request), pks)
+    except NotFound:
         return _not_found(request)
-    rows: list[dict[str, Any]] = []
-    for section, a, b in (("parameter", left.parameters, right.parameters), ("metric", left.metrics, right.metrics)):
-        for name in sorted(set(a) | set(b)):
-            va, vb = a.get(name), b.get(name)
-            delta = (
-                vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and not isinstance(va, bool) else None
-            )
-            rows.append({"section": section, "name": name, "a": va, "b": vb, "differs": va != vb, "delta": delta})
-    return render(request, "notebooks/run_compare.html", {"left": left, "right": right, "rows": rows})
+    return render(request, "notebooks/run_compare.html", {"runs": runs, "rows": compare_rows(runs)})
 
 
 @login_required

@@ -16,6 +16,7 @@ import shutil
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,28 @@ def _scratch_for(run: Run) -> Path:
     return work
 
 
+def cell_seconds(nb: Any) -> list[dict[str, Any]]:
+    """Seconds per executed code cell, from the timestamps nbclient records (`record_timing`): from the
+    kernel starting the cell to its last output. Cells that never ran are left out."""
+    timings = []
+    number = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        execution = cell.get("metadata", {}).get("execution", {})
+        start, end = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+        if not (start and end):
+            continue
+        try:
+            seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+        except ValueError:
+            continue
+        first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
+        timings.append({"cell": number, "index": index, "seconds": round(max(0.0, seconds), 4), "source": first_line[:120]})
+    return timings
+
+
 def _runner_identity() -> dict[str, Any]:
     from notebooks.runners import current_runner
 
@@ -197,6 +220,7 @@ def _execute_claimed(run: Run) -> str:
         if settings.NOTEBOOK_ADDRESS_SPACE_LIMIT:
             limit_address_space(kernel.pid, max(run.memory_limit_mb * 2, run.memory_limit_mb + 2048))
         pool.run(pool.chdir(kernel, str(work)), timeout=30)
+        _still_mine(run).update(kernel_ready_at=timezone.now())
 
         def on_cell_start(cell: Any, cell_index: int, **_: Any) -> None:
             with progress.lock:
@@ -256,6 +280,7 @@ def _execute_claimed(run: Run) -> str:
         if not settings.NOTEBOOK_KEEP_SCRATCH:
             shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
 
+    _still_mine(run).update(executed_at=timezone.now())
     with progress.lock:
         cells_done = progress.cells_done
     _finish(
@@ -349,6 +374,7 @@ def _finish(
             {"run": run.pk, "attempt": run.attempt, "notebook_version": run.version.sha256, "status": status}
         )
         changes["metrics"] = extract_metrics(nb)
+        changes["cell_seconds"] = cell_seconds(nb)
         stem = f"run-{run.pk}-{run.attempt}"
         storage = Run._meta.get_field("output_notebook").storage
         changes["output_notebook"] = storage.save(f"runs/{stem}.ipynb", ContentFile(nbformat.writes(nb).encode()))

@@ -53,7 +53,9 @@ def kernel_environment(home: str, threads: int = 0) -> dict[str, str]:
         {
             "HOME": home,
             "TMPDIR": home,
-            "MPLBACKEND": "Agg",
+            # The inline backend: `plt.show()` and a figure left open at the end of a cell become
+            # image/png outputs, in the stored .ipynb and the rendered page alike (as in JupyterLab).
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
             "PYTHONUNBUFFERED": "1",
             "MALLOC_ARENA_MAX": "2",

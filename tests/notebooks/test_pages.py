@@ -69,8 +69,10 @@ def test_the_rendered_output_is_served_sandboxed_without_scripts(catalogue, make
 
     policy = response["Content-Security-Policy"]
     assert response.status_code == 200
-    assert policy.startswith("sandbox;")
+    sandbox = policy.split(";")[0].split()
+    assert sandbox[0] == "sandbox" and set(sandbox[1:]) == {"allow-popups", "allow-popups-to-escape-sandbox"}
     assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "img-src data:" in policy and "style-src 'unsafe-inline'" in policy
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert _client(make_user(Role.STUDENT)).get(f"/runs/{run.pk}/output.html").status_code == 404
     assert _client().get(f"/runs/{run.pk}/output.html").status_code == 302

@@ -30,30 +30,9 @@
     return false;
   }
   function finish(run) {
-    var cancel = root.querySelector("[data-cancel-form]");
-    if (cancel) { cancel.remove(); }
-    if (run.error && run.status !== "succeeded") {
-      root.querySelector("[data-error]").hidden = false;
-      text("[data-error-text]", run.error);
-    }
-    var body = root.querySelector("[data-metrics] tbody");
-    var keys = Object.keys(run.metrics || {});
-    if (keys.length) {
-      body.textContent = "";
-      keys.forEach(function (key) {
-        var row = document.createElement("tr");
-        var th = document.createElement("th"); th.textContent = key;
-        var td = document.createElement("td"); td.className = "num"; td.textContent = JSON.stringify(run.metrics[key]);
-        row.appendChild(th); row.appendChild(td); body.appendChild(row);
-      });
-    }
-    if (run.html_url) {
-      var frame = root.querySelector("[data-frame]");
-      frame.src = frame.dataset.src;
-      frame.hidden = false;
-      root.querySelector("[data-output-links]").hidden = false;
-    }
+    // The run ended: the server's page has its formatted metrics, where the time went and the output.
     root.dataset.terminal = "1";
+    window.location.reload();
   }
   function poll() {
     fetch(root.dataset.api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
