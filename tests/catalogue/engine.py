@@ -20,6 +20,8 @@ from django.test import override_settings
 from accounts.models import Role, RoleGrant, User
 from notebooks.models import Notebook, Run
 from notebooks.services import catalogue_sync, run_enqueue
+from tests.notebooks.fidelity import assert_rendered_like_notebook
+from tests.notebooks.rendered_in_chromium import check_rendered_in_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "catalogue"
@@ -38,6 +40,21 @@ def _metrics_of(executed: Any) -> dict[str, Any]:
     metrics = dict(payloads[0])
     assert all(isinstance(value, (int, float, str, bool)) for value in metrics.values()), metrics
     return metrics
+
+
+_seen_in_chromium: set[str] = set()
+
+
+def _check_rendering(executed: Any, document: str, slug: str) -> None:
+    """The stored HTML shows what the executed notebook holds (every run), and renders in Chromium with
+    every image decoded and every math node laid out (the first run of each notebook; screenshot kept)."""
+    counts = assert_rendered_like_notebook(executed, document, what=slug)
+    # Each `plt.show()` that ran puts a figure into the notebook (the kernel's inline backend).
+    shown = sum(cell.source.count("plt.show()") for cell in executed.cells if cell.cell_type == "code")
+    assert counts.images >= shown, f"{slug}: {counts.images} images for {shown} plt.show() calls"
+    if slug not in _seen_in_chromium:
+        _seen_in_chromium.add(slug)
+        check_rendered_in_chromium(document, slug)
 
 
 def run_through_engine(
@@ -67,7 +84,12 @@ def run_through_engine(
             assert run.status == Run.Status.SUCCEEDED, f"{run.status}: {run.error}\n{run.traceback[-3000:]}"
             if inspect_output is not None:
                 inspect_output(scratch / path.parent.name / "output" / portal["slug"])
-            return _metrics_of(nbformat.reads(run.output_notebook.read().decode(), as_version=4))
+            executed = nbformat.reads(run.output_notebook.read().decode(), as_version=4)
+            _check_rendering(executed, run.output_html.read().decode(), portal["slug"])
+            metrics = _metrics_of(executed)
+            undeclared = set(portal.get("metrics", {})) - set(metrics)
+            assert undeclared == set(), f"metadata.portal.metrics declares metrics the run did not report: {undeclared}"
+            return metrics
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             shutil.rmtree(media, ignore_errors=True)

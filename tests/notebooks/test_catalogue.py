@@ -99,3 +99,30 @@ def test_a_50_mb_upload_is_a_413(maintainer):
 
 def test_a_50_mb_json_body_is_a_413(maintainer):
     assert_error(_check(maintainer, "x" * (50 * 1024 * 1024)), 413)
+
+
+def test_declared_metrics_are_checked_and_kept_with_the_version():
+    import nbformat
+
+    from notebooks.catalogue import NotebookInvalid, read_notebook
+    from tests.notebooks import builders
+
+    nb = builders.notebook("declares", ["x = 1"])
+    nb.metadata["portal"]["metrics"] = {"steps": {"label": {"en": "Steps", "zh-hans": "步数"}, "digits": 0}}
+    good = read_notebook(nbformat.writes(nb))
+    nb.metadata["portal"]["metrics"] = {
+        "steps": {"label": {"en": "Steps"}, "digits": 12, "higher_is_better": "yes", "colour": "red"},
+        "ok": "a label",
+    }
+
+    with pytest.raises(NotebookInvalid) as refused:
+        read_notebook(nbformat.writes(nb))
+
+    assert good.metadata["metrics"]["steps"]["label"]["zh-hans"] == "步数"
+    assert refused.value.problems == [  # in key order: the stored notebook sorts its keys
+        "metadata.portal.metrics.ok must be an object",
+        "metadata.portal.metrics.steps has unknown keys: colour",
+        "metadata.portal.metrics.steps.label must be text or {'en': …, 'zh-hans': …}",
+        "metadata.portal.metrics.steps.digits must be a whole number from 0 to 8",
+        "metadata.portal.metrics.steps.higher_is_better must be true or false",
+    ]

@@ -69,7 +69,10 @@ def teaching_notebook() -> nbformat.NotebookNode:
             nbformat.v4.new_output("stream", name="stdout", text="epoch 1 loss 0.50\n"),
             nbformat.v4.new_output(
                 "execute_result",
-                data={"text/html": '<table class="dataframe"><tr><th>a</th></tr><tr><td>1</td></tr></table>', "text/plain": "a 1"},
+                data={
+                    "text/html": '<table class="dataframe"><tr><th>a</th></tr><tr><td>1</td></tr></table>',
+                    "text/plain": "a 1",
+                },
                 execution_count=1,
             ),
             nbformat.v4.new_output("display_data", data={"text/html": STYLER, "text/plain": "<Styler>"}),
