@@ -182,11 +182,12 @@ def run_output_notebook(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @login_required
 def run_compare(request: HttpRequest) -> HttpResponse:
-    """Two to six runs side by side (`?run=…&run=…`; `?a=…&b=…` from older links). Too few or too many
-    selected runs is a form error on the runs page; a run the user may not see is a 404."""
+    """Two to six runs side by side (`?run=…&run=…`; `?a=…&b=…` from older links), oldest first: the first
+    is the baseline the others are marked against. Too few or too many selected runs is a form error on the
+    runs page; a run the user may not see is a 404."""
     raw = request.GET.getlist("run") or [value for value in (request.GET.get("a"), request.GET.get("b")) if value]
     try:
-        pks = list(dict.fromkeys(int(value) for value in raw))
+        pks = sorted({int(value) for value in raw})
     except ValueError:
         pks = []
     if not 2 <= len(pks) <= COMPARE_MAX_RUNS:

@@ -30,9 +30,19 @@
     return false;
   }
   function finish(run) {
-    // The run ended: the server's page has its formatted metrics, where the time went and the output.
+    // The run ended: take its results as the server renders them (labelled metrics, where the time went,
+    // the error, the framed output) from this page's own URL, and swap them in without a reload.
     root.dataset.terminal = "1";
-    window.location.reload();
+    var cancel = root.querySelector("[data-cancel-form]");
+    if (cancel) { cancel.remove(); }
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#run [data-results]");
+        var results = root.querySelector("[data-results]");
+        if (fresh && results) { results.replaceWith(document.adoptNode(fresh)); }
+      })
+      .catch(function () { window.location.reload(); });
   }
   function poll() {
     fetch(root.dataset.api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
