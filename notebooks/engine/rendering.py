@@ -45,7 +45,8 @@ MATHML_ATTRIBUTES = {
     "height", "depth", "notation", "scriptlevel", "displaystyle", "movablelimits", "largeop", "symmetric",
     "minsize", "maxsize", "form", "linethickness", "encoding", "columnlines", "rowlines", "frame",
 }  # fmt: skip
-ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) | MATHML_TAGS | {"style", "input", "font", "center", "label"}) - {"map", "area"}
+# No form controls at all (not even task-list checkboxes): a text box in a result is a phishing prop.
+ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) | MATHML_TAGS | {"style", "font", "center"}) - {"map", "area"}
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"class", "id", "style", "title", "lang", "dir", "align", "valign", "width", "height", "hidden"},
     "a": {"href", "name"},
@@ -57,7 +58,6 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start", "type", "reversed"},
     "li": {"value"},
     "details": {"open"},
-    "input": {"type", "checked", "disabled"},  # task-list checkboxes; without a form they submit nothing
     "font": {"color", "size", "face"},
     "table": {"border", "cellpadding", "cellspacing"},
     "time": {"datetime"},
@@ -68,15 +68,28 @@ LINK_SCHEMES = ("http:", "https:", "mailto:", "#")
 IMAGE_PREFIXES = ("data:image/png;", "data:image/jpeg;", "data:image/gif;", "data:image/webp;", "data:image/svg+xml;")
 
 
+CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
+CSS_URL = re.compile(r"url\(\s*(?![\"']?data:image/)[^)]*\)", re.IGNORECASE)
+CSS_EXPRESSION = re.compile(r"expression\s*\(", re.IGNORECASE)
+STYLE_ELEMENT = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.IGNORECASE | re.DOTALL)
+
+
+def clean_css(css: str) -> str:
+    """CSS that styles only: no `@import`, no `url()` but data images, no IE `expression()` (the CSP
+    blocks them anyway; removing them keeps the page from even asking)."""
+    return CSS_EXPRESSION.sub("invalid(", CSS_URL.sub("none", CSS_IMPORT.sub("", css)))
+
+
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    """Links to the web, mail or this document only; images from the document itself only."""
+    """Links to the web, mail or this document only; images from the document itself only; CSS that
+    loads nothing."""
     lowered = value.strip().lower()
+    if attribute == "style":
+        return clean_css(value)
     if tag == "a" and attribute == "href":
         return value if lowered.startswith(LINK_SCHEMES) else None
     if tag == "img" and attribute == "src":
         return value if lowered.startswith(IMAGE_PREFIXES) else None
-    if tag == "input" and attribute == "type":
-        return value if lowered == "checkbox" else None
     return value
 
 
@@ -94,6 +107,7 @@ def clean_fragment(fragment: str) -> str:
     )
     # Links to the web open in a new tab (the frame's sandbox allows popups that escape it, never
     # scripts); links inside the document (heading anchors) stay in the frame.
+    cleaned = STYLE_ELEMENT.sub(lambda match: match.group(1) + clean_css(match.group(2)) + match.group(3), cleaned)
     return EXTERNAL_LINK.sub(r'<a target="_blank" \1', cleaned)
 
 

@@ -156,6 +156,14 @@ def test_a_notebook_hostile_at_every_nbconvert_injection_point_runs_nothing(watc
     frame_element.content_frame().wait_for_load_state()
     assert_inert(page, "run page with its framed output", title)
     screenshot(page, "hostile-run-page")
+    # CSS in the output (a full-screen overlay, a fake sign-in form) stays inside its frame: the
+    # portal's own header and the run's title are still what the reader sees and clicks.
+    on_top = page.evaluate(
+        "() => [document.elementFromPoint(20, 20).closest('header') !== null,"
+        " (box => document.elementFromPoint(box.left + 5, box.top + 5).closest('h1') !== null)"
+        "(document.querySelector('#run h1').getBoundingClientRect())]"
+    )
+    assert on_top == [True, True], on_top
     sandbox = frame_element.get_attribute("sandbox")
     assert sandbox is not None and "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
 

@@ -86,6 +86,13 @@ _TEMPLATES: list[tuple[str, str]] = [
     ("style-url-javascript", "<div style=\"background:url('javascript:{js}')\">x</div>"),
     ("style-import", "<style>@import 'javascript:{js}';</style>"),
     ("link-stylesheet", '<link rel="stylesheet" href="javascript:{js}">'),
+    (
+        "css-overlay",
+        '<div style="position:fixed;inset:0;z-index:2147483647;background:#c00;color:#fff">Session expired: sign in again'
+        '<form action="/accounts/login/" method="post"><input name="password" type="password"><button>Sign in</button></form>'
+        "<!-- {js} --></div>",
+    ),
+    ("style-overlay-body", "<style>body::before { content: 'fake'; position: fixed; inset: 0; z-index: 99999 }</style>{js}"),
     # template injection (Django, Jinja, JS template literals, Angular)
     ("template-curly", "{{7*7}}"),
     ("template-tag", "{% debug %}{% load log %}"),

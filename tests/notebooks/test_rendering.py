@@ -194,7 +194,10 @@ HOSTILE_HTML = [
 def test_hostile_html_loses_what_could_act_and_keeps_its_text(payload):
     cleaned = BeautifulSoup(clean_fragment(payload + "<p>kept</p>"), "html.parser")
 
-    assert cleaned.find(["script", "form", "meta", "base", "svg", "iframe", "object", "embed", "link", "maction"]) is None
+    assert (
+        cleaned.find(["script", "form", "input", "button", "meta", "base", "svg", "iframe", "object", "embed", "link", "maction"])
+        is None
+    )
     assert all(not name.lower().startswith("on") for tag in cleaned.find_all(True) for name in tag.attrs)
     for tag in cleaned.find_all(["a", "img"]):
         target = (tag.get("href") or tag.get("src") or "").lower()
@@ -212,3 +215,14 @@ def test_links_to_the_web_open_a_new_tab_and_anchors_stay_in_the_document():
 
 def test_count_html_sees_no_image_without_a_payload():
     assert count_html('<div class="jp-OutputArea-output"><img src="data:image/png;base64,"></div>').images == 0
+
+
+def test_css_from_the_notebook_styles_but_loads_nothing():
+    cleaned = clean_fragment(
+        "<style>@import 'https://evil.example/x.css'; td { background: url(https://evil.example/t.png); color: red }</style>"
+        "<p style=\"background-image: url('javascript:alert(1)'); width: expression(alert(1)); color: blue\">x</p>"
+    )
+
+    assert "@import" not in cleaned and "evil.example" not in cleaned and "javascript" not in cleaned
+    assert "expression(" not in cleaned
+    assert "color: red" in cleaned and "color: blue" in cleaned  # the styling itself stays
