@@ -17,7 +17,9 @@ the runner's disk: Markdown images come from the notebook's attachments only.
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 import threading
 from pathlib import Path
@@ -27,7 +29,10 @@ import nh3
 from jinja2 import pass_context
 from latex2mathml.converter import convert as latex_to_mathml_element
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 # The document's own policy (also sent as a header with `sandbox` by the view): no script, no network.
 DOCUMENT_POLICY = (
@@ -136,6 +141,8 @@ class MathMLRenderer(IPythonRenderer):
         return latex_to_mathml(text.strip().strip("$"), display=True)
 
 
+# Cell inputs and outputs take the keyboard focus (they scroll sideways), as in nbconvert's own export.
+FOCUSABLE = re.compile(r'(<div class="(?:jp-Cell-inputWrapper|[^"]*jp-OutputArea-output[^"]*)")')
 TEX_OUTPUT = re.compile(r"^\s*(\$\$?|\\\[|\\\()(?P<body>.*?)(\$\$?|\\\]|\\\))\s*$", re.DOTALL)
 
 
@@ -146,26 +153,67 @@ def latex_output_to_mathml(latex: str) -> str:
     return latex_to_mathml(body, display=True)
 
 
+@functools.lru_cache(maxsize=2048)
+def rendered_markdown(source: str, attachments_json: str, anchor_link_text: str, exclude_anchor_links: bool) -> str:
+    renderer = MathMLRenderer(
+        escape=False,
+        attachments=json.loads(attachments_json) if attachments_json else {},
+        embed_images=False,  # never read files from the runner's disk into the page
+        path="",
+        anchor_link_text=anchor_link_text,
+        exclude_anchor_links=exclude_anchor_links,
+    )
+    return clean_fragment(MarkdownWithMath(renderer=renderer).render(source))
+
+
+@functools.lru_cache(maxsize=4096)
+def highlighted_input(lexer: str, source: str, magics_language: str) -> str:
+    """A code cell's input, highlighted and allow-listed. Cached: a notebook version's code is the same in
+    every run but its parameters cell, so every run after the first renders its inputs from here."""
+    highlight = Highlight2HTML(pygments_lexer=lexer)
+    return clean_fragment(highlight(source, metadata={"magics_language": magics_language} if magics_language else None))
+
+
 class PortalHTMLExporter(HTMLExporter):
     """The lab template without scripts, math as MathML, and the allow-list on notebook HTML."""
 
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:
-        cell = context.get("cell", {})
-        renderer = MathMLRenderer(
-            escape=False,
-            attachments=cell.get("attachments", {}),
-            embed_images=False,  # never read files from the runner's disk into the page
-            path="",
-            anchor_link_text=self.anchor_link_text,
-            exclude_anchor_links=self.exclude_anchor_links,
-            **self.lexer_options,
+        """Markdown (a cell, or a text/markdown output) as allow-listed HTML with MathML. Cached by source
+        and attachments: a notebook version's Markdown cells are the same in every run."""
+        attachments = context.get("cell", {}).get("attachments", {})
+        key = json.dumps(attachments, sort_keys=True) if attachments else ""
+        return rendered_markdown(source, key, self.anchor_link_text, self.exclude_anchor_links)
+
+    def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
+        """Not after every preprocessor: the runner validated the notebook when it stored the .ipynb."""
+
+    lexer = "ipython3"
+
+    def from_notebook_node(  # type: ignore[override]  # nbconvert's own HTMLExporter does the same
+        self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """nbconvert's HTML export without its BeautifulSoup pass over the whole document (most of the time
+        for a notebook with figures): images get `alt` in the template, focusable areas a tabindex here."""
+        language = nb.metadata.get("language_info", {})
+        self.lexer = str(language.get("pygments_lexer", language.get("name", None)) or "ipython3")
+        # The lab template this one extends names the filter (its input block is replaced by ours).
+        self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=self.lexer, parent=self))
+        resources = self._init_resources(resources)
+        self.register_filter(
+            "filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
         )
-        return MarkdownWithMath(renderer=renderer).render(source)
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return FOCUSABLE.sub(r'\1 tabindex="0"', html), resources
+
+    def highlight_input(self, source: str, metadata: Any = None) -> str:
+        magics = str((metadata or {}).get("magics_language", "") or "")
+        return highlighted_input(self.lexer, source, magics)
 
     def default_filters(self) -> Any:
         yield from super().default_filters()
         yield ("clean_fragment", clean_fragment)
+        yield ("highlight_input", self.highlight_input)
         yield ("latex_output_to_mathml", latex_output_to_mathml)
 
 
