@@ -3,6 +3,7 @@ that never runs a script in the portal's origin."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -174,6 +175,10 @@ def test_a_student_reads_figures_math_and_tables_and_compares_runs(browser, live
         assert page.locator("table[data-metrics] tbody th").first.inner_text() == label
         assert page.locator("table[data-metrics] tbody td").first.inner_text() == "0.333"
         assert page.locator("table[data-phases] tbody tr").count() == 4
+        download = page.request.get(page.get_attribute("[data-output-links] a", "href"))
+        stored = json.loads(download.body())
+        figures = [o for c in stored["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(figures) == 1, "the downloaded .ipynb keeps the figure, so it opens in JupyterLab with it"
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the run page is {overflow} px wider than a {width} px screen"
 
