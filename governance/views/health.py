@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
@@ -110,7 +111,11 @@ def reevaluation_start(request: HttpRequest) -> HttpResponse:
     batch = services.reevaluation_start(actor=actor_of(request), methodology=VERSION)
     messages.success(
         request,
-        _("Re-evaluation under methodology %(version)s queued for %(count)s certified models.")
+        ngettext(
+            "Re-evaluation under methodology %(version)s queued for %(count)s certified model.",
+            "Re-evaluation under methodology %(version)s queued for %(count)s certified models.",
+            batch.models_started,
+        )
         % {"version": batch.methodology_version, "count": batch.models_started},
     )
     return redirect("governance:reevaluation", pk=batch.pk)
