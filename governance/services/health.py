@@ -373,7 +373,13 @@ def evaluations_start(
             parameters: dict[str, Any] = {"package_path": path}
             if dimension == "robustness":
                 parameters["max_samples"] = max(1, min(version.eval_samples, 100_000))
-            run = run_enqueue(actor=actor, notebook=notebooks[thresholds[dimension].notebook], parameters=parameters, queue=queue)
+            run = run_enqueue(
+                actor=actor,
+                notebook=notebooks[thresholds[dimension].notebook],
+                parameters=parameters,
+                queue=queue,
+                per_user_quota=reevaluation is None,  # a re-evaluation of every certified model is the portal's work
+            )
             started.append(
                 EvaluationRun.objects.create(
                     version=version,

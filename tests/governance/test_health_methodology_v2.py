@@ -8,11 +8,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.errors import ApplicationError
+from accounts.errors import ApplicationError, WrongState
 from accounts.models import AuditLogEntry, Role
 from governance.models import Certification, Evaluation, EvaluationRun, Reevaluation
 from governance.selectors.health import certified_now, reevaluation_progress
-from governance.services.health import evaluation_run_finished, reevaluation_start
+from governance.services.health import evaluation_run_finished, evaluations_start, reevaluation_start
 from notebooks.models import Notebook, Run
 from notebooks.services import catalogue_sync
 from tests.conftest import assert_error
@@ -191,3 +191,32 @@ def test_one_action_re_evaluates_every_certified_model_under_v2_with_progress(ma
     html = client.get(f"/health/reevaluations/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "3 / 3" in html and "certified-one" in html
     assert client.get(f"/api/v1/health/reevaluations/{batch.pk}/").json()["runs_counted"] == 3
+
+
+def test_a_re_evaluation_queues_every_certified_model_beyond_the_per_person_run_quota(make_user, settings, tmp_path):
+    # Given more certified models than a steward's own active-run quota allows (3 runs each, 5 at most per person)
+    root = builders.write_catalogue(
+        tmp_path / "catalogue",
+        [_stand_in("e1-robustness-v2", "robustness", 2.3), _stand_in("e2-explainability-v2", "explainability", 91.8),
+         _stand_in("e3-energy-v2", "energy", 6.3e-06)],
+    )  # fmt: skip
+    settings.NOTEBOOK_CATALOGUE_DIR = root
+    catalogue_sync(actor=None, root=root)
+    curator, steward = make_user(Role.CURATOR), make_user(Role.STEWARD)
+    for slug in ("alpha", "beta", "gamma"):
+        certify(register(curator, slug).current_version, methodology="v1")
+
+    # When the steward re-evaluates (the runs stay queued: no commit, no worker, in this test)
+    batch = reevaluation_start(actor=steward)
+
+    # Then every model is queued, nobody is skipped, and the progress says nothing has ended yet
+    progress = reevaluation_progress(batch)
+    assert progress["models"] == 3 and progress["skipped"] == []
+    assert progress["runs_total"] == 9 and progress["runs_done"] == 0 and not progress["finished"]
+    assert progress["runs_by_status"] == {"queued": 9}
+    assert [row["model"] for row in progress["rows"]] == ["alpha", "beta", "gamma"]
+    assert set(EvaluationRun.objects.values_list("methodology_version", flat=True)) == {"v2"}
+    # while a steward's own start of one model's evaluations still respects the per-person quota
+    delta = register(curator, "delta")
+    with pytest.raises(WrongState, match="runs queued or running"):
+        evaluations_start(actor=steward, version=delta.current_version)
