@@ -26,6 +26,7 @@ from governance.selectors import health as selectors
 from governance.selectors import registry as registry_selectors
 from governance.services import health as services
 from governance.views.errors import page_errors
+from notebooks.models import Run
 
 
 def health_rows(models: Any) -> list[dict[str, Any]]:
@@ -132,6 +133,9 @@ def reevaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     progress = selectors.reevaluation_progress(batch)
     for row in progress["rows"]:
         row["cells"] = [row["dimensions"].get(dimension) for dimension in DIMENSIONS]
+        for cell in row["cells"]:
+            if cell:
+                cell["status_label"] = Run.Status(cell["status"]).label
     context = {"batch": batch, "progress": progress, "dimensions": DIMENSIONS}
     return render(request, "governance/health/reevaluation.html", context)
 
