@@ -220,3 +220,18 @@ def test_a_re_evaluation_queues_every_certified_model_beyond_the_per_person_run_
     delta = register(curator, "delta")
     with pytest.raises(WrongState, match="runs queued or running"):
         evaluations_start(actor=steward, version=delta.current_version)
+
+
+def test_the_health_page_shows_marginal_verdicts_masking_findings_and_the_uncertainty(model, make_user, catalogue, client):
+    steward = make_user(Role.STEWARD)
+    evaluation_run_finished(_v2_run(model, steward, "explainability", 82.4, marginal=True, verdict="marginal pass").pk)
+    before = client.get(f"/health/{model.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    evaluation_run_finished(_v2_run(model, steward, "robustness", 1.2, gradient_masking_suspected=True).pk)
+    evaluation_run_finished(_v2_run(model, steward, "energy", 6.3e-06, uncertainty=2.5e-07, cpu_model="AMD EPYC").pk)
+
+    page = client.get(f"/health/{model.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "marginal" in before and "gradient masking suspected" not in before
+    assert "gradient masking suspected" in page
+    assert "AMD EPYC" in page
+    assert page.count("± ") == 1 and "± 0.00000025" in page  # the energy value's standard error, nothing else
