@@ -28,6 +28,20 @@ CHECKS = [
     ("ct-nodule-segmentation", "gpu", {"device": "cuda", "volume_size": 64}),
     ("ct-nodule-segmentation", "gpu", {"device": "cpu", "volume_size": 64}),
 ]
+# Health methodology v2 (E1-E3) at its full constants on the example packages: E1 computes its gradients with
+# torch on CUDA; E2 and E3 run the model with onnxruntime's CUDA provider when the kernel environment has
+# onnxruntime-gpu (E3 is then measured with NVML through codecarbon), else on the CPU with `device=auto`.
+ROOT_MODELS = ROOT / "catalogue" / "models"
+GPU_ORT = os.environ.get("GPU_ORT", "0") == "1"  # set by gpu_runner_check.sh: the kernel's onnxruntime has CUDA
+ORT_DEVICE = "cuda" if GPU_ORT else "auto"
+CHECKS += [
+    ("e1-robustness-v2", "gpu", {"device": "cuda", "package_path": str(ROOT_MODELS / "digits-transformer")}),
+    ("e1-robustness-v2", "gpu", {"device": "cpu", "package_path": str(ROOT_MODELS / "digits-transformer")}),
+    ("e1-robustness-v2", "gpu", {"device": "cuda", "package_path": str(ROOT_MODELS / "digits-cnn-course09")}),
+    ("e2-explainability-v2", "gpu", {"device": ORT_DEVICE, "package_path": str(ROOT_MODELS / "digits-robust")}),
+    ("e3-energy-v2", "gpu", {"device": ORT_DEVICE, "package_path": str(ROOT_MODELS / "digits-transformer")}),
+    ("e3-energy-v2", "gpu", {"device": "cpu", "package_path": str(ROOT_MODELS / "digits-transformer")}),
+]
 
 
 def main() -> None:
@@ -60,6 +74,14 @@ def main() -> None:
         if run.output_html:
             (out / f"run-{run.pk}-{parameters.get('device', 'auto')}.html").write_bytes(run.output_html.read())
     (out / "gpu-check.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print("\nsummary (notebook, device asked, status, device used, value, passes, backend):")
+    for result in results:
+        metrics = result["metrics"] or {}
+        print(
+            f"  {result['notebook']:24} {result['parameters'].get('device', ''):5} {result['status']:10} "
+            f"{metrics.get('device', '')!s:22} {metrics.get('value', '')!s:12} {metrics.get('passes', '')!s:6} "
+            f"{metrics.get('backend', '')} {metrics.get('gpu_name') or metrics.get('gpu_model') or ''} {result['error'][:120]}"
+        )
 
 
 if __name__ == "__main__":

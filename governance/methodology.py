@@ -1,4 +1,9 @@
-"""Model health methodology v1: the thresholds and units, in one place (the methodology page states them)."""
+"""Model health methodologies: thresholds, units and notebooks per version, in one place (the methodology pages state them).
+
+v1 and v2 share the thresholds and units; v2 measures with other notebooks (catalogue/evaluation/METHODOLOGY-v2.md).
+Every evaluation, evaluation run and certification names the version it was measured or granted under; v1 records
+stay readable, and new evaluations are measured under `VERSION`, the current one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from decimal import Decimal
 
 from governance.models import Dimension
 
-VERSION = "v1"
+VERSIONS = ("v1", "v2")  # oldest first
+VERSION = "v2"  # what new evaluations are measured under
 
 
 @dataclass(frozen=True)
@@ -26,11 +32,19 @@ class Threshold:
         return f"{self.comparison} {self.limit}"
 
 
-THRESHOLDS: dict[str, Threshold] = {
-    Dimension.ROBUSTNESS: Threshold(Dimension.ROBUSTNESS, "e1-robustness-fgsm", "percent", "<", Decimal(5)),
-    Dimension.EXPLAINABILITY: Threshold(Dimension.EXPLAINABILITY, "e2-explainability-lime", "percent", ">=", Decimal(82)),
-    Dimension.ENERGY: Threshold(Dimension.ENERGY, "e3-energy-codecarbon", "g_co2e_per_1k_inferences", "<=", Decimal("0.18")),
+def _thresholds(e1: str, e2: str, e3: str) -> dict[str, Threshold]:
+    return {
+        Dimension.ROBUSTNESS: Threshold(Dimension.ROBUSTNESS, e1, "percent", "<", Decimal(5)),
+        Dimension.EXPLAINABILITY: Threshold(Dimension.EXPLAINABILITY, e2, "percent", ">=", Decimal(82)),
+        Dimension.ENERGY: Threshold(Dimension.ENERGY, e3, "g_co2e_per_1k_inferences", "<=", Decimal("0.18")),
+    }
+
+
+THRESHOLDS_BY_VERSION: dict[str, dict[str, Threshold]] = {
+    "v1": _thresholds("e1-robustness-fgsm", "e2-explainability-lime", "e3-energy-codecarbon"),
+    "v2": _thresholds("e1-robustness-v2", "e2-explainability-v2", "e3-energy-v2"),
 }
+THRESHOLDS: dict[str, Threshold] = THRESHOLDS_BY_VERSION[VERSION]
 DIMENSIONS = [Dimension.ROBUSTNESS, Dimension.EXPLAINABILITY, Dimension.ENERGY]
 
 

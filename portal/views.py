@@ -139,14 +139,26 @@ class StatsApi(APIView):
 
 
 def methodology(request: HttpRequest, version: str) -> HttpResponse:
-    """The model-health methodology, versioned: how each evaluation notebook measures, and the thresholds."""
+    """The model-health methodology, versioned: how each evaluation notebook measures, and the thresholds.
+
+    v1 is published as it was (English); v2 has an English and a Chinese text, chosen by the page language.
+    """
+    from django.utils.translation import get_language
+
     from guide.markdown import render as render_markdown
 
-    path = settings.NOTEBOOK_CATALOGUE_DIR / "evaluation" / "METHODOLOGY.md"
-    if version != "v1" or not path.exists():
+    folder = settings.NOTEBOOK_CATALOGUE_DIR / "evaluation"
+    texts = {"v1": {"en": "METHODOLOGY.md"}, "v2": {"en": "METHODOLOGY-v2.md", "zh-hans": "METHODOLOGY-v2.zh-hans.md"}}
+    if version not in texts:
+        return render(request, "404.html", status=404)
+    language = "zh-hans" if (get_language() or "").startswith("zh") and "zh-hans" in texts[version] else "en"
+    path = folder / texts[version][language]
+    if not path.exists():
         return render(request, "404.html", status=404)
     source = path.read_text(encoding="utf-8")
-    return render(request, "portal/methodology.html", {"version": version, "body": render_markdown(source).html})
+    others = [other for other in texts if other != version]
+    context = {"version": version, "body": render_markdown(source).html, "language": language, "others": others}
+    return render(request, "portal/methodology.html", context)
 
 
 def people(request: HttpRequest) -> HttpResponse:

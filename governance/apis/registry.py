@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -18,9 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import actor_of
-from accounts.errors import ApplicationError, NotFound
+from accounts.errors import ApplicationError, NotAllowed, NotFound
+from accounts.models import Role
+from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS
-from governance.models import CommunityModel, Evaluation, ModelVersion
+from governance.models import CommunityModel, Evaluation, ModelVersion, Reevaluation
 from governance.packages import Package, read_package, read_package_zip
 from governance.selectors import health as health_selectors
 from governance.selectors import registry as selectors
@@ -355,3 +358,19 @@ class EvaluationRunsApi(APIView):
             raise NotFound("This model has no version.")
         started = health_services.evaluations_start(actor=actor_of(request), version=model.current_version)
         return Response(self.OutputSerializer(started, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class ReevaluationProgressApi(APIView):
+    """Progress of a steward's re-evaluation (runs by state, per model and dimension); the page polls it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> Response:
+        actor = actor_of(request)
+        if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
+            raise NotAllowed("Re-evaluations are for stewards.")
+        batch = Reevaluation.objects.filter(pk=pk).first()
+        if batch is None:
+            raise NotFound("No such re-evaluation.")
+        return Response(health_selectors.reevaluation_progress(batch))

@@ -1,4 +1,4 @@
-"""Model health (methodology v1): evaluations per dimension and the certifications they support."""
+"""Model health: evaluations per dimension and the certifications they support, each naming its methodology version."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Certification", "Dimension", "Evaluation", "EvaluationRun"]
+__all__ = ["Certification", "Dimension", "Evaluation", "EvaluationRun", "Reevaluation"]
 
 
 class Dimension(models.TextChoices):
@@ -72,6 +72,27 @@ class Evaluation(models.Model):
         return self.status == self.Status.COUNTED
 
 
+class Reevaluation(models.Model):
+    """A steward's one action: every model certified at that moment evaluated again under a methodology version.
+
+    Its progress is read from its evaluation runs (queued, running, counted, not counted); nothing is copied.
+    """
+
+    methodology_version = models.CharField(max_length=10)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    models_started = models.PositiveIntegerField(default=0)
+    skipped = models.TextField(blank=True)  # one "slug: reason" per line
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("re-evaluation")
+        verbose_name_plural = _("re-evaluations")
+
+    def __str__(self) -> str:
+        return f"re-evaluation #{self.pk} under {self.methodology_version}"
+
+
 class EvaluationRun(models.Model):
     """A portal run of an evaluation notebook against a model version; its outcome becomes a verified value."""
 
@@ -81,6 +102,8 @@ class EvaluationRun(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     evaluation = models.OneToOneField(Evaluation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     outcome = models.CharField(max_length=500, blank=True)
+    methodology_version = models.CharField(max_length=10, default="v1")
+    reevaluation = models.ForeignKey(Reevaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

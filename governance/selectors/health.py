@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.errors import NotFound
 from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
-from governance.models import Audit, Certification, CommunityModel, Evaluation, Finding, ModelVersion
+from governance.models import Audit, Certification, CommunityModel, Evaluation, Finding, ModelVersion, Reevaluation
+from notebooks.models import Run
 
 
 def certified_now(at: datetime | None = None) -> QuerySet[Certification]:
@@ -129,4 +130,49 @@ def model_health_summary(slug: str) -> dict[str, Any]:
         "dimensions": dimensions,
         "certifications": certifications,
         "_model": model,
+    }
+
+
+def reevaluation_list() -> QuerySet[Reevaluation]:
+    return Reevaluation.objects.select_related("requested_by").order_by("-created_at", "-id")
+
+
+def reevaluation_progress(reevaluation: Reevaluation) -> dict[str, Any]:
+    """How far a re-evaluation is: its runs by state, and per model the outcome of each dimension's run.
+
+    A run is *done* once it has ended (succeeded, failed, cancelled, timed out); a done run is *counted* when its
+    value became a verified evaluation, otherwise its outcome says why not (a typed reason for failures).
+    """
+    runs = list(
+        reevaluation.runs.select_related("run", "version__model", "evaluation").order_by("version__model__slug", "dimension")
+    )
+    ended = {Run.Status.SUCCEEDED, Run.Status.FAILED, Run.Status.CANCELLED, Run.Status.TIMED_OUT}
+    by_status: dict[str, int] = {}
+    models: dict[str, dict[str, Any]] = {}
+    for item in runs:
+        by_status[item.run.status] = by_status.get(item.run.status, 0) + 1
+        row = models.setdefault(
+            item.version.model.slug, {"model": item.version.model.slug, "version": item.version.version, "dimensions": {}}
+        )
+        row["dimensions"][item.dimension] = {
+            "run": item.run_id,
+            "status": item.run.status,
+            "outcome": item.outcome,
+            "value": item.evaluation.value if item.evaluation else None,
+        }
+    done = sum(count for status, count in by_status.items() if status in ended)
+    total = len(runs)
+    return {
+        "id": reevaluation.pk,
+        "methodology_version": reevaluation.methodology_version,
+        "created_at": reevaluation.created_at,
+        "models": reevaluation.models_started,
+        "skipped": [line for line in reevaluation.skipped.splitlines() if line],
+        "runs_total": total,
+        "runs_done": done,
+        "runs_counted": sum(1 for item in runs if item.evaluation_id),
+        "runs_by_status": by_status,
+        "progress_percent": round(100 * done / total) if total else 100,
+        "finished": done == total,
+        "rows": list(models.values()),
     }

@@ -26,7 +26,7 @@ from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.notifications import notify
 from accounts.selectors import user_has_role
-from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
+from governance.methodology import DIMENSIONS, THRESHOLDS, THRESHOLDS_BY_VERSION, VERSION, VERSIONS
 from governance.models import (
     Audit,
     Certification,
@@ -36,18 +36,35 @@ from governance.models import (
     EvaluationRun,
     Finding,
     ModelVersion,
+    Reevaluation,
 )
-from notebooks.models import Notebook, Run
+from notebooks.models import Notebook, Run, Runner
 from notebooks.services import run_enqueue
 
 # --- certification --------------------------------------------------------------------------------
 
 
-def _latest_counted(version: ModelVersion) -> dict[str, Evaluation]:
+def _latest_counted(version: ModelVersion, methodology: str) -> dict[str, Evaluation]:
     latest: dict[str, Evaluation] = {}
-    for evaluation in version.evaluations.filter(status=Evaluation.Status.COUNTED).order_by("-measured_at", "-id"):
+    counted = version.evaluations.filter(status=Evaluation.Status.COUNTED, methodology_version=methodology)
+    for evaluation in counted.order_by("-measured_at", "-id"):
         latest.setdefault(evaluation.dimension, evaluation)
     return latest
+
+
+def _deciding_values(version: ModelVersion) -> tuple[str, dict[str, Evaluation]]:
+    """The newest methodology with a counted value for every dimension decides, with its latest values.
+
+    Values of two methodologies are never mixed in one certification. While a re-evaluation under a newer
+    methodology is incomplete, the older complete set (and the certification resting on it) stands; once the
+    newer set is complete it decides, pass or fail. With no complete set, the current methodology's values
+    (possibly none) decide, which fails.
+    """
+    for methodology in reversed(VERSIONS):
+        latest = _latest_counted(version, methodology)
+        if all(d in latest for d in DIMENSIONS):
+            return methodology, latest
+    return VERSION, _latest_counted(version, VERSION)
 
 
 def _suspended(version: ModelVersion) -> Audit | None:
@@ -98,8 +115,9 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
         return None
     if _suspended(version):
         return None
-    latest = _latest_counted(version)
-    failing = [d for d in DIMENSIONS if d not in latest or not THRESHOLDS[d].passes(latest[d].value)]
+    methodology, latest = _deciding_values(version)
+    thresholds = THRESHOLDS_BY_VERSION[methodology]
+    failing = [d for d in DIMENSIONS if d not in latest or not thresholds[d].passes(latest[d].value)]
     if failing:
         if active:
             missing = [d for d in failing if d not in latest]
@@ -114,13 +132,16 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
     newest = max(latest[d].measured_at for d in DIMENSIONS)
     expires = newest + timedelta(days=settings.CERTIFICATION_DAYS)
     if active:
-        _end(active, status=Certification.Status.SUPERSEDED, reason="newer counted values")
+        reason = "newer counted values"
+        if active.methodology_version != methodology:
+            reason = f"re-evaluated under methodology {methodology}"
+        _end(active, status=Certification.Status.SUPERSEDED, reason=reason)
     if expires <= timezone.now():
         return None
     certification = Certification.objects.create(
         version=version,
         model=model,
-        methodology_version=VERSION,
+        methodology_version=methodology,
         robustness=latest[DIMENSIONS[0]],
         explainability=latest[DIMENSIONS[1]],
         energy=latest[DIMENSIONS[2]],
@@ -132,7 +153,7 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
         actor=None,
         action="certification.grant",
         obj=certification,
-        after={"version": version.pk, "evaluations": ids, "expires_at": expires, "methodology": VERSION},
+        after={"version": version.pk, "evaluations": ids, "expires_at": expires, "methodology": methodology},
     )
     return certification
 
@@ -309,41 +330,136 @@ def package_directory(version: ModelVersion) -> Path:
     return target
 
 
-def evaluations_start(*, actor: User, version: ModelVersion) -> list[EvaluationRun]:
-    """A steward starts the three evaluation notebooks against the version's package (one action, three runs)."""
+def evaluation_queue() -> str:
+    """`gpu` while an online runner with a GPU consumes the GPU queue (the notebooks then pick `cuda`), else `cpu`."""
+    limit = timezone.now() - timedelta(seconds=settings.NOTEBOOK_RUNNER_HEARTBEAT_SECONDS * 3)
+    gpu_runners = Runner.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=limit).exclude(gpu_name="")
+    if any("notebooks-gpu" in (runner.queues or []) for runner in gpu_runners.only("queues")):
+        return "gpu"
+    return "cpu"
+
+
+def _evaluation_notebooks(methodology: str) -> dict[str, Notebook]:
+    """The methodology's three evaluation notebooks by slug; 409 naming any that the catalogue lacks."""
+    slugs = [THRESHOLDS_BY_VERSION[methodology][d].notebook for d in DIMENSIONS]
+    notebooks = {n.slug: n for n in Notebook.objects.filter(slug__in=slugs, is_active=True)}
+    missing = [slug for slug in slugs if slug not in notebooks]
+    if missing:
+        raise WrongState(f"The evaluation notebooks are not in the catalogue: {', '.join(missing)}.", code="catalogue_incomplete")
+    return notebooks
+
+
+def evaluations_start(
+    *, actor: User, version: ModelVersion, methodology: str = VERSION, reevaluation: Reevaluation | None = None
+) -> list[EvaluationRun]:
+    """A steward starts the three evaluation notebooks of `methodology` against the version's package (one action,
+    three runs), on the GPU queue when a GPU runner is online. The runs are sent to the broker after commit."""
     if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
         raise refused(actor=actor, action="evaluation.start", obj=version, reason="Only stewards start evaluation runs.")
+    if methodology not in THRESHOLDS_BY_VERSION:
+        raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
     if version.model.current_version_id != version.pk:
         raise WrongState("Only the current version is evaluated.", code="not_current")
     busy = EvaluationRun.objects.filter(version=version, run__status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).exists()
     if busy:
         raise WrongState("Evaluation runs for this version are still queued or running.", code="evaluation_running")
-    notebooks = {n.slug: n for n in Notebook.objects.filter(slug__in=[t.notebook for t in THRESHOLDS.values()], is_active=True)}
-    missing = [t.notebook for t in THRESHOLDS.values() if t.notebook not in notebooks]
-    if missing:
-        raise WrongState(f"The evaluation notebooks are not in the catalogue: {', '.join(missing)}.", code="catalogue_incomplete")
+    thresholds = THRESHOLDS_BY_VERSION[methodology]
+    notebooks = _evaluation_notebooks(methodology)
     path = str(package_directory(version))
+    queue = evaluation_queue()
     started = []
     with transaction.atomic():
         for dimension in DIMENSIONS:
             parameters: dict[str, Any] = {"package_path": path}
             if dimension == "robustness":
                 parameters["max_samples"] = max(1, min(version.eval_samples, 100_000))
-            run = run_enqueue(actor=actor, notebook=notebooks[THRESHOLDS[dimension].notebook], parameters=parameters, queue="cpu")
-            started.append(EvaluationRun.objects.create(version=version, dimension=dimension, run=run, requested_by=actor))
-        audit_log_record(actor=actor, action="evaluation.start", obj=version, after={"runs": [item.run_id for item in started]})
+            run = run_enqueue(
+                actor=actor,
+                notebook=notebooks[thresholds[dimension].notebook],
+                parameters=parameters,
+                queue=queue,
+                per_user_quota=reevaluation is None,  # a re-evaluation of every certified model is the portal's work
+            )
+            started.append(
+                EvaluationRun.objects.create(
+                    version=version,
+                    dimension=dimension,
+                    run=run,
+                    requested_by=actor,
+                    methodology_version=methodology,
+                    reevaluation=reevaluation,
+                )
+            )
+        audit_log_record(
+            actor=actor,
+            action="evaluation.start",
+            obj=version,
+            after={"runs": [item.run_id for item in started], "methodology": methodology, "queue": queue},
+        )
     return started
+
+
+def reevaluation_start(*, actor: User, methodology: str = VERSION) -> Reevaluation:
+    """A steward's one action: every model certified now is evaluated again under `methodology` (three queued runs
+    per model). Models whose evaluation runs are still busy are skipped and named. Runs are sent after commit;
+    progress is read from the runs (`governance.selectors.health.reevaluation_progress`)."""
+    from governance.selectors.health import certified_now
+
+    if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
+        raise refused(actor=actor, action="reevaluation.start", obj=actor, reason="Only stewards re-evaluate models.")
+    if methodology not in THRESHOLDS_BY_VERSION:
+        raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
+    _evaluation_notebooks(methodology)
+    with transaction.atomic():
+        batch = Reevaluation.objects.create(methodology_version=methodology, requested_by=actor)
+        skipped: list[str] = []
+        certifications = certified_now().select_related("version__model").order_by("model__slug")
+        for certification in certifications:
+            try:
+                evaluations_start(actor=actor, version=certification.version, methodology=methodology, reevaluation=batch)
+            except WrongState as error:
+                skipped.append(f"{certification.model.slug}: {error}")
+        batch.models_started = batch.runs.values("version").distinct().count()
+        batch.skipped = "\n".join(skipped)[:5000]
+        batch.save(update_fields=["models_started", "skipped"])
+        audit_log_record(
+            actor=actor,
+            action="reevaluation.start",
+            obj=batch,
+            after={"methodology": methodology, "models": batch.models_started, "skipped": skipped},
+        )
+    return batch
+
+
+# A notebook that cannot evaluate a model stops with one of these exception types; the error names the field or
+# operator. The intake turns them into a typed reason instead of a generic failure.
+FAILURE_REASONS = {
+    "PackageError": "package_invalid",
+    "UnsupportedOperator": "unsupported_operator",
+    "UnsupportedOnnxGraph": "unsupported_operator",
+    "ConversionMismatch": "conversion_mismatch",
+}
+
+
+def failure_reason(run: Run) -> tuple[str, str]:
+    """(typed reason, detail) of a failed evaluation run: `unsupported_operator`, `package_invalid`, ... or `run_failed`."""
+    kind, _, detail = (run.error or "").partition(": ")
+    if kind in FAILURE_REASONS:
+        return FAILURE_REASONS[kind], detail.split("\n", 1)[0][:300]
+    return f"run_{run.status}", f"the run ended {run.status}: {(run.error or '')[:200]}"
 
 
 def _verified_refusal(evaluation_run: EvaluationRun, run: Run) -> str | None:
     metrics = run.metrics or {}
-    threshold = THRESHOLDS[evaluation_run.dimension]
+    methodology = evaluation_run.methodology_version
+    threshold = THRESHOLDS_BY_VERSION[methodology][evaluation_run.dimension]
     if run.status != Run.Status.SUCCEEDED:
-        return f"the run ended {run.status}: {run.error[:200]}"
+        reason, detail = failure_reason(run)
+        return f"{reason}: {detail}"
     if metrics.get("dimension") != evaluation_run.dimension:
         return "the run's metrics name another dimension"
-    if metrics.get("methodology_version") != VERSION:
-        return f"the run used methodology {metrics.get('methodology_version')!r}, not {VERSION}"
+    if metrics.get("methodology_version") != methodology:
+        return f"the run used methodology {metrics.get('methodology_version')!r}, not {methodology}"
     if metrics.get("conformant") is not True:
         return "the run changed methodology settings (not conformant)"
     if metrics.get("model_sha256") != evaluation_run.version.onnx_sha256:
@@ -383,7 +499,7 @@ def evaluation_run_finished(run_id: int) -> None:
             unit=metrics["unit"],
             provenance=Evaluation.Provenance.VERIFIED,
             status=Evaluation.Status.COUNTED,
-            methodology_version=VERSION,
+            methodology_version=evaluation_run.methodology_version,
             run=run,
             backend=str(metrics.get("backend", ""))[:40] if energy else "",
             region=str(metrics.get("region", ""))[:40] if energy else "",

@@ -12,19 +12,21 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
-from accounts.errors import ApplicationError
+from accounts.errors import ApplicationError, NotAllowed, NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
-from governance.models import CommunityModel, Dimension, EvaluationRun
+from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION, VERSIONS
+from governance.models import CommunityModel, Dimension, EvaluationRun, Reevaluation
 from governance.selectors import health as selectors
 from governance.selectors import registry as registry_selectors
 from governance.services import health as services
 from governance.views.errors import page_errors
+from notebooks.models import Run
 
 
 def health_rows(models: Any) -> list[dict[str, Any]]:
@@ -55,10 +57,15 @@ def health_rows(models: Any) -> list[dict[str, Any]]:
 
 def health_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(CommunityModel.objects.order_by("slug").only("pk"), 50).get_page(request.GET.get("page"))
+    is_steward = user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR)
     context = {
         "page": page,
         "rows": health_rows(selectors.model_health_page(page.object_list)),
         "thresholds": [THRESHOLDS[d] for d in DIMENSIONS],
+        "methodology_version": VERSION,
+        "methodology_versions": VERSIONS,
+        "is_steward": is_steward,
+        "reevaluations": selectors.reevaluation_list()[:5] if is_steward else [],
     }
     return render(request, "governance/health/list.html", context)
 
@@ -95,6 +102,42 @@ def evaluations_start(request: HttpRequest, slug: str) -> HttpResponse:
     started = services.evaluations_start(actor=actor_of(request), version=model.current_version)
     messages.success(request, _("%(count)s evaluation runs queued.") % {"count": len(started)})
     return redirect("governance:model_health", slug=slug)
+
+
+@login_required
+@require_POST
+@page_errors
+def reevaluation_start(request: HttpRequest) -> HttpResponse:
+    """A steward's one action: every certified model is evaluated again under the current methodology."""
+    batch = services.reevaluation_start(actor=actor_of(request), methodology=VERSION)
+    messages.success(
+        request,
+        ngettext(
+            "Re-evaluation under methodology %(version)s queued for %(count)s certified model.",
+            "Re-evaluation under methodology %(version)s queued for %(count)s certified models.",
+            batch.models_started,
+        )
+        % {"version": batch.methodology_version, "count": batch.models_started},
+    )
+    return redirect("governance:reevaluation", pk=batch.pk)
+
+
+@login_required
+@page_errors
+def reevaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if not user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR):
+        raise NotAllowed(_("Re-evaluations are for stewards."))
+    batch = Reevaluation.objects.filter(pk=pk).first()
+    if batch is None:
+        raise NotFound(_("No such re-evaluation."))
+    progress = selectors.reevaluation_progress(batch)
+    for row in progress["rows"]:
+        row["cells"] = [row["dimensions"].get(dimension) for dimension in DIMENSIONS]
+        for cell in row["cells"]:
+            if cell:
+                cell["status_label"] = Run.Status(cell["status"]).label
+    context = {"batch": batch, "progress": progress, "dimensions": DIMENSIONS}
+    return render(request, "governance/health/reevaluation.html", context)
 
 
 @login_required

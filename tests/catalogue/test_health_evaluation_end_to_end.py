@@ -25,7 +25,9 @@ def test_one_action_measures_all_three_dimensions_and_certifies(make_user, setti
     model = register(make_user(Role.CURATOR), "digits-robust")
     steward = make_user(Role.STEWARD)
 
-    started = evaluations_start(actor=steward, version=model.current_version)  # eager: the runs execute here
+    # v1 notebooks stay runnable beside v2 (v2's notebooks are executed by test_evaluation_notebooks_v2.py and the
+    # v2 intake by tests/governance/test_health_methodology_v2.py); eager: the runs execute here
+    started = evaluations_start(actor=steward, version=model.current_version, methodology="v1")
 
     outcomes = {item.dimension: (item.run.status, item.outcome) for item in EvaluationRun.objects.select_related("run")}
     assert len(started) == 3
@@ -34,4 +36,5 @@ def test_one_action_measures_all_three_dimensions_and_certifies(make_user, setti
     assert set(values) == {"robustness", "explainability", "energy"}
     assert values["robustness"].value < 5 and values["explainability"].value >= 82 and values["energy"].value <= 0.18
     assert values["energy"].backend and values["energy"].region == "USA"
-    assert certified_now().filter(model=model).exists()
+    assert {e.methodology_version for e in values.values()} == {"v1"}
+    assert certified_now().get(model=model).methodology_version == "v1"

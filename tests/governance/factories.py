@@ -13,6 +13,7 @@ import numpy as np
 from django.utils import timezone
 
 from accounts.models import User
+from governance.methodology import VERSION
 from governance.models import CommunityModel, Evaluation, ModelVersion
 from governance.packages import Package, read_package
 from governance.services.health import certification_refresh
@@ -55,9 +56,15 @@ def new_version(owner: User, model: CommunityModel, version: str) -> ModelVersio
 
 
 def counted(
-    version: ModelVersion, dimension: str, value: Any, *, measured_at: datetime | None = None, estimated: bool = False
+    version: ModelVersion,
+    dimension: str,
+    value: Any,
+    *,
+    measured_at: datetime | None = None,
+    estimated: bool = False,
+    methodology: str = VERSION,
 ) -> Evaluation:
-    """A counted value (as if accepted by a second auditor), without running anything."""
+    """A counted value (as if accepted by a second auditor) under `methodology`, without running anything."""
     now = measured_at or timezone.now()
     units = {"robustness": "percent", "explainability": "percent", "energy": "g_co2e_per_1k_inferences"}
     return Evaluation.objects.create(
@@ -69,6 +76,7 @@ def counted(
         status=Evaluation.Status.COUNTED,
         evidence_note="test",
         estimated=estimated,
+        methodology_version=methodology,
         backend="estimate" if estimated else "",
         measured_at=now,
         counted_at=now,
@@ -76,8 +84,14 @@ def counted(
 
 
 def certify(
-    version: ModelVersion, *, robustness: Any = 1.2, explainability: Any = 90, energy: Any = 0.01, at: datetime | None = None
+    version: ModelVersion,
+    *,
+    robustness: Any = 1.2,
+    explainability: Any = 90,
+    energy: Any = 0.01,
+    at: datetime | None = None,
+    methodology: str = VERSION,
 ) -> Any:
     for dimension, value in (("robustness", robustness), ("explainability", explainability), ("energy", energy)):
-        counted(version, dimension, value, measured_at=at)
+        counted(version, dimension, value, measured_at=at, methodology=methodology)
     return certification_refresh(version=version)

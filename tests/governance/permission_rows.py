@@ -44,6 +44,10 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "health/<slug:slug>/": {"GET": PUBLIC},
     "health/<slug:slug>/evaluations/": {"POST": {"anonymous": 302, "auditor": 400, "other_auditor": 400, "*": 403}},
     "health/<slug:slug>/evaluations/start/": {"POST": {"anonymous": 302, "steward": 409, "administrator": 409, "*": 403}},
+    # the matrix's catalogue has no v2 evaluation notebooks: stewards get the 409 that names them
+    "health/reevaluations/start/": {"POST": {"anonymous": 302, "steward": 409, "administrator": 409, "*": 403}},
+    "health/reevaluations/<int:pk>/": {"GET": {"anonymous": 302, "steward": 200, "administrator": 200, "*": 403}},
+    "api/v1/health/reevaluations/<int:pk>/": {"GET": {"anonymous": 401, "steward": 200, "administrator": 200, "*": 403}},
     "badges/models/<slug:slug>.svg": {"GET": PUBLIC},
     # Audit pages
     "audits/": {"GET": SIGNED_IN},
@@ -133,6 +137,11 @@ def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str 
             status=Evaluation.Status.PENDING, submitted_by=world["author"], counted_at=None
         )
         return "/" + route.replace("<int:pk>", str(evaluation.pk))
+    if "<int:pk>" in route and "reevaluations" in route:
+        from governance.models import Reevaluation
+
+        batch = Reevaluation.objects.create(methodology_version="v2", requested_by=world["steward"])
+        return "/" + route.replace("<int:pk>", str(batch.pk))
     if "<int:pk>" in route and "audits" in route:
         audit = world["audit"] if route.endswith("<int:pk>/") else _submitted_audit(world)
         return "/" + route.replace("<int:pk>", str(audit.pk))

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry, Role
-from governance.methodology import THRESHOLDS
+from governance.methodology import THRESHOLDS, VERSION
 from governance.models import Certification, Evaluation, EvaluationRun
 from governance.selectors.health import certified_now
 from governance.services.health import certification_refresh, evaluation_run_finished
@@ -85,7 +85,7 @@ def test_certification_names_its_values_and_lasts_180_days_from_the_newest(model
 
     assert certification.evaluation_ids == sorted(v.pk for v in values)
     assert certification.expires_at == newest + timedelta(days=180)
-    assert certification.methodology_version == "v1"
+    assert certification.methodology_version == VERSION  # the methodology its values were measured under
 
 
 def test_expiry_at_day_180(model):
@@ -245,5 +245,5 @@ def test_health_pages_label_estimates_and_link_the_methodology(client, model):
     page = client.get(f"/health/{model.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     listing = client.get("/health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert "estimated" in page and "/health/methodology/v1/" in page
+    assert "estimated" in page and f"/health/methodology/{VERSION}/" in page
     assert "estimated" in listing and "certified" in listing
