@@ -58,7 +58,9 @@ def main() -> None:
     wanted = [number.zfill(2) for number in args.only.split(",")]
     paths = [path for path in sorted((ROOT / "catalogue" / "course").glob("*.ipynb")) if path.name[:2] in wanted]
     print(f"rendering with the portal's exporter, {args.repeat} repeats per notebook (after one first call)")
-    print(f"{'notebook':38} {'cells':>5} {'images':>6} {'tables':>6} {'math':>5} {'KB':>6} {'first ms':>9} {'median ms':>9} {'p95 ms':>7}")
+    print(
+        f"{'notebook':38} {'cells':>5} {'images':>6} {'tables':>6} {'math':>5} {'KB':>6} {'first ms':>9} {'median ms':>9} {'p95 ms':>7}"
+    )
     with tempfile.TemporaryDirectory() as work:
         for path in paths:
             nb = execute(path, Path(work))

@@ -97,7 +97,7 @@ def count_html(document: str) -> Counts:
     counts.images = sum(
         1
         for image in soup.select(".jp-OutputArea-output img")
-        if re.match(r"data:image/(png|jpeg|svg\+xml);base64,.{8,}", image.get("src", ""))
+        if re.match(r"data:image/(png|jpeg|svg\+xml);base64,.{8,}", str(image.get("src") or ""))
     )
     counts.math = len(soup.find_all("math"))
     counts.errors = len(soup.select("div.jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] pre"))
@@ -108,7 +108,7 @@ def escaped_markup(document: str) -> list[str]:
     """Markup that reached the reader as text in Markdown cells and HTML outputs (it should be markup)."""
     soup = BeautifulSoup(document, "html.parser")
     places = soup.select("div.jp-MarkdownCell .jp-RenderedMarkdown, div[data-mime-type='text/html']")
-    found = []
+    found: list[str] = []
     for place in places:
         for code in place.find_all(["code", "pre"]):
             code.decompose()  # markup shown as code is meant to be read as text
