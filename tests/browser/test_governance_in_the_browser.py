@@ -85,6 +85,15 @@ def test_a_steward_computes_freezes_and_downloads_a_quarter(page, live_server, m
     expect(page.locator("[data-eligible]")).to_have_text("5")
     expect(page.locator("svg[data-chart=pool-split] rect.bar")).to_have_count(6)
     screenshot(page, "sponsorship-1-computed")
+    page.click("[data-confirm-freeze] summary")
+    expect(page.locator("[data-confirm-freeze]")).to_contain_text("cannot be undone")
+    page.fill("input[name=confirm_label]", "2026Q3")  # a wrong label is refused, nothing frozen
+    page.click("[data-freeze]")
+    expect(page.locator("main")).to_contain_text("Type 2026Q4 exactly")
+    assert Quarter.objects.get(label="2026Q4").status != Quarter.Status.FROZEN
+    page.go_back()
+    page.click("[data-confirm-freeze] summary")
+    page.fill("input[name=confirm_label]", "2026Q4")
     page.click("[data-freeze]")
     expect(page.locator("[data-quarter-status=frozen]")).to_be_visible()
     with page.expect_download() as download_info:
