@@ -204,4 +204,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         from accounts.selectors import role_application_list_pending
 
         context["applications"] = role_application_list_pending().count()
+    from portal.my_work import sections
+
+    context.update(sections(user, roles))
     return render(request, "portal/my_work.html", context)
