@@ -36,9 +36,7 @@ def student_section(user: Any) -> dict[str, Any]:
     ):
         last_runs.setdefault(submission.assignment_id, submission.run)
     now = timezone.now()
-    rows = [
-        {"assignment": a, "last_run": last_runs.get(a.pk), "overdue": bool(a.due_at and a.due_at < now)} for a in shown
-    ]
+    rows = [{"assignment": a, "last_run": last_runs.get(a.pk), "overdue": bool(a.due_at and a.due_at < now)} for a in shown]
     return {"assignments": rows, "total": assignments.count()}
 
 
