@@ -97,7 +97,7 @@ def steward_section(user: Any) -> dict[str, Any]:
     }
 
 
-def sections(user: Any, roles: set[str]) -> dict[str, Any]:
+def sections(user: Any, roles: frozenset[str] | set[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if Role.STUDENT in roles:
         found["student"] = student_section(user)

@@ -187,7 +187,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     roles = user_roles(user)
     context: dict[str, Any] = {
         "roles": roles,
-        "inbox": notifications_for(user).filter(read_at__isnull=True)[:8],  # type: ignore[arg-type]
+        "inbox": notifications_for(user).filter(read_at__isnull=True, resolved_at__isnull=True)[:8],  # type: ignore[arg-type]
         "runs": run_list_for_user(user)[:5],
     }
     if Role.AUDITOR in roles:
