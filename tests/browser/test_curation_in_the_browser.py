@@ -62,6 +62,7 @@ def test_a_curator_reviews_and_releases_a_dataset(page, live_server, make_user):
     screenshot(page, "curation-pii-flags")
 
     page.goto("/curation/datasets/xray-notes/")
+    page.click("[data-confirm-release] summary")
     page.click("button[data-release]")
     expect(page.locator("[data-error]")).to_contain_text("5 flags not reviewed")
     screenshot(page, "curation-release-refused")
@@ -74,6 +75,7 @@ def test_a_curator_reviews_and_releases_a_dataset(page, live_server, make_user):
     screenshot(page, "curation-pii-resolved")
 
     page.goto("/curation/datasets/xray-notes/")
+    page.click("[data-confirm-release] summary")
     page.click("button[data-release]")
     expect(page.locator("h1 [data-state]")).to_have_text("Released")
     screenshot(page, "curation-released")

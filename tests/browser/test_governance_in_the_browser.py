@@ -58,6 +58,8 @@ def test_an_auditor_files_an_audit_and_a_second_auditor_decides_it(page, live_se
     sign_in(page, reviewer, live_server.url)
     page.goto("/audits/")
     page.click("a:has-text('FGSM and malformed inputs')")
+    page.click("[data-confirm-decide] summary")
+    expect(page.locator("[data-confirm-decide]")).to_contain_text("A decision is final")
     page.fill("textarea[name=note]", "Evidence reproduces; accepted.")
     page.click("button[value=accept]")
     expect(page.locator("[data-status=accepted]")).to_be_visible()
