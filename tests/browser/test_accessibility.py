@@ -17,7 +17,10 @@ import tests.portal.test_permission_matrix as matrix
 from notebooks.models import Run
 from tests.browser.conftest import screenshot, sign_in
 from tests.browser.test_every_page_fits import MAIN_PAGES
-from tests.portal.test_permission_matrix import guide_imported, world  # noqa: F401 (fixtures)
+
+# The matrix's fixtures, used here under the same names.
+world = matrix.world
+guide_imported = matrix.guide_imported
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +61,12 @@ def test_axe_sees_a_serious_violation(browser, live_server, axe_source):
 
 
 def test_each_roles_main_pages_have_no_serious_or_critical_violation(
-    browser, live_server, world, guide_imported, make_user, axe_source
+    browser,
+    live_server,
+    world,
+    guide_imported,
+    make_user,
+    axe_source,
 ):
     problems = []
     checked = 0
@@ -85,7 +93,7 @@ def test_each_roles_main_pages_have_no_serious_or_critical_violation(
     assert problems == [], "\n".join(problems)
 
 
-def test_a_student_starts_an_assignment_run_with_the_keyboard_alone(browser, live_server, world, make_user):  # noqa: F811
+def test_a_student_starts_an_assignment_run_with_the_keyboard_alone(browser, live_server, world, make_user):
     course_rows = world["tests.courses.permission_rows"]
     assignment = course_rows["assignment"]
     student = world["users"]["student"]

@@ -18,7 +18,10 @@ import pytest
 
 import tests.portal.test_permission_matrix as matrix
 from tests.browser.conftest import screenshot, sign_in
-from tests.portal.test_permission_matrix import guide_imported, world  # noqa: F401 (fixtures)
+
+# The matrix's fixtures, used here under the same names.
+world = matrix.world
+guide_imported = matrix.guide_imported
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,7 +72,7 @@ def test_the_walk_covers_the_resolvers_pages():
     assert all(role in matrix.VISITORS for role in ROLES)
 
 
-def test_every_page_fits_the_viewport_for_every_role(browser, live_server, world, guide_imported, make_user):  # noqa: F811
+def test_every_page_fits_the_viewport_for_every_role(browser, live_server, world, guide_imported, make_user):
     overflowing: list[str] = []
     known: dict[str, list[str]] = {route: [] for route in KNOWN_OVERFLOW}
     walked = 0
