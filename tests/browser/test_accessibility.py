@@ -1,8 +1,8 @@
 """axe-core (the npm package, read from node_modules and injected into the page: nothing from a CDN) finds no
-serious or critical violation on each role's main pages, in English and Chinese; and a student starts a run of
+serious or critical violation on each role's main pages (in English, and each role's first page in Chinese); and a student starts a run of
 an assignment with the keyboard alone.
 
-Cost: one matrix world and about 20 pages × 2 languages through axe (~1 minute).
+Cost: one matrix world and about 27 page loads through axe (1.5–2.5 minutes on the shared 2-core machine).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def test_each_roles_main_pages_have_no_serious_or_critical_violation(
             page = context.new_page()
             if role != "anonymous":
                 sign_in(page, world["users"][role], live_server.url)
-            for route in routes:
+            # Chinese on each role's first page only: contrast and structure do not change with the language.
+            for route in routes if language == "en-US" else routes[:1]:
                 path = matrix._url(route, world, role, make_user)
                 assert page.goto(path).status == 200, path
                 checked += 1
@@ -89,7 +90,7 @@ def test_each_roles_main_pages_have_no_serious_or_critical_violation(
                             f"{role} {language} {path}: {violation['id']} ({violation['impact']}) {violation['help']} at {violation['nodes']}"
                         )
             context.close()
-    assert checked >= 30
+    assert checked >= 25
     assert problems == [], "\n".join(problems)
 
 

@@ -7,7 +7,7 @@ A page is walked by each role the matrix declares a 200 for. Wide content (table
 scroll inside its own container, never widen the page.
 
 Cost: one world, ~8 roles × ~35 pages, each loaded once and measured at both widths (the viewport is
-resized in place); about 2–3 minutes on a shared 2-core machine.
+resized in place); 3.5–5 minutes on the shared 2-core machine (233–288 s measured while other work ran).
 """
 
 from __future__ import annotations
