@@ -43,3 +43,25 @@ def format_money(minor_units: int, currency: str) -> str:
         abs(major), decimal_sep, decimal_pos=digits, grouping=grouping, thousand_sep=group_sep, force_grouping=True
     )
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
+
+
+def parse_major(text: str, currency: str) -> int:
+    """What a person types ("500000", "500,000.00", "¥500,000.5") → integer minor units of `currency`.
+
+    Raises ValueError when it is not a positive amount or has more decimals than the currency has.
+    """
+    digits = minor_unit_digits(currency)
+    cleaned = (text or "").strip()
+    for symbol, _ in CURRENCIES.values():
+        cleaned = cleaned.removeprefix(symbol)
+    cleaned = cleaned.replace(",", "").replace(" ", "").replace("\u00a0", "")
+    try:
+        amount = Decimal(cleaned)
+    except ArithmeticError as error:
+        raise ValueError(f"not an amount: {text!r}") from error
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"not a positive amount: {text!r}")
+    minor = amount.scaleb(digits)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"more than {digits} decimals: {text!r}")
+    return int(minor)

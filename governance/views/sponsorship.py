@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed
 from accounts.models import Role
-from accounts.money import format_money
+from accounts.money import format_money, parse_major
 from accounts.selectors import user_has_role
 from governance.charts import bar_chart, hbar_chart, histogram
 from governance.methodology import DIMENSIONS, THRESHOLDS
@@ -174,16 +174,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @page_errors
 def quarter_open(request: HttpRequest) -> HttpResponse:
     _require_steward(request)
-    raw_pool = request.POST.get("pool_minor_units", "").strip()
-    if not raw_pool.isdigit():
-        raise ApplicationError(
-            _("The pool is a whole number of minor units."), fields={"pool_minor_units": [_("A whole number.")]}
-        )
+    currency = request.POST.get("currency", "")
+    if "pool" in request.POST:  # the page: major units, as people write money ("500,000.00")
+        try:
+            pool_minor_units = parse_major(request.POST["pool"], currency)
+        except ValueError:
+            raise ApplicationError(
+                _("The pool is an amount in %(currency)s, like 500000.00.") % {"currency": currency or "CNY"},
+                fields={"pool": [_("A positive amount with at most the currency's decimals.")]},
+            ) from None
+    else:
+        raw_pool = request.POST.get("pool_minor_units", "").strip()
+        if not raw_pool.isdigit():
+            raise ApplicationError(
+                _("The pool is a whole number of minor units."), fields={"pool_minor_units": [_("A whole number.")]}
+            )
+        pool_minor_units = int(raw_pool)
     quarter = services.quarter_open(
         actor=actor_of(request),
         label=request.POST.get("label", ""),
-        pool_minor_units=int(raw_pool),
-        currency=request.POST.get("currency", ""),
+        pool_minor_units=pool_minor_units,
+        currency=currency,
         weight_percent=request.POST.get("weight_percent") or 3,
         cap_percent=request.POST.get("cap_percent") or 100,
     )

@@ -80,7 +80,7 @@ def test_a_steward_computes_freezes_and_downloads_a_quarter(page, live_server, m
     expect(page.locator("[data-certified-count]")).to_have_text("5")
     page.click("summary:has-text('Open a quarter')")
     page.fill("input[name=label]", "2026Q4")
-    page.fill("input[name=pool_minor_units]", "1000003")
+    page.fill("input[name=pool]", "10,000.03")  # major units, as people write money: 1,000,003 fen
     page.click("button:has-text('Open quarter')")
     expect(page.locator("[data-quarter-status=open]")).to_be_visible()
     page.click("[data-compute]")
