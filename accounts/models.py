@@ -148,8 +148,14 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     message = models.CharField(_("message"), max_length=300)
     url = models.CharField(_("link"), max_length=300, blank=True)
+    # `message` is an English msgid with %(name)s placeholders filled from `params` at read time, in the
+    # reader's language; names listed in params["_translate"] are themselves translated (statuses, kinds).
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # What the notification is about ("audit:4:decision"): deciding that object resolves it.
+    topic = models.CharField(_("topic"), max_length=80, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -159,3 +165,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.message}"
+
+    @property
+    def text(self) -> str:
+        """The message in the active language (old rows without params are shown as they were stored)."""
+        from django.utils.translation import gettext
+
+        if not self.params:
+            return gettext(self.message)
+        translate = set(self.params.get("_translate", []))
+        values = {key: gettext(value) if key in translate else value for key, value in self.params.items()}
+        try:
+            return gettext(self.message) % values
+        except (KeyError, TypeError, ValueError):
+            return self.message % values if "%(" in self.message else self.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
@@ -17,15 +18,35 @@ from accounts.models import Notification, RoleGrant, User
 log = logging.getLogger(__name__)
 
 
-def notify(*, recipients: Iterable[User], kind: str, message: str, url: str = "", exclude: Iterable[User | None] = ()) -> int:
-    """Creates one notification per distinct recipient (minus `exclude`) and mails them after commit."""
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    message: str,
+    url: str = "",
+    exclude: Iterable[User | None] = (),
+    params: dict[str, Any] | None = None,
+    topic: str = "",
+) -> int:
+    """Creates one notification per distinct recipient (minus `exclude`) and mails them after commit.
+
+    `message` is an English msgid (mark it with gettext_noop) with %(name)s placeholders filled from `params`
+    when it is read, so each reader sees it in their own language; `topic` lets `notifications_resolve` close
+    it once its object is decided.
+    """
+    params = dict(params or {})
     excluded = {user.pk for user in exclude if user is not None}
     people = {user.pk: user for user in recipients if user.pk not in excluded and user.is_active}
     if not people:
         return 0
     Notification.objects.bulk_create(
-        [Notification(user=user, kind=kind, message=message[:300], url=url[:300]) for user in people.values()]
+        [
+            Notification(user=user, kind=kind, message=message[:300], url=url[:300], params=params, topic=topic[:80])
+            for user in people.values()
+        ]
     )
+    if params:
+        message = message % params
     mails = [
         (
             f"[Go3s] {message[:120]}",
@@ -60,9 +81,17 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return Notification.objects.filter(user=user, read_at__isnull=True, resolved_at__isnull=True).count()
 
 
 def notifications_mark_read(*, actor: User) -> int:
     """Marks every unread notification of the actor read (their own inbox: no audit-log entry needed)."""
     return Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notifications_resolve(*, topic: str) -> int:
+    """Marks every open notification about `topic` resolved (and read): its object has been decided."""
+    now = timezone.now()
+    open_ = Notification.objects.filter(topic=topic, resolved_at__isnull=True)
+    Notification.objects.filter(topic=topic, resolved_at__isnull=True, read_at__isnull=True).update(read_at=now)
+    return open_.update(resolved_at=now)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.audit import audit_log_record, refused, snapshot
 from accounts.errors import ApplicationError, TooLarge, WrongState
@@ -462,7 +463,8 @@ def derived_project_submit(
         notify(
             recipients=holders_of(Role.CURATOR),
             kind="derived_project.submit",
-            message=f"A derived project waits for approval: {project.title}",
+            message=gettext_noop("A derived project waits for approval: %(title)s"),
+            params={"title": project.title},
             url=reverse("courses:projects"),
         )
     return project

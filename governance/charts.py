@@ -169,3 +169,55 @@ def histogram(
     chart.marker_x = chart.x_left + (chart.x_right - chart.x_left) * (threshold - low) / (high - low)
     chart.marker_label = f"{threshold:g}"
     return chart
+
+
+# --- horizontal bars (the pool split: one labelled row per model) -------------------------------------
+
+ROW_HEIGHT = 22
+CHAR_WIDTH = 7.0  # at the 12 px tick font; a CJK character counts as two
+
+
+def _text_width(text: str) -> float:
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in text) * CHAR_WIDTH
+
+
+@dataclass
+class HBar:
+    y: float
+    label: str
+    width: float
+    value_text: str
+    css: str
+    text_x: float = 0.0
+
+
+@dataclass
+class HBarChart:
+    width: int
+    height: int
+    label_width: int
+    rows: list[HBar]
+    more: str = ""  # "19 more …": the rows that were aggregated, said visibly under the last bar
+    more_y: float = 0.0
+
+
+def hbar_chart(items: Sequence[tuple[str, float, str, str]], *, more: str = "", width: int = 640) -> HBarChart | None:
+    """One labelled horizontal bar per (label, value, css, value_text) item, in order, on a shared scale from 0.
+
+    The label column is as wide as the longest label (so no label is clipped); `more` names what the caller
+    aggregated and is drawn as its own line.
+    """
+    if not items:
+        return None
+    label_width = int(min(max(_text_width(label) for label, *_ in items) + 12, width * 0.45))
+    value_room = max(_text_width(text) for *_, text in items) + 12
+    plot = width - label_width - value_room
+    top = max(value for _, value, _, _ in items) or 1
+    rows = []
+    for index, (label, value, css, text) in enumerate(items):
+        bar = plot * value / top
+        rows.append(HBar(y=8 + index * ROW_HEIGHT, label=label, width=bar, value_text=text, css=css))
+        rows[-1].text_x = label_width + bar + 6
+    more_y = 8 + len(rows) * ROW_HEIGHT + 14
+    height = int(more_y + (10 if more else -4))
+    return HBarChart(width=width, height=height, label_width=label_width, rows=rows, more=more, more_y=more_y)

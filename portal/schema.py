@@ -19,6 +19,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 
+from portal.api_tags import tag_for_path
+
 
 class ErrorDetailSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`, `not_found`, `wrong_state`.")
@@ -54,6 +56,10 @@ class AutoSchema(SpectacularAutoSchema):
             owner = owner.split(".")[-1].removesuffix("Api")
             name = owner + name.removesuffix("Serializer")
         return name
+
+    def get_tags(self) -> list[str]:
+        tag = tag_for_path(self.path)
+        return [tag] if tag else super().get_tags()
 
     def _error_codes(self) -> list[str]:
         codes = ["401", "403"]

@@ -14,6 +14,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.api_tags import API_TAGS
 from portal.env import Env
 
 # Lets generic classes like ModelSerializer[Model] be subscripted at run time (for type checking).
@@ -120,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "my_work"
 LOGOUT_REDIRECT_URL = "home"
 
 # Brute-force protection: a username tried from one address is locked for a while after a few failures,
@@ -183,6 +184,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [{"name": name, "description": description} for name, description in API_TAGS],
     # cpu/gpu is one choice set, whether it names a runner queue or a notebook's accelerator.
     "ENUM_NAME_OVERRIDES": {
         "ComputeEnum": "notebooks.models.Run.Queue",

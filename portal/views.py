@@ -199,7 +199,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     roles = user_roles(user)
     context: dict[str, Any] = {
         "roles": roles,
-        "inbox": notifications_for(user).filter(read_at__isnull=True)[:8],  # type: ignore[arg-type]
+        "inbox": notifications_for(user).filter(read_at__isnull=True, resolved_at__isnull=True)[:8],  # type: ignore[arg-type]
         "runs": run_list_for_user(user)[:5],
     }
     if Role.AUDITOR in roles:
@@ -216,4 +216,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         from accounts.selectors import role_application_list_pending
 
         context["applications"] = role_application_list_pending().count()
+    from portal.my_work import sections
+
+    context.update(sections(user, roles))
     return render(request, "portal/my_work.html", context)

@@ -25,6 +25,8 @@ class Dataset(models.Model):
     description = models.TextField(_("description (Markdown)"), blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
     state_reason = models.TextField(_("reason for the state"), blank=True)
+    # Labels a curator added to the label set beyond those the annotators used (dataset_label_add, logged).
+    labels = models.JSONField(_("added labels"), default=list, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -96,7 +96,9 @@ def arbitration_queue(dataset: Dataset) -> QuerySet[DatasetItem]:
 
 
 def dataset_labels(dataset: Dataset) -> list[str]:
-    return sorted(set(Annotation.objects.filter(item__dataset=dataset).values_list("label", flat=True).distinct()))
+    """The dataset's label set: every label its annotators used, plus those a curator added."""
+    used = set(Annotation.objects.filter(item__dataset=dataset).values_list("label", flat=True).distinct())
+    return sorted(used | {str(label) for label in dataset.labels or []})
 
 
 def item_get(dataset: Dataset, pk: int) -> DatasetItem:

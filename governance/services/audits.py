@@ -7,12 +7,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from accounts.audit import atomic_logging_refusals, audit_log_record, refusal, refused, snapshot
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
-from accounts.notifications import holders_of, notify
+from accounts.notifications import holders_of, notifications_resolve, notify
 from accounts.selectors import user_has_role
 from governance.models import Audit, AuditComment, AuditEvidence, CommunityModel, ConflictOfInterest, Finding
 from notebooks.models import Run
@@ -160,7 +161,9 @@ def audit_submit(*, actor: User, audit: Audit) -> Audit:
     notify(
         recipients=holders_of(Role.AUDITOR).exclude(pk__in=conflicted).exclude(pk__in=locked.model.owners.values("pk")),
         kind="audit.submitted",
-        message=f"Audit #{locked.pk} of {locked.model.slug} waits for a decision: {locked.title}",
+        message=gettext_noop("Audit #%(pk)s of %(model)s waits for a decision: %(title)s"),
+        params={"pk": locked.pk, "model": locked.model.slug, "title": locked.title},
+        topic=f"audit:{locked.pk}:decision",
         url=reverse("governance:audit", args=[locked.pk]),
         exclude=[actor],
     )
@@ -210,10 +213,14 @@ def audit_decide(*, actor: User, audit: Audit, decision: str, note: str = "") ->
         locked.decision_note = note
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
         audit_log_record(actor=actor, action=f"audit.{decision}", obj=locked, before=before, after=snapshot(locked, _FIELDS))
+        notifications_resolve(topic=f"audit:{locked.pk}:decision")
+        with translation.override("en"):
+            status = str(Audit.Status(locked.status).label)  # the msgid; translated for each reader
         notify(
             recipients=[locked.author],
             kind=f"audit.{decision}",
-            message=f"Your audit #{locked.pk} was decided: {locked.get_status_display()}",
+            message=gettext_noop("Your audit #%(pk)s was decided: %(status)s"),
+            params={"pk": locked.pk, "status": status, "_translate": ["status"]},
             url=reverse("governance:audit", args=[locked.pk]),
         )
         if (

@@ -19,7 +19,7 @@ from governance import pii
 from governance.agreement import majority_label
 from governance.dataset_upload import UploadedItem, format_of, parse_upload
 from governance.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm, Ruling
-from governance.selectors.curation import user_is_curator
+from governance.selectors.curation import dataset_labels, user_is_curator
 
 SCAN_BATCH = 200
 
@@ -158,6 +158,13 @@ def ruling_create(*, actor: User, item: DatasetItem, label: str, reason: str) ->
     _require_draft(item.dataset)
     if item.removed:
         raise WrongState("This item was removed from the dataset.", code="item_removed")
+    labels = dataset_labels(item.dataset)
+    if label not in labels:
+        raise ApplicationError(
+            f"{label!r} is not one of this dataset's labels; add it to the label set first.",
+            code="unknown_label",
+            fields={"label": [f"Choose one of: {', '.join(labels)}."]},
+        )
     before = {"final_label": item.final_label, "source": item.final_label_source}
     ruling = Ruling.objects.create(item=item, curator=actor, label=label, reason=reason)
     item.final_label = label
@@ -171,6 +178,26 @@ def ruling_create(*, actor: User, item: DatasetItem, label: str, reason: str) ->
         after={"final_label": label, "source": "ruling", "reason": reason},
     )
     return ruling
+
+
+@transaction.atomic
+def dataset_label_add(*, actor: User, dataset: Dataset, label: str) -> Dataset:
+    """Adds a label to a draft's label set (a ruling may then use it); logged. An existing label is refused."""
+    _require_curator(actor)
+    label = _text(label, "label", max_length=100)
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    _require_draft(dataset)
+    before = dataset_labels(dataset)
+    if label in before:
+        raise ApplicationError(
+            f"{label!r} is already a label of this dataset.", code="label_exists", fields={"label": ["Already in the label set."]}
+        )
+    dataset.labels = [*(dataset.labels or []), label]
+    dataset.save(update_fields=["labels", "updated_at"])
+    audit_log_record(
+        actor=actor, action="dataset.label_add", obj=dataset, before={"labels": before}, after={"labels": dataset_labels(dataset)}
+    )
+    return dataset
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.audit import audit_log_record
 from accounts.errors import ApplicationError, NotAllowed
@@ -194,7 +195,8 @@ def benchmark_result_record(
         notify(
             recipients=holders_of(Role.TOOLCHAIN_MAINTAINER),
             kind="benchmark.regression",
-            message=f"Regression on {benchmark.slug} ({runner_class}): {verdict.change_percent:+.1f} % against the median",
+            message=gettext_noop("Regression on %(benchmark)s (%(runner)s): %(change)s %% against the median"),
+            params={"benchmark": benchmark.slug, "runner": runner_class, "change": f"{verdict.change_percent:+.1f}"},
             url=reverse("governance:benchmark", args=[benchmark.slug]),
         )
     return result

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern] = [
     path("curation/datasets/<slug:slug>/versions/", views.dataset_version_new, name="dataset_version_new"),
     path("curation/datasets/<slug:slug>/arbitration/", views.arbitration, name="arbitration"),
     path("curation/datasets/<slug:slug>/arbitration/<int:item_id>/", views.ruling_create, name="ruling_create"),
+    path("curation/datasets/<slug:slug>/labels/", views.dataset_label_add, name="dataset_label_add"),
     path("curation/datasets/<slug:slug>/pii/", views.pii_review, name="pii"),
     path("curation/datasets/<slug:slug>/pii/scan/", views.pii_scan_start, name="pii_scan_start"),
     path("curation/datasets/<slug:slug>/pii/flags/<int:pk>/", views.pii_flag_update, name="pii_flag"),

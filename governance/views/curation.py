@@ -233,6 +233,24 @@ def ruling_create(request: HttpRequest, slug: str, item_id: int) -> HttpResponse
     return redirect("governance:arbitration", slug=slug)
 
 
+@login_required
+@require_POST
+def dataset_label_add(request: HttpRequest, slug: str) -> HttpResponse:
+    refused = _curator_only(request)
+    if refused:
+        return refused
+    try:
+        dataset = selectors.dataset_get_for_user(request.user, slug)
+    except NotFound as error:
+        return _refusal(request, error)
+    try:
+        services.dataset_label_add(actor=actor_of(request), dataset=dataset, label=request.POST.get("label", ""))
+    except ApplicationError as error:
+        return _render_arbitration(request, dataset, error=error.message, status=error.status)
+    messages.success(request, _("Label %(label)s added to the label set.") % {"label": request.POST.get("label", "").strip()})
+    return redirect("governance:arbitration", slug=slug)
+
+
 def _render_pii(request: HttpRequest, dataset: Dataset, *, error: str = "", status: int = 200) -> HttpResponse:
     flags = list(selectors.pii_flag_list(dataset)[:500])
     rows = [{"flag": flag, **selectors.pii_flag_context(flag)} for flag in flags]

@@ -10,18 +10,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed
 from accounts.models import Role
+from accounts.money import format_money, parse_major
 from accounts.selectors import user_has_role
-from governance.charts import bar_chart, histogram
+from governance.charts import bar_chart, hbar_chart, histogram
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import Certification, Evaluation, Quarter
 from governance.selectors import health as health_selectors
@@ -102,14 +104,35 @@ def _changes(current: Quarter | None, previous: Quarter | None) -> dict[str, lis
     return {"joined": sorted(certified - before)[:50], "left": sorted(before - certified)[:50]}
 
 
+POOL_SPLIT_ROWS = 50
+
+
 def _pool_split(quarter: Quarter | None) -> Any:
+    """One labelled bar per model (largest first, then by slug), at most POOL_SPLIT_ROWS of them; the rest are
+    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units."""
     if quarter is None or not quarter.computations:
         return None
-    allocations = list(selectors.quarter_allocations(quarter)[:24])
-    # The first 24 models by slug (equal shares, ±1 unit) and the unallocated rest; the caption gives the totals.
-    items = [(a.model_slug, float(a.amount_minor_units), "allocated") for a in allocations]
-    items.append((_("unallocated"), float(quarter.unallocated_minor_units), "unallocated"))
-    return bar_chart(items)
+    allocations = selectors.quarter_allocations(quarter)
+    shown = list(allocations.order_by("-amount_minor_units", "model_slug")[:POOL_SPLIT_ROWS])
+    totals = allocations.aggregate(count=Count("pk"), amount=Sum("amount_minor_units"))
+    items = [
+        (a.model_slug, float(a.amount_minor_units), "allocated", format_money(a.amount_minor_units, quarter.currency))
+        for a in shown
+    ]
+    items.append(
+        (_("unallocated"), float(quarter.unallocated_minor_units), "unallocated",
+         format_money(quarter.unallocated_minor_units, quarter.currency))
+    )  # fmt: skip
+    rest = totals["count"] - len(shown)
+    more = ""
+    if rest > 0:
+        rest_amount = (totals["amount"] or 0) - sum(a.amount_minor_units for a in shown)
+        more = ngettext(
+            "%(count)d more model: %(amount)s in total (all in the allocations table)",
+            "%(count)d more models: %(amount)s in total (all in the allocations table)",
+            rest,
+        ) % {"count": rest, "amount": format_money(rest_amount, quarter.currency)}
+    return hbar_chart(items, more=more)
 
 
 @login_required
@@ -151,16 +174,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @page_errors
 def quarter_open(request: HttpRequest) -> HttpResponse:
     _require_steward(request)
-    raw_pool = request.POST.get("pool_minor_units", "").strip()
-    if not raw_pool.isdigit():
-        raise ApplicationError(
-            _("The pool is a whole number of minor units."), fields={"pool_minor_units": [_("A whole number.")]}
-        )
+    currency = request.POST.get("currency", "")
+    if "pool" in request.POST:  # the page: major units, as people write money ("500,000.00")
+        try:
+            pool_minor_units = parse_major(request.POST["pool"], currency)
+        except ValueError:
+            raise ApplicationError(
+                _("The pool is an amount in %(currency)s, like 500000.00.") % {"currency": currency or "CNY"},
+                fields={"pool": [_("A positive amount with at most the currency's decimals.")]},
+            ) from None
+    else:
+        raw_pool = request.POST.get("pool_minor_units", "").strip()
+        if not raw_pool.isdigit():
+            raise ApplicationError(
+                _("The pool is a whole number of minor units."), fields={"pool_minor_units": [_("A whole number.")]}
+            )
+        pool_minor_units = int(raw_pool)
     quarter = services.quarter_open(
         actor=actor_of(request),
         label=request.POST.get("label", ""),
-        pool_minor_units=int(raw_pool),
-        currency=request.POST.get("currency", ""),
+        pool_minor_units=pool_minor_units,
+        currency=currency,
         weight_percent=request.POST.get("weight_percent") or 3,
         cap_percent=request.POST.get("cap_percent") or 100,
     )
@@ -194,6 +228,15 @@ def quarter_compute(request: HttpRequest, label: str) -> HttpResponse:
 @require_POST
 @page_errors
 def quarter_freeze(request: HttpRequest, label: str) -> HttpResponse:
-    quarter = services.quarter_freeze(actor=actor_of(request), label=selectors.quarter_get(label).label)
+    """Freezing cannot be undone: the page asks for the quarter's label typed out (the API call is its own intent)."""
+    _require_steward(request)
+    quarter = selectors.quarter_get(label)
+    if not quarter.frozen and request.POST.get("confirm_label", "").strip() != quarter.label:
+        raise ApplicationError(
+            _("Type the quarter's label to confirm the freeze."),
+            code="confirmation_required",
+            fields={"confirm_label": [_("Type %(label)s exactly.") % {"label": quarter.label}]},
+        )
+    quarter = services.quarter_freeze(actor=actor_of(request), label=quarter.label)
     messages.success(request, _("Frozen and sealed: SHA-256 %(sha)s.") % {"sha": quarter.manifest_sha256})
     return redirect("governance:quarter", label=quarter.label)

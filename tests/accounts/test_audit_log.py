@@ -84,3 +84,20 @@ def test_audit_log_page_is_for_stewards_and_administrators(entry, make_user, cli
     page = client.get("/accounts/audit-log/")
     assert page.status_code == 200
     assert b"test.action" in page.content
+
+
+def test_audit_log_entries_read_as_sentences_without_dict_reprs(make_user, client):
+    steward = make_user(Role.STEWARD, username="li-na")
+    audit_log_record(
+        actor=steward, action="quarter.open", obj=steward, before=None,
+        after={"pool_minor_units": 50_000_000, "currency": "CNY", "weights": {"default": 3}, "slugs": ["a", "b"]},
+    )  # fmt: skip
+    client.force_login(steward)
+
+    english = client.get("/accounts/audit-log/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get("/accounts/audit-log/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "li-na opened accounts.user #" in english
+    assert "pool minor units:</span> 50000000" in english and "default: 3" in english and "a, b" in english
+    assert "{&#x27;" not in english and "{'" not in english and "[&#x27;" not in english
+    assert "li-na 开启了 accounts.user #" in chinese

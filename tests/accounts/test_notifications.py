@@ -97,3 +97,29 @@ def test_contributor_pages_count_what_people_did(client, make_user, api):
     assert 'data-role="auditor"' in people and f"/people/{author.username}/" in people
     assert "<strong>1</strong> audits submitted" in profile and author.email not in profile
     assert client.get("/people/nobody-here/").status_code == 404
+
+
+def test_a_decision_resolves_the_waiting_notification_and_each_reader_reads_their_language(api, make_user, client):
+    owner, author, reviewer = (make_user(Role.AUDITOR) for _ in range(3))
+    model = register(owner)
+    audit_id = (
+        api(author)
+        .post("/api/v1/audits/", {"model": model.slug, "kind": "bias", "title": "Gaps", "summary": "x"}, format="json")
+        .json()["id"]
+    )
+    api(author).post(f"/api/v1/audits/{audit_id}/submit/")
+    waiting = Notification.objects.get(user=reviewer, kind="audit.submitted")
+    assert waiting.resolved_at is None and waiting.topic == f"audit:{audit_id}:decision"
+
+    api(reviewer).post(f"/api/v1/audits/{audit_id}/decide/", {"decision": "accept"}, format="json")
+
+    waiting.refresh_from_db()
+    assert waiting.resolved_at is not None and waiting.read_at is not None
+    client.force_login(reviewer)
+    inbox = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "data-resolved" in inbox and f"Audit #{audit_id} of {model.slug} waits for a decision: Gaps" in inbox
+    client.force_login(author)
+    english = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"Your audit #{audit_id} was decided: accepted" in english
+    assert f"你的审计 #{audit_id} 已有决定：已接受" in chinese and "decided" not in chinese

@@ -44,7 +44,7 @@ def test_a_curator_reviews_and_releases_a_dataset(page, live_server, make_user):
     page.click("a:has-text('Arbitration queue')")
     for key, label in (("3", "abnormal"), ("4", "normal")):
         card = page.locator(f"[data-item='{key}']")
-        card.locator("input[name=label]").fill(label)
+        card.locator("select[name=label]").select_option(label)
         card.locator("textarea[name=reason]").fill("Read the report again; the finding is stated.")
         card.locator("button:has-text('Record ruling')").click()
         expect(page.locator(".message.success")).to_be_visible()
@@ -62,6 +62,7 @@ def test_a_curator_reviews_and_releases_a_dataset(page, live_server, make_user):
     screenshot(page, "curation-pii-flags")
 
     page.goto("/curation/datasets/xray-notes/")
+    page.click("[data-confirm-release] summary")
     page.click("button[data-release]")
     expect(page.locator("[data-error]")).to_contain_text("5 flags not reviewed")
     screenshot(page, "curation-release-refused")
@@ -74,6 +75,7 @@ def test_a_curator_reviews_and_releases_a_dataset(page, live_server, make_user):
     screenshot(page, "curation-pii-resolved")
 
     page.goto("/curation/datasets/xray-notes/")
+    page.click("[data-confirm-release] summary")
     page.click("button[data-release]")
     expect(page.locator("h1 [data-state]")).to_have_text("Released")
     screenshot(page, "curation-released")

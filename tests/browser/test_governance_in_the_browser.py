@@ -58,6 +58,8 @@ def test_an_auditor_files_an_audit_and_a_second_auditor_decides_it(page, live_se
     sign_in(page, reviewer, live_server.url)
     page.goto("/audits/")
     page.click("a:has-text('FGSM and malformed inputs')")
+    page.click("[data-confirm-decide] summary")
+    expect(page.locator("[data-confirm-decide]")).to_contain_text("A decision is final")
     page.fill("textarea[name=note]", "Evidence reproduces; accepted.")
     page.click("button[value=accept]")
     expect(page.locator("[data-status=accepted]")).to_be_visible()
@@ -78,13 +80,22 @@ def test_a_steward_computes_freezes_and_downloads_a_quarter(page, live_server, m
     expect(page.locator("[data-certified-count]")).to_have_text("5")
     page.click("summary:has-text('Open a quarter')")
     page.fill("input[name=label]", "2026Q4")
-    page.fill("input[name=pool_minor_units]", "1000003")
+    page.fill("input[name=pool]", "10,000.03")  # major units, as people write money: 1,000,003 fen
     page.click("button:has-text('Open quarter')")
     expect(page.locator("[data-quarter-status=open]")).to_be_visible()
     page.click("[data-compute]")
     expect(page.locator("[data-eligible]")).to_have_text("5")
     expect(page.locator("svg[data-chart=pool-split] rect.bar")).to_have_count(6)
     screenshot(page, "sponsorship-1-computed")
+    page.click("[data-confirm-freeze] summary")
+    expect(page.locator("[data-confirm-freeze]")).to_contain_text("cannot be undone")
+    page.fill("input[name=confirm_label]", "2026Q3")  # a wrong label is refused, nothing frozen
+    page.click("[data-freeze]")
+    expect(page.locator("main")).to_contain_text("Type 2026Q4 exactly")
+    assert Quarter.objects.get(label="2026Q4").status != Quarter.Status.FROZEN
+    page.go_back()
+    page.click("[data-confirm-freeze] summary")
+    page.fill("input[name=confirm_label]", "2026Q4")
     page.click("[data-freeze]")
     expect(page.locator("[data-quarter-status=frozen]")).to_be_visible()
     with page.expect_download() as download_info:

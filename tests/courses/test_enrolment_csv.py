@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accounts.models import Role, RoleGrant, User
@@ -160,3 +162,16 @@ def test_joining_by_invite_code_makes_a_student(course, make_user):
     enrolment = course_join(actor=person, invite_code=course.invite_code.lower())
     assert enrolment.role == "student"
     assert RoleGrant.objects.filter(user=person, role=Role.STUDENT).exists()
+
+
+def test_the_upload_form_states_its_rules_and_offers_a_template_that_imports(client, catalogue, make_user):
+    course = factories.course(make_user, at=factories.institution("uni.edu.cn"))
+    client.force_login(factories.instructor_of(course))
+
+    page = client.get(f"/courses/{course.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    rules = page[page.index("data-csv-rules") : page.index("data-csv-form")]
+    assert "UTF-8" in rules and "GBK" in rules and "email (required)" in rules
+    assert "uni.edu.cn" in rules and "courses/enrolment-template.csv" in rules
+    template = (Path(__file__).resolve().parents[2] / "courses/static/courses/enrolment-template.csv").read_bytes()
+    assert read_enrolment_csv(template).ok and len(read_enrolment_csv(template).rows) == 2

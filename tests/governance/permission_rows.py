@@ -65,7 +65,8 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "sponsorship/quarters/new/": {"POST": {"anonymous": 302, "steward": 400, "administrator": 400, "*": 403}},
     "sponsorship/quarters/<str:label>/": {"GET": STEWARDS_PAGE},
     "sponsorship/quarters/<str:label>/compute/": {"POST": {"anonymous": 302, "steward": 302, "administrator": 302, "*": 403}},
-    "sponsorship/quarters/<str:label>/freeze/": {"POST": {"anonymous": 302, "steward": 302, "administrator": 302, "*": 403}},
+    # An empty POST is an unconfirmed freeze: refused, 400 naming confirm_label (the page asks for the label typed).
+    "sponsorship/quarters/<str:label>/freeze/": {"POST": {"anonymous": 302, "steward": 400, "administrator": 400, "*": 403}},
     # API: registry and health
     "api/v1/models/": {"GET": PUBLIC, "POST": {"anonymous": 401, "*": 400}},
     "api/v1/models/<slug:slug>/": {"GET": PUBLIC},

@@ -45,6 +45,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "curation/datasets/<slug:slug>/versions/": {"POST": _curators(409, 302)},
     "curation/datasets/<slug:slug>/arbitration/": {"GET": CURATORS_PAGE},
     "curation/datasets/<slug:slug>/arbitration/<int:item_id>/": {"POST": _curators(400, 302)},
+    "curation/datasets/<slug:slug>/labels/": {"POST": _curators(400, 302)},
     "curation/datasets/<slug:slug>/pii/": {"GET": CURATORS_PAGE},
     "curation/datasets/<slug:slug>/pii/scan/": {"POST": _curators(409, 302)},
     "curation/datasets/<slug:slug>/pii/flags/<int:pk>/": {"POST": _curators(400, 302)},
