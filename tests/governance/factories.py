@@ -55,9 +55,16 @@ def new_version(owner: User, model: CommunityModel, version: str) -> ModelVersio
 
 
 def counted(
-    version: ModelVersion, dimension: str, value: Any, *, measured_at: datetime | None = None, estimated: bool = False
+    version: ModelVersion,
+    dimension: str,
+    value: Any,
+    *,
+    measured_at: datetime | None = None,
+    estimated: bool = False,
+    status: str = Evaluation.Status.COUNTED,
+    submitted_by: Any = None,
 ) -> Evaluation:
-    """A counted value (as if accepted by a second auditor), without running anything."""
+    """A counted value (as if accepted by a second auditor), without running anything; or one waiting for review."""
     now = measured_at or timezone.now()
     units = {"robustness": "percent", "explainability": "percent", "energy": "g_co2e_per_1k_inferences"}
     return Evaluation.objects.create(
@@ -66,12 +73,13 @@ def counted(
         value=Decimal(str(value)),
         unit=units[dimension],
         provenance=Evaluation.Provenance.COMMUNITY,
-        status=Evaluation.Status.COUNTED,
+        status=status,
+        submitted_by=submitted_by,
         evidence_note="test",
         estimated=estimated,
         backend="estimate" if estimated else "",
         measured_at=now,
-        counted_at=now,
+        counted_at=now if status == Evaluation.Status.COUNTED else None,
     )
 
 

@@ -62,6 +62,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "sponsorship/quarters/<str:label>/": {"GET": STEWARDS_PAGE},
     "sponsorship/quarters/<str:label>/compute/": {"POST": {"anonymous": 302, "steward": 302, "administrator": 302, "*": 403}},
     "sponsorship/quarters/<str:label>/freeze/": {"POST": {"anonymous": 302, "steward": 302, "administrator": 302, "*": 403}},
+    "sponsorship/verify/": {"GET": PUBLIC, "POST": PUBLIC},
     # API: registry and health
     "api/v1/models/": {"GET": PUBLIC, "POST": {"anonymous": 401, "*": 400}},
     "api/v1/models/<slug:slug>/": {"GET": PUBLIC},
@@ -91,6 +92,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "api/v1/sponsorship/quarters/<str:label>/allocations/": {"GET": {"steward": 200, "administrator": 200, "*": 404}},
     "api/v1/sponsorship/quarters/<str:label>/allocations.csv": {"GET": {"steward": 200, "administrator": 200, "*": 404}},
     "api/v1/sponsorship/quarters/<str:label>/manifest.json": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/verification/": {"GET": PUBLIC},
 }
 
 
@@ -128,16 +130,15 @@ def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str 
     if "<int:pk>" in route and "review" in route:
         from tests.governance.factories import counted
 
-        evaluation = counted(world["model"].current_version, "energy", 0.02)
-        Evaluation.objects.filter(pk=evaluation.pk).update(
-            status=Evaluation.Status.PENDING, submitted_by=world["author"], counted_at=None
+        evaluation = counted(
+            world["model"].current_version, "energy", 0.02, status=Evaluation.Status.PENDING, submitted_by=world["author"]
         )
         return "/" + route.replace("<int:pk>", str(evaluation.pk))
     if "<int:pk>" in route and "audits" in route:
         audit = world["audit"] if route.endswith("<int:pk>/") else _submitted_audit(world)
         return "/" + route.replace("<int:pk>", str(audit.pk))
     if "<str:label>" in route:
-        if route.endswith("manifest.json"):
+        if route.endswith(("manifest.json", "verification/")):
             label = world["frozen"]
         elif route.endswith(("compute/", "freeze/")):
             label = _open_quarter(world)
