@@ -42,6 +42,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     # Health pages and the badge
     "health/": {"GET": PUBLIC},
     "health/<slug:slug>/": {"GET": PUBLIC},
+    "health/evidence/<int:pk>/": {"GET": PUBLIC},
     "health/<slug:slug>/evaluations/": {"POST": {"anonymous": 302, "auditor": 400, "other_auditor": 400, "*": 403}},
     "health/<slug:slug>/evaluations/start/": {"POST": {"anonymous": 302, "steward": 409, "administrator": 409, "*": 403}},
     "badges/models/<slug:slug>.svg": {"GET": PUBLIC},
@@ -101,6 +102,12 @@ def _submitted_audit(world: dict[str, Any]) -> Audit:
     return audit_submit(actor=world["author"], audit=audit)
 
 
+def _evaluation_with_evidence(world: dict[str, Any]) -> Evaluation:
+    from tests.governance.factories import counted
+
+    return counted(world["model"].current_version, "energy", 0.02, evidence=b"codecarbon log")
+
+
 def _open_quarter(world: dict[str, Any], *, computed: bool = True) -> str:
     label = next(_labels)
     quarter_open(actor=world["steward"], label=label, pool_minor_units=1_000, currency="CNY")
@@ -127,6 +134,8 @@ def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
 def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str | None:
     if route.startswith(("api/v1/models/", "models/", "health/", "badges/")) and "<slug:slug>" in route:
         return "/" + route.replace("<slug:slug>", world["model"].slug)
+    if route == "health/evidence/<int:pk>/":
+        return "/" + route.replace("<int:pk>", str(_evaluation_with_evidence(world).pk))
     if "<int:pk>" in route and "review" in route:
         from tests.governance.factories import counted
 

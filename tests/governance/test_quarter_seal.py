@@ -64,13 +64,7 @@ def _evidence_model(make_user):
     version = model.current_version
     counted(version, "robustness", 1)
     counted(version, "explainability", 90)
-    evaluation = Evaluation(
-        version=version, dimension="energy", value=0.02, unit="g_co2e_per_1k_inferences", provenance="community",
-        status="counted", evidence_note="log", measured_at=Evaluation.objects.filter(version=version).first().measured_at,
-    )  # fmt: skip
-    evaluation.evidence_file.save("energy-log.txt", ContentFile(b"codecarbon: 0.02 g"), save=False)
-    evaluation.counted_at = evaluation.measured_at
-    evaluation.save()
+    evaluation = counted(version, "energy", 0.02, evidence=b"codecarbon: 0.02 g")
     from governance.services.health import certification_refresh
 
     certification_refresh(version=version)

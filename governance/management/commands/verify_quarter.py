@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from accounts.errors import ApplicationError
 from governance import sponsorship_rules
@@ -25,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--file", type=Path, help="A downloaded manifest.json to check as well.")
         parser.add_argument("--sha256", help="The published SHA-256: check --file against it without the database.")
 
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         data = self._read(options["file"])
         if options["sha256"]:
