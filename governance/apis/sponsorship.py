@@ -3,6 +3,7 @@ are public (anyone can check the payout), open quarters are visible to stewards 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +21,9 @@ from accounts.errors import NotFound, WrongState
 from accounts.models import Role
 from accounts.selectors import user_has_role
 from accounts.spreadsheet_csv import csv_text
+from governance import attestations
 from governance.models import Allocation, Quarter
-from governance.selectors import quarter_verification
+from governance.selectors import attestation_statements, quarter_verification
 from governance.selectors import sponsorship as selectors
 from governance.services import sponsorship as services
 
@@ -243,3 +245,45 @@ class VerificationApi(APIView):
     def get(self, request: Request, label: str) -> Response:
         quarter = quarter_for(request, label)
         return Response(self.OutputSerializer(quarter_verification.quarter_verify(quarter)).data)
+
+
+def _envelope_response(envelope: dict[str, Any], filename: str) -> HttpResponse:
+    body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class QuarterAttestationApi(APIView):
+    """Public: the frozen quarter's in-toto Statement (subject: its manifest) in a DSSE envelope, Ed25519-signed."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = quarter_for(request, label)
+        if not quarter.frozen:
+            raise NotFound("The attestation exists once the quarter is frozen.")
+        statement = attestation_statements.quarter_statement(quarter)
+        return _envelope_response(attestations.envelope(statement), f"attestation-{quarter.label}.dsse.json")
+
+
+class CertificationAttestationApi(APIView):
+    """Public: a certification's in-toto Statement (subject: the model file) in a DSSE envelope, Ed25519-signed."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        statement = attestation_statements.certification_statement(pk)
+        return _envelope_response(attestations.envelope(statement), f"certification-{pk}.dsse.json")
+
+
+class AttestationKeyApi(APIView):
+    """Public: the portal's Ed25519 public key that signs every attestation."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(attestations.public_key_document())

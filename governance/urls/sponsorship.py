@@ -26,4 +26,13 @@ api_urlpatterns = [
     ),
     path("sponsorship/quarters/<str:label>/manifest.json", apis.ManifestApi.as_view(), name="api-quarter-manifest"),
     path("sponsorship/quarters/<str:label>/verification/", apis.VerificationApi.as_view(), name="api-quarter-verification"),
+    path(
+        "sponsorship/quarters/<str:label>/attestation.json", apis.QuarterAttestationApi.as_view(), name="api-quarter-attestation"
+    ),
+    path(
+        "certifications/<int:pk>/attestation.json",
+        apis.CertificationAttestationApi.as_view(),
+        name="api-certification-attestation",
+    ),
+    path("attestations/public-key/", apis.AttestationKeyApi.as_view(), name="api-attestation-key"),
 ]

@@ -94,6 +94,9 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "api/v1/sponsorship/quarters/<str:label>/allocations.csv": {"GET": {"steward": 200, "administrator": 200, "*": 404}},
     "api/v1/sponsorship/quarters/<str:label>/manifest.json": {"GET": PUBLIC},
     "api/v1/sponsorship/quarters/<str:label>/verification/": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/attestation.json": {"GET": PUBLIC},
+    "api/v1/certifications/<int:pk>/attestation.json": {"GET": PUBLIC},
+    "api/v1/attestations/public-key/": {"GET": PUBLIC},
 }
 
 
@@ -134,6 +137,8 @@ def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
 def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str | None:
     if route.startswith(("api/v1/models/", "models/", "health/", "badges/")) and "<slug:slug>" in route:
         return "/" + route.replace("<slug:slug>", world["model"].slug)
+    if route == "api/v1/certifications/<int:pk>/attestation.json":
+        return "/" + route.replace("<int:pk>", str(world["model"].certifications.first().pk))
     if route == "health/evidence/<int:pk>/":
         return "/" + route.replace("<int:pk>", str(_evaluation_with_evidence(world).pk))
     if "<int:pk>" in route and "review" in route:
@@ -147,7 +152,7 @@ def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str 
         audit = world["audit"] if route.endswith("<int:pk>/") else _submitted_audit(world)
         return "/" + route.replace("<int:pk>", str(audit.pk))
     if "<str:label>" in route:
-        if route.endswith(("manifest.json", "verification/")):
+        if route.endswith(("manifest.json", "verification/", "attestation.json")):
             label = world["frozen"]
         elif route.endswith(("compute/", "freeze/")):
             label = _open_quarter(world)
