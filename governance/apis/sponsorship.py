@@ -23,7 +23,7 @@ from accounts.selectors import user_has_role
 from accounts.spreadsheet_csv import csv_text
 from governance import attestations
 from governance.models import Allocation, Quarter
-from governance.selectors import attestation_statements, quarter_verification
+from governance.selectors import attestation_statements, payouts, quarter_verification
 from governance.selectors import sponsorship as selectors
 from governance.services import sponsorship as services
 
@@ -287,3 +287,70 @@ class AttestationKeyApi(APIView):
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         return Response(attestations.public_key_document())
+
+
+def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> HttpResponse:
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class GitHubSponsorsCsvApi(APIView):
+    """The GitHub Sponsors bulk-sponsorship import: payable models only (blocked ones: …/payouts/blocked.csv)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = checked_for_export(request, label)
+        rows: list[list[Any]] = [
+            [payout.github, payout.usd_whole_dollars]
+            for payout in payouts.quarter_payouts(quarter, usd=True)
+            if not payout.blocked_reason
+        ]
+        header = ["Maintainer username", "Sponsorship amount in USD"]
+        return _csv_response(header, rows, f"github-sponsors-bulk-sponsorship-{quarter.label}.csv")
+
+
+class OpenCollectiveCsvApi(APIView):
+    """An Open Collective-style expense list: one expense per eligible model, blocked ones with their reason."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = checked_for_export(request, label)
+        rows: list[list[Any]] = [
+            [
+                payout.github or "",
+                f"Go3s sponsorship {quarter.label}: {payout.model} {payout.version}",
+                payouts.minor_units_text(payout.amount_minor_units, quarter.currency),
+                quarter.currency,
+                "blocked" if payout.blocked_reason else "ready",
+                payout.blocked_reason,
+                payout.model,
+                payout.owners,
+                quarter.manifest_sha256,
+            ]
+            for payout in payouts.quarter_payouts(quarter, usd=False)
+        ]
+        header = ["payee", "description", "amount", "currency", "status", "blocked_reason", "model", "owners", "manifest_sha256"]
+        return _csv_response(header, rows, f"open-collective-expenses-{quarter.label}.csv")
+
+
+class BlockedPayoutsCsvApi(APIView):
+    """Models that cannot be paid through GitHub Sponsors, each with the reason."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = checked_for_export(request, label)
+        usd = quarter.currency == "USD" or bool((quarter.manifest or {}).get("usd_exchange_rate"))
+        rows: list[list[Any]] = [
+            [payout.model, payout.version, payout.owners, payout.amount_minor_units, quarter.currency, payout.blocked_reason]
+            for payout in payouts.quarter_payouts(quarter, usd=usd)
+            if payout.blocked_reason
+        ]
+        header = ["model", "version", "owners", "amount_minor_units", "currency", "reason"]
+        return _csv_response(header, rows, f"payouts-blocked-{quarter.label}.csv")

@@ -35,4 +35,19 @@ api_urlpatterns = [
         name="api-certification-attestation",
     ),
     path("attestations/public-key/", apis.AttestationKeyApi.as_view(), name="api-attestation-key"),
+    path(
+        "sponsorship/quarters/<str:label>/payouts/github-sponsors.csv",
+        apis.GitHubSponsorsCsvApi.as_view(),
+        name="api-quarter-payouts-github",
+    ),
+    path(
+        "sponsorship/quarters/<str:label>/payouts/open-collective.csv",
+        apis.OpenCollectiveCsvApi.as_view(),
+        name="api-quarter-payouts-open-collective",
+    ),
+    path(
+        "sponsorship/quarters/<str:label>/payouts/blocked.csv",
+        apis.BlockedPayoutsCsvApi.as_view(),
+        name="api-quarter-payouts-blocked",
+    ),
 ]

@@ -164,6 +164,7 @@ def quarter_open(request: HttpRequest) -> HttpResponse:
         currency=request.POST.get("currency", ""),
         weight_percent=request.POST.get("weight_percent") or 3,
         cap_percent=request.POST.get("cap_percent") or 100,
+        usd_exchange_rate=request.POST.get("usd_exchange_rate") or None,
     )
     messages.success(request, _("Quarter %(label)s opened.") % {"label": quarter.label})
     return redirect("governance:quarter", label=quarter.label)

@@ -97,6 +97,9 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "api/v1/sponsorship/quarters/<str:label>/attestation.json": {"GET": PUBLIC},
     "api/v1/certifications/<int:pk>/attestation.json": {"GET": PUBLIC},
     "api/v1/attestations/public-key/": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/payouts/github-sponsors.csv": {"GET": {"*": 409}},  # CNY sealed without a rate
+    "api/v1/sponsorship/quarters/<str:label>/payouts/open-collective.csv": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/payouts/blocked.csv": {"GET": PUBLIC},
 }
 
 
@@ -152,7 +155,7 @@ def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str 
         audit = world["audit"] if route.endswith("<int:pk>/") else _submitted_audit(world)
         return "/" + route.replace("<int:pk>", str(audit.pk))
     if "<str:label>" in route:
-        if route.endswith(("manifest.json", "verification/", "attestation.json")):
+        if route.endswith(("manifest.json", "verification/", "attestation.json")) or "/payouts/" in route:
             label = world["frozen"]
         elif route.endswith(("compute/", "freeze/")):
             label = _open_quarter(world)
