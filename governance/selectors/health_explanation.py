@@ -62,7 +62,12 @@ def _provenance(evaluation: Evaluation) -> str:
 def dimension_explanations(version: ModelVersion | None) -> list[dict[str, Any]]:
     """Per dimension: the latest counted value with its evidence, the margin, and the history chart."""
     counted: dict[str, list[Evaluation]] = {dimension: [] for dimension in DIMENSIONS}
+    unverified: dict[str, Evaluation] = {}
     if version is not None:
+        for evaluation in Evaluation.objects.filter(version=version, status=Evaluation.Status.PENDING).order_by(
+            "measured_at", "id"
+        ):
+            unverified[evaluation.dimension] = evaluation  # the newest wins
         for evaluation in (
             Evaluation.objects.filter(version=version, status=Evaluation.Status.COUNTED)
             .select_related("run", "reviewed_by")
@@ -98,6 +103,7 @@ def dimension_explanations(version: ModelVersion | None) -> list[dict[str, Any]]
                 "margin": None if latest is None else _number(dimension, margin(dimension, latest.value)),
                 "provenance": None if latest is None else _provenance(latest),
                 "evidence_sha256": file_sha256(name) if name else None,
+                "unverified": None if dimension not in unverified else _number(dimension, unverified[dimension].value),
                 "history_count": len(history),
                 "chart": chart,
             }

@@ -73,6 +73,6 @@ def test_the_answer_is_in_chinese_too_and_evidence_of_uncounted_values_is_not_se
 
     html = client.get("/health/zh/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
-    assert "未认证" in html
+    assert "未认证" in html and "社区报告，未验证：0.02" in html  # the pending value shows, and does not count
     assert client.get(f"/health/evidence/{pending.pk}/").status_code == 404
     assert client.get("/health/evidence/999999/").status_code == 404
