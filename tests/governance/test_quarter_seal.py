@@ -195,6 +195,9 @@ def test_a_pool_changed_after_compute_marks_the_quarter_stale_and_freeze_refuses
     assert api(steward).get("/api/v1/sponsorship/quarters/2026Q4/allocations/").json()["stale"] is True
     client.force_login(steward)
     assert "data-stale" in client.get("/sponsorship/quarters/2026Q4/").content.decode()
+    assert "data-stale" in client.get("/sponsorship/").content.decode()
+    csv_rows = api(steward).get("/api/v1/sponsorship/quarters/2026Q4/allocations.csv").content.decode()
+    assert "(stale: the quarter's inputs changed since this computation)" in csv_rows
     assert_error(api(steward).post("/api/v1/sponsorship/quarters/2026Q4/freeze/"), 409, "stale")
 
     quarter = quarter_compute(actor=steward, label="2026Q4")
