@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -127,7 +128,7 @@ def certification_sentence(summary: dict[str, Any], explanations: list[dict[str,
             "Certified until %(date)s: all three dimensions pass on counted values under methodology %(methodology)s; "
             "the closest to its threshold is %(dimension)s (margin %(margin)s)."
         ) % {
-            "date": date_format(summary["certified_until"], "Y-m-d"),
+            "date": date_format(timezone.localtime(summary["certified_until"]), "Y-m-d"),
             "methodology": summary["methodology_version"],
             "dimension": closest["label"],
             "margin": closest["margin"],

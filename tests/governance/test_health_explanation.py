@@ -49,7 +49,7 @@ def test_a_certified_model_says_until_when_and_which_dimension_is_closest(client
     assert "Certified until" in html and "the closest to its threshold is robustness (margin 0.5)" in html
     assert 'data-why-dimension="energy"' in html and "community-reported, accepted by a second auditor" in html
     assert "energy efficiency · history" in html  # two counted energy values draw a chart
-    assert '<svg class="chart"' in html
+    assert '<svg class="chart fluid"' in html
 
 
 def test_a_failing_and_a_missing_dimension_are_named_with_values_and_the_evidence_is_downloadable(client, owner):
