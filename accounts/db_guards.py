@@ -16,6 +16,10 @@ _INSTALL = {
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;""",
         f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;""",
+        # INSERT OR REPLACE deletes the old row without firing delete triggers (recursive_triggers is off).
+        f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_replace BEFORE INSERT ON {TABLE}
+            WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;""",  # noqa: S608 - constants
     ],
     "postgresql": [
         f"""CREATE OR REPLACE FUNCTION {TABLE}_refuse() RETURNS trigger AS $$
@@ -29,7 +33,11 @@ _INSTALL = {
     ],
 }
 _REMOVE = {
-    "sqlite": [f"DROP TRIGGER IF EXISTS {TABLE}_no_update;", f"DROP TRIGGER IF EXISTS {TABLE}_no_delete;"],
+    "sqlite": [
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_update;",
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_delete;",
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_replace;",
+    ],
     "postgresql": [
         f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};",
         f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE};",

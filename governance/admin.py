@@ -170,12 +170,14 @@ class QuarterAdmin(admin.ModelAdmin):
     Saving a frozen quarter is answered with 409 and logged, like every other write path.
     """
 
-    list_display = ["label", "status", "pool_minor_units", "currency", "eligible_count", "manifest_sha256"]
+    list_display = ["label", "status", "stale", "pool_minor_units", "currency", "eligible_count", "manifest_sha256"]
     fields = [
         "label",
         "status",
+        "stale",
         "pool_minor_units",
         "currency",
+        "usd_exchange_rate",
         "weight_percent",
         "cap_percent",
         "eligible_count",
@@ -188,6 +190,7 @@ class QuarterAdmin(admin.ModelAdmin):
     readonly_fields = [
         "label",
         "status",
+        "stale",
         "currency",
         "eligible_count",
         "allocated_minor_units",
@@ -227,5 +230,6 @@ class QuarterAdmin(admin.ModelAdmin):
             pool_minor_units=obj.pool_minor_units,
             weight_percent=obj.weight_percent,
             cap_percent=obj.cap_percent,
+            usd_exchange_rate=obj.usd_exchange_rate,
         )
-        messages.info(request, "Compute the quarter again to apply the change.")
+        messages.info(request, "Compute the quarter again to apply the change: until then its computation is marked stale.")

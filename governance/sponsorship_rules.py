@@ -20,6 +20,9 @@ from typing import TypeGuard
 TIE_BREAK = "model slug ascending"
 """The published tie-break for leftover minor units; it is written into every manifest."""
 
+RULE_VERSION = "1"
+"""The version of `allocate`; written into every manifest so a later rule never re-reads an older quarter."""
+
 Manifest = dict[str, object]
 """A manifest as JSON-ready data: str keys; values are str, int, lists and dicts of those."""
 
@@ -103,6 +106,7 @@ def canonical_manifest(
     cap: Fraction,
     eligible: dict[str, list[int]],
     allocation: Allocation,
+    record: Mapping[str, object] | None = None,
 ) -> Manifest:
     """Builds the (unsealed) manifest of a quarter; pass it to `seal` to add its `sha256`.
 
@@ -110,6 +114,10 @@ def canonical_manifest(
     written sorted. Ratios are written as exact Fraction strings ("3/100", "1"), so the manifest holds
     no floats. `allocation` must be exactly what `allocate` gives for this pool, weight, cap and
     eligible slugs: the manifest promises that anyone can recompute it.
+
+    `record` adds what the seal covers beyond the rule's inputs (period, dates, rule version, and per model
+    its version, owner, payout identity, certification and evaluations under `models`); it may not
+    replace a rule field, and when it has `models` their keys and evaluation ids must be `eligible`'s.
 
     Raises ValueError on a malformed field (empty quarter or methodology version, a currency that is
     not three capital letters, non-str thresholds, non-int or repeated evaluation ids) or when
@@ -129,7 +137,7 @@ def canonical_manifest(
     if allocation != expected:
         raise ValueError("allocation does not follow from the pool, weight, cap and eligible models")
 
-    return {
+    manifest: Manifest = {
         "quarter": quarter,
         "methodology_version": methodology_version,
         "thresholds": dict(sorted(thresholds.items())),
@@ -144,6 +152,15 @@ def canonical_manifest(
         "allocated_minor_units": allocation.allocated_minor_units,
         "unallocated_minor_units": allocation.unallocated_minor_units,
     }
+    if record:
+        clashing = sorted(set(record) & set(manifest))
+        if clashing or "sha256" in record:
+            raise ValueError(f"record may not replace the rule's fields: {', '.join(clashing) or 'sha256'}")
+        manifest.update(record)
+        problem = _models_problem(manifest)
+        if problem:
+            raise ValueError(problem)
+    return manifest
 
 
 def manifest_bytes(manifest: Mapping[str, object]) -> bytes:
@@ -204,7 +221,48 @@ def verify(manifest: Mapping[str, object]) -> bool:
         and _is_int(manifest.get("unallocated_minor_units"))
         and manifest.get("unallocated_minor_units") == expected.unallocated_minor_units
         and manifest.get("share") == str(expected.share)
+        and _models_problem(manifest) is None
     )
+
+
+def verify_file(data: bytes, sha256: str) -> list[str]:
+    """What is wrong with a downloaded `manifest.json` (its bytes) against the published `sha256`; [] when nothing.
+
+    The file is the canonical bytes of the manifest without its `sha256` field, so its SHA-256 is the
+    published one, re-encoding it gives the same bytes, and its allocations follow from its own fields.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        return [f"the file's SHA-256 is {digest}, not the published {sha256}"]
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ["the file is not UTF-8 JSON"]
+    if not isinstance(manifest, dict):
+        return ["the file is not a JSON object"]
+    if manifest_bytes(manifest) != data:
+        return ["the file is not in canonical form (sorted keys, no spaces, UTF-8)"]
+    if not verify({**manifest, "sha256": sha256}):
+        return ["the allocations do not follow from the manifest's own pool, weight, cap and eligible models"]
+    return []
+
+
+def _models_problem(manifest: Mapping[str, object]) -> str | None:
+    """When a manifest carries per-model records, they must describe exactly the eligible models and evaluations."""
+    models = manifest.get("models")
+    if models is None:
+        return None
+    eligible = manifest.get("eligible")
+    if not isinstance(models, dict) or not isinstance(eligible, dict) or set(models) != set(eligible):
+        return "models must describe exactly the eligible models"
+    for slug, entry in models.items():
+        evaluations = entry.get("evaluations") if isinstance(entry, dict) else None
+        if not isinstance(evaluations, list) or not all(isinstance(item, dict) for item in evaluations):
+            return f"models.{slug}.evaluations must be a list of records"
+        ids = [item.get("id") for item in evaluations]
+        if not all(_is_int(evaluation_id) for evaluation_id in ids) or sorted(ids) != eligible[slug]:
+            return f"models.{slug}.evaluations must be the evaluations listed under eligible"
+    return None
 
 
 def _check_pool(pool_minor_units: object) -> None:

@@ -282,6 +282,10 @@ BENCHMARK_BASELINE_MIN_RESULTS = env.integer("BENCHMARK_BASELINE_MIN_RESULTS", 3
 GOVERNANCE_ONNX_MAX_BYTES = env.integer("GOVERNANCE_ONNX_MAX_BYTES", 50 * 1024 * 1024, min_value=1024)
 GOVERNANCE_EVAL_MAX_BYTES = env.integer("GOVERNANCE_EVAL_MAX_BYTES", 20 * 1024 * 1024, min_value=1024)
 GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, min_value=1024)
+# The portal's Ed25519 signing key for attestations: PEM (PKCS#8) in ATTESTATION_SIGNING_KEY, or a PEM file. Without
+# either, a development key is generated on first use in ATTESTATION_SIGNING_KEY_FILE and the public key says so.
+ATTESTATION_SIGNING_KEY = env.text("ATTESTATION_SIGNING_KEY", "")
+ATTESTATION_SIGNING_KEY_FILE = Path(env.text("ATTESTATION_SIGNING_KEY_FILE", str(DATA_DIR / "attestation-ed25519.pem")))
 CERTIFICATION_DAYS = env.integer("CERTIFICATION_DAYS", 180, min_value=1)
 
 # --- The Go3s guide -------------------------------------------------------------------------------

@@ -3,8 +3,6 @@ are public (anyone can check the payout), open quarters are visible to stewards 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -19,10 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import actor_of
-from accounts.errors import NotFound
+from accounts.errors import NotFound, WrongState
 from accounts.models import Role
 from accounts.selectors import user_has_role
+from accounts.spreadsheet_csv import csv_text
+from governance import attestations
 from governance.models import Allocation, Quarter
+from governance.selectors import attestation_statements, payouts, quarter_verification
 from governance.selectors import sponsorship as selectors
 from governance.services import sponsorship as services
 
@@ -32,6 +33,16 @@ def quarter_for(request: Any, label: str) -> Quarter:
     quarter = selectors.quarter_get(label)
     if not quarter.frozen and not user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR):
         raise NotFound(f"No quarter {label}.")
+    return quarter
+
+
+def checked_for_export(request: Any, label: str) -> Quarter:
+    """`quarter_for`, and for a frozen quarter the rows about to be shown must be the manifest's (409 otherwise)."""
+    quarter = quarter_for(request, label)
+    if quarter.frozen:
+        problems = quarter_verification.stored_allocations_problems(quarter)
+        if problems:
+            raise WrongState(f"Quarter {quarter.label} does not match its seal: {'; '.join(problems)}.", code="seal_mismatch")
     return quarter
 
 
@@ -45,6 +56,8 @@ class QuarterSerializer(serializers.ModelSerializer[Quarter]):
             "weight_percent",
             "cap_percent",
             "status",
+            "stale",
+            "usd_exchange_rate",
             "computed_at",
             "computations",
             "eligible_count",
@@ -74,6 +87,7 @@ class QuarterListApi(APIView):
         currency = serializers.CharField(max_length=3)
         weight_percent = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, default=Decimal(3))
         cap_percent = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, default=Decimal(100))
+        usd_exchange_rate = serializers.DecimalField(max_digits=16, decimal_places=8, required=False, allow_null=True)
 
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
@@ -100,6 +114,7 @@ class QuarterDetailApi(APIView):
         pool_minor_units = serializers.IntegerField(min_value=1, max_value=10**15, required=False)
         weight_percent = serializers.DecimalField(max_digits=9, decimal_places=6, required=False)
         cap_percent = serializers.DecimalField(max_digits=9, decimal_places=6, required=False)
+        usd_exchange_rate = serializers.DecimalField(max_digits=16, decimal_places=8, required=False)
 
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
@@ -142,6 +157,7 @@ class AllocationsApi(APIView):
     class OutputSerializer(serializers.Serializer):
         quarter = serializers.CharField()
         status = serializers.CharField()
+        stale = serializers.BooleanField()
         currency = serializers.CharField()
         pool_minor_units = serializers.IntegerField()
         allocated_minor_units = serializers.IntegerField()
@@ -151,10 +167,11 @@ class AllocationsApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, label: str) -> Response:
-        quarter = quarter_for(request, label)
+        quarter = checked_for_export(request, label)
         body = {
             "quarter": quarter.label,
             "status": quarter.status,
+            "stale": quarter.stale,
             "currency": quarter.currency,
             "pool_minor_units": quarter.pool_minor_units,
             "allocated_minor_units": quarter.allocated_minor_units,
@@ -170,27 +187,30 @@ class AllocationsCsvApi(APIView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, label: str) -> HttpResponse:
-        quarter = quarter_for(request, label)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["quarter", "model", "version", "amount_minor_units", "currency", "evaluation_ids"])
-        for allocation in selectors.quarter_allocations(quarter):
-            ids = " ".join(str(i) for i in allocation.evaluation_ids)
-            row = [
+        quarter = checked_for_export(request, label)
+        rows: list[list[Any]] = [
+            [
                 quarter.label,
                 allocation.model_slug,
                 allocation.version.version,
                 allocation.amount_minor_units,
                 quarter.currency,
+                " ".join(str(i) for i in allocation.evaluation_ids),
             ]
-            writer.writerow([*row, ids])
-        writer.writerow([quarter.label, "(unallocated)", "", quarter.unallocated_minor_units, quarter.currency, ""])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            for allocation in selectors.quarter_allocations(quarter)
+        ]
+        rows.append([quarter.label, "(unallocated)", "", quarter.unallocated_minor_units, quarter.currency, ""])
+        if quarter.stale:
+            rows.append([quarter.label, "(stale: the quarter's inputs changed since this computation)", "", "", "", ""])
+        header = ["quarter", "model", "version", "amount_minor_units", "currency", "evaluation_ids"]
+        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="allocations-{quarter.label}.csv"'
         return response
 
 
 class ManifestApi(APIView):
+    """The sealed manifest, as exactly the bytes whose SHA-256 is published: `sha256sum` of the download is it."""
+
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
@@ -198,8 +218,139 @@ class ManifestApi(APIView):
         quarter = quarter_for(request, label)
         if not quarter.frozen or quarter.manifest is None:
             raise NotFound("The manifest exists once the quarter is frozen.")
-        response = HttpResponse(
-            json.dumps(quarter.manifest, indent=2, sort_keys=True, ensure_ascii=False), content_type="application/json"
-        )
+        response = HttpResponse(quarter_verification.manifest_file_bytes(quarter), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="manifest-{quarter.label}.json"'
+        response["X-Manifest-SHA256"] = quarter.manifest_sha256
         return response
+
+
+class VerificationApi(APIView):
+    """Public: the portal's own check of a frozen quarter (manifest, rule, rows shown, evidence behind it)."""
+
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        class CheckSerializer(serializers.Serializer):
+            name = serializers.CharField()
+            title = serializers.CharField()
+            ok = serializers.BooleanField()
+            detail = serializers.CharField()
+
+        quarter = serializers.CharField(source="label")
+        sha256 = serializers.CharField()
+        verified = serializers.BooleanField(source="ok")
+        checks = CheckSerializer(many=True)
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, label: str) -> Response:
+        quarter = quarter_for(request, label)
+        return Response(self.OutputSerializer(quarter_verification.quarter_verify(quarter)).data)
+
+
+def _envelope_response(envelope: dict[str, Any], filename: str) -> HttpResponse:
+    body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class QuarterAttestationApi(APIView):
+    """Public: the frozen quarter's in-toto Statement (subject: its manifest) in a DSSE envelope, Ed25519-signed."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = quarter_for(request, label)
+        if not quarter.frozen:
+            raise NotFound("The attestation exists once the quarter is frozen.")
+        statement = attestation_statements.quarter_statement(quarter)
+        return _envelope_response(attestations.envelope(statement), f"attestation-{quarter.label}.dsse.json")
+
+
+class CertificationAttestationApi(APIView):
+    """Public: a certification's in-toto Statement (subject: the model file) in a DSSE envelope, Ed25519-signed."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        statement = attestation_statements.certification_statement(pk)
+        return _envelope_response(attestations.envelope(statement), f"certification-{pk}.dsse.json")
+
+
+class AttestationKeyApi(APIView):
+    """Public: the portal's Ed25519 public key that signs every attestation."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(attestations.public_key_document())
+
+
+def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> HttpResponse:
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class GitHubSponsorsCsvApi(APIView):
+    """The GitHub Sponsors bulk-sponsorship import: payable models only (blocked ones: …/payouts/blocked.csv)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = checked_for_export(request, label)
+        rows: list[list[Any]] = [
+            [payout.github, payout.usd_whole_dollars]
+            for payout in payouts.quarter_payouts(quarter, usd=True)
+            if not payout.blocked_reason
+        ]
+        header = ["Maintainer username", "Sponsorship amount in USD"]
+        return _csv_response(header, rows, f"github-sponsors-bulk-sponsorship-{quarter.label}.csv")
+
+
+class OpenCollectiveCsvApi(APIView):
+    """An Open Collective-style expense list: one expense per eligible model, blocked ones with their reason."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = checked_for_export(request, label)
+        rows: list[list[Any]] = [
+            [
+                payout.github or "",
+                f"Go3s sponsorship {quarter.label}: {payout.model} {payout.version}",
+                payouts.minor_units_text(payout.amount_minor_units, quarter.currency),
+                quarter.currency,
+                "blocked" if payout.blocked_reason else "ready",
+                payout.blocked_reason,
+                payout.model,
+                payout.owners,
+                quarter.manifest_sha256,
+            ]
+            for payout in payouts.quarter_payouts(quarter, usd=False)
+        ]
+        header = ["payee", "description", "amount", "currency", "status", "blocked_reason", "model", "owners", "manifest_sha256"]
+        return _csv_response(header, rows, f"open-collective-expenses-{quarter.label}.csv")
+
+
+class BlockedPayoutsCsvApi(APIView):
+    """Models that cannot be paid through GitHub Sponsors, each with the reason."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, label: str) -> HttpResponse:
+        quarter = checked_for_export(request, label)
+        usd = quarter.currency == "USD" or bool((quarter.manifest or {}).get("usd_exchange_rate"))
+        rows: list[list[Any]] = [
+            [payout.model, payout.version, payout.owners, payout.amount_minor_units, quarter.currency, payout.blocked_reason]
+            for payout in payouts.quarter_payouts(quarter, usd=usd)
+            if payout.blocked_reason
+        ]
+        header = ["model", "version", "owners", "amount_minor_units", "currency", "reason"]
+        return _csv_response(header, rows, f"payouts-blocked-{quarter.label}.csv")

@@ -34,7 +34,18 @@ class Quarter(models.Model):
         default=Decimal(100),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
+    usd_exchange_rate = models.DecimalField(
+        _("US dollars per unit of the currency"),
+        max_digits=16,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text=_("Recorded in the manifest; the GitHub Sponsors export pays in US dollars."),
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    stale = models.BooleanField(
+        _("computation out of date"), default=False, help_text=_("The pool, weight, cap or rate changed since computing.")
+    )
     computed_at = models.DateTimeField(null=True, blank=True)
     computed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     computations = models.PositiveIntegerField(default=0)
@@ -59,6 +70,14 @@ class Quarter(models.Model):
                 condition=models.Q(status="open") | models.Q(frozen_at__isnull=False, manifest_sha256__regex=r"^[0-9a-f]{64}$"),
                 name="frozen_quarter_is_sealed",
             ),
+            # A current computation hands out exactly the pool; only a stale one (inputs edited since) may not.
+            models.CheckConstraint(
+                condition=models.Q(computations=0)
+                | models.Q(stale=True)
+                | models.Q(pool_minor_units=models.F("allocated_minor_units") + models.F("unallocated_minor_units")),
+                name="computed_quarter_adds_up_to_its_pool",
+            ),
+            models.CheckConstraint(condition=models.Q(status="open") | models.Q(stale=False), name="frozen_quarter_not_stale"),
         ]
         verbose_name = _("quarter")
         verbose_name_plural = _("quarters")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("health/<slug:slug>/", views.health_detail, name="model_health"),
     path("health/<slug:slug>/evaluations/", views.evaluation_submit, name="evaluation_submit"),
     path("health/<slug:slug>/evaluations/start/", views.evaluations_start, name="evaluations_start"),
+    path("health/evidence/<int:pk>/", views.evaluation_evidence, name="evaluation_evidence"),
     path("badges/models/<slug:slug>.svg", views.badge, name="badge"),
 ]
 api_urlpatterns: list[URLPattern] = [

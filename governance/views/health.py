@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,8 +22,9 @@ from accounts.errors import ApplicationError, NotAllowed, NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION, VERSIONS
-from governance.models import CommunityModel, Dimension, EvaluationRun, Reevaluation
+from governance.models import CommunityModel, Dimension, Evaluation, EvaluationRun, Reevaluation
 from governance.selectors import health as selectors
+from governance.selectors import health_explanation
 from governance.selectors import registry as registry_selectors
 from governance.services import health as services
 from governance.views.errors import page_errors
@@ -77,9 +79,12 @@ def health_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "404.html", status=404)
     model = health["_model"]
     version = model.current_version
+    explanations = health_explanation.dimension_explanations(version)
     context = {
         "model": model,
         "health": health,
+        "explanations": explanations,
+        "sentence": health_explanation.certification_sentence(health, explanations),
         "thresholds": THRESHOLDS,
         "evaluations": selectors.version_evaluations(version)[:100] if version else [],
         "evaluation_runs": EvaluationRun.objects.filter(version=version).select_related("run")[:12] if version else [],
@@ -157,6 +162,24 @@ def evaluation_submit(request: HttpRequest, slug: str) -> HttpResponse:
     )
     messages.success(request, _("Value submitted: it counts once a second auditor accepts it."))
     return redirect("governance:model_health", slug=slug)
+
+
+def evaluation_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Public: the output notebook or evidence file behind a counted value, so anyone can hash what was sealed.
+
+    Served as a download (never rendered: the bytes come from a run or an upload), under a sandboxing CSP.
+    """
+    evaluation = Evaluation.objects.select_related("run").filter(pk=pk, status=Evaluation.Status.COUNTED).first()
+    name = health_explanation.evidence_name(evaluation) if evaluation is not None else ""
+    if not name or not default_storage.exists(name):
+        return render(request, "404.html", status=404)
+    filename = name.rsplit("/", 1)[-1]
+    response = FileResponse(
+        default_storage.open(name, "rb"), as_attachment=True, filename=filename, content_type="application/octet-stream"
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 BADGE = {

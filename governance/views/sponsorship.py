@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
-from accounts.errors import ApplicationError, NotAllowed
+from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
 from accounts.models import Role
 from accounts.money import format_money, parse_major
 from accounts.selectors import user_has_role
@@ -27,6 +27,7 @@ from governance.charts import bar_chart, hbar_chart, histogram
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import Certification, Evaluation, Quarter
 from governance.selectors import health as health_selectors
+from governance.selectors import quarter_verification
 from governance.selectors import sponsorship as selectors
 from governance.services import sponsorship as services
 from governance.views.errors import page_errors
@@ -197,6 +198,7 @@ def quarter_open(request: HttpRequest) -> HttpResponse:
         currency=currency,
         weight_percent=request.POST.get("weight_percent") or 3,
         cap_percent=request.POST.get("cap_percent") or 100,
+        usd_exchange_rate=request.POST.get("usd_exchange_rate") or None,
     )
     messages.success(request, _("Quarter %(label)s opened.") % {"label": quarter.label})
     return redirect("governance:quarter", label=quarter.label)
@@ -207,12 +209,52 @@ def quarter_open(request: HttpRequest) -> HttpResponse:
 def quarter_detail(request: HttpRequest, label: str) -> HttpResponse:
     _require_steward(request)
     quarter = selectors.quarter_get(label)
+    page = Paginator(selectors.quarter_allocations(quarter), 200).get_page(request.GET.get("page"))
     context = {
         "quarter": quarter,
-        "allocations": selectors.quarter_allocations(quarter)[:500],
+        "page": page,
+        "allocations": page.object_list,
+        "seal_problems": quarter_verification.stored_allocations_problems(quarter) if quarter.frozen else [],
         "pool_split": _pool_split(quarter),
+        "verification_script": VERIFICATION_SCRIPT,
     }
     return render(request, "governance/sponsorship/quarter.html", context)
+
+
+# Shown on the quarter and verification pages and in the README; tests/governance/test_quarter_verification.py runs it.
+VERIFICATION_SCRIPT = """import hashlib, json, math, sys
+from fractions import Fraction
+
+data = open(sys.argv[1], "rb").read()  # the downloaded manifest.json
+print("SHA-256", hashlib.sha256(data).hexdigest())  # must equal the published one
+m = json.loads(data)
+assert json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == data
+pool, slugs = m["pool_minor_units"], sorted(m["eligible"])
+n = len(slugs)
+share = min(Fraction(m["weight"]), Fraction(m["cap"]) / n) if n else Fraction(0)
+base, total = math.floor(pool * share), math.floor(pool * share * n)
+amounts = {slug: base + (rank < total - n * base) for rank, slug in enumerate(slugs)}
+assert amounts == m["allocations"] and pool - total == m["unallocated_minor_units"]
+print("allocations follow from the rule")
+"""
+
+
+@page_errors
+def verify(request: HttpRequest) -> HttpResponse:
+    """Public: pick a frozen quarter, see the portal's checks; upload a downloaded manifest.json to check it too."""
+    frozen = list(Quarter.objects.filter(status=Quarter.Status.FROZEN).order_by("-label").only("label", "manifest_sha256"))
+    label = (request.POST.get("quarter") or request.GET.get("quarter") or "").strip().upper()
+    report = None
+    if label:
+        quarter = selectors.quarter_get(label)
+        if not quarter.frozen:
+            raise NotFound(f"No quarter {label}.")
+        upload = request.FILES.get("manifest") if request.method == "POST" else None
+        if upload is not None and (upload.size or 0) > quarter_verification.MAX_MANIFEST_BYTES:
+            raise TooLarge(_("The file is larger than a manifest can be."), fields={"manifest": [_("Too large.")]})
+        report = quarter_verification.quarter_verify(quarter, file=upload.read() if upload is not None else None)
+    context = {"frozen": frozen, "label": label, "report": report, "verification_script": VERIFICATION_SCRIPT}
+    return render(request, "governance/sponsorship/verify.html", context)
 
 
 @login_required

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import User
@@ -63,24 +64,33 @@ def counted(
     measured_at: datetime | None = None,
     estimated: bool = False,
     methodology: str = VERSION,
+    status: str = Evaluation.Status.COUNTED,
+    submitted_by: Any = None,
+    evidence: bytes | None = None,
 ) -> Evaluation:
-    """A counted value (as if accepted by a second auditor) under `methodology`, without running anything."""
+    """A counted value (as if accepted by a second auditor) under `methodology`, without running anything; or one
+    waiting for review."""
     now = measured_at or timezone.now()
     units = {"robustness": "percent", "explainability": "percent", "energy": "g_co2e_per_1k_inferences"}
-    return Evaluation.objects.create(
+    evaluation = Evaluation(
         version=version,
         dimension=dimension,
         value=Decimal(str(value)),
         unit=units[dimension],
         provenance=Evaluation.Provenance.COMMUNITY,
-        status=Evaluation.Status.COUNTED,
+        status=status,
+        submitted_by=submitted_by,
         evidence_note="test",
         estimated=estimated,
         methodology_version=methodology,
         backend="estimate" if estimated else "",
         measured_at=now,
-        counted_at=now,
+        counted_at=now if status == Evaluation.Status.COUNTED else None,
     )
+    if evidence is not None:
+        evaluation.evidence_file.save("evidence.txt", ContentFile(evidence), save=False)
+    evaluation.save()
+    return evaluation
 
 
 def certify(

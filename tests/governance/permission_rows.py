@@ -42,6 +42,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     # Health pages and the badge
     "health/": {"GET": PUBLIC},
     "health/<slug:slug>/": {"GET": PUBLIC},
+    "health/evidence/<int:pk>/": {"GET": PUBLIC},
     "health/<slug:slug>/evaluations/": {"POST": {"anonymous": 302, "auditor": 400, "other_auditor": 400, "*": 403}},
     "health/<slug:slug>/evaluations/start/": {"POST": {"anonymous": 302, "steward": 409, "administrator": 409, "*": 403}},
     # the matrix's catalogue has no v2 evaluation notebooks: stewards get the 409 that names them
@@ -67,6 +68,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "sponsorship/quarters/<str:label>/compute/": {"POST": {"anonymous": 302, "steward": 302, "administrator": 302, "*": 403}},
     # An empty POST is an unconfirmed freeze: refused, 400 naming confirm_label (the page asks for the label typed).
     "sponsorship/quarters/<str:label>/freeze/": {"POST": {"anonymous": 302, "steward": 400, "administrator": 400, "*": 403}},
+    "sponsorship/verify/": {"GET": PUBLIC, "POST": PUBLIC},
     # API: registry and health
     "api/v1/models/": {"GET": PUBLIC, "POST": {"anonymous": 401, "*": 400}},
     "api/v1/models/<slug:slug>/": {"GET": PUBLIC},
@@ -96,12 +98,25 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "api/v1/sponsorship/quarters/<str:label>/allocations/": {"GET": {"steward": 200, "administrator": 200, "*": 404}},
     "api/v1/sponsorship/quarters/<str:label>/allocations.csv": {"GET": {"steward": 200, "administrator": 200, "*": 404}},
     "api/v1/sponsorship/quarters/<str:label>/manifest.json": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/verification/": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/attestation.json": {"GET": PUBLIC},
+    "api/v1/certifications/<int:pk>/attestation.json": {"GET": PUBLIC},
+    "api/v1/attestations/public-key/": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/payouts/github-sponsors.csv": {"GET": {"*": 409}},  # CNY sealed without a rate
+    "api/v1/sponsorship/quarters/<str:label>/payouts/open-collective.csv": {"GET": PUBLIC},
+    "api/v1/sponsorship/quarters/<str:label>/payouts/blocked.csv": {"GET": PUBLIC},
 }
 
 
 def _submitted_audit(world: dict[str, Any]) -> Audit:
     audit = audit_create(actor=world["author"], model=world["model"], kind="security", title="Matrix", summary="Checked")
     return audit_submit(actor=world["author"], audit=audit)
+
+
+def _evaluation_with_evidence(world: dict[str, Any]) -> Evaluation:
+    from tests.governance.factories import counted
+
+    return counted(world["model"].current_version, "energy", 0.02, evidence=b"codecarbon log")
 
 
 def _open_quarter(world: dict[str, Any], *, computed: bool = True) -> str:
@@ -130,12 +145,15 @@ def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
 def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str | None:
     if route.startswith(("api/v1/models/", "models/", "health/", "badges/")) and "<slug:slug>" in route:
         return "/" + route.replace("<slug:slug>", world["model"].slug)
+    if route == "api/v1/certifications/<int:pk>/attestation.json":
+        return "/" + route.replace("<int:pk>", str(world["model"].certifications.first().pk))
+    if route == "health/evidence/<int:pk>/":
+        return "/" + route.replace("<int:pk>", str(_evaluation_with_evidence(world).pk))
     if "<int:pk>" in route and "review" in route:
         from tests.governance.factories import counted
 
-        evaluation = counted(world["model"].current_version, "energy", 0.02)
-        Evaluation.objects.filter(pk=evaluation.pk).update(
-            status=Evaluation.Status.PENDING, submitted_by=world["author"], counted_at=None
+        evaluation = counted(
+            world["model"].current_version, "energy", 0.02, status=Evaluation.Status.PENDING, submitted_by=world["author"]
         )
         return "/" + route.replace("<int:pk>", str(evaluation.pk))
     if "<int:pk>" in route and "reevaluations" in route:
@@ -147,7 +165,7 @@ def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str 
         audit = world["audit"] if route.endswith("<int:pk>/") else _submitted_audit(world)
         return "/" + route.replace("<int:pk>", str(audit.pk))
     if "<str:label>" in route:
-        if route.endswith("manifest.json"):
+        if route.endswith(("manifest.json", "verification/", "attestation.json")) or "/payouts/" in route:
             label = world["frozen"]
         elif route.endswith(("compute/", "freeze/")):
             label = _open_quarter(world)

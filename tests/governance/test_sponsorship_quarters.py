@@ -5,6 +5,7 @@ consistent result."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import threading
@@ -98,10 +99,12 @@ def test_freeze_seals_a_manifest_anyone_can_verify_and_recompute(api, make_user,
     api(steward).post("/api/v1/sponsorship/quarters/2026Q4/compute/")
 
     frozen = api(steward).post("/api/v1/sponsorship/quarters/2026Q4/freeze/").json()
-    manifest = json.loads(api(None).get("/api/v1/sponsorship/quarters/2026Q4/manifest.json").content)
+    download = api(None).get("/api/v1/sponsorship/quarters/2026Q4/manifest.json").content
+    manifest = {**json.loads(download), "sha256": frozen["manifest_sha256"]}
 
-    assert frozen["status"] == "frozen" and frozen["manifest_sha256"] == manifest["sha256"]
-    assert sponsorship_rules.verify(manifest)
+    # The file is exactly the hashed bytes: hashing the download gives the published SHA-256.
+    assert frozen["status"] == "frozen" and hashlib.sha256(download).hexdigest() == frozen["manifest_sha256"]
+    assert sponsorship_rules.verify(manifest) and sponsorship_rules.verify_file(download, frozen["manifest_sha256"]) == []
     for field in (
         "methodology_version",
         "pool_minor_units",
