@@ -20,6 +20,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from accounts.models import Role
 from governance import sponsorship_rules
 from governance.db_guards import expected_guards, install_quarter_guards, installed_guards, remove_quarter_guards
+from governance.methodology import VERSION
 from governance.models import Allocation, Certification, Evaluation, Quarter
 from governance.services.sponsorship import quarter_compute, quarter_freeze, quarter_open, quarter_update
 from governance.views.sponsorship import VERIFICATION_SCRIPT
@@ -87,7 +88,7 @@ def test_the_manifest_names_every_model_certification_evaluation_and_evidence_ha
     assert record["version"] == "1.0.0" and record["owners"] == ["owner-e"] and record["payout_identity"] is None
     assert record["certification"]["id"] == certification.pk and record["certification"]["expires_at"].endswith("Z")
     energy = next(item for item in record["evaluations"] if item["dimension"] == "energy")
-    assert energy["id"] == evaluation.pk and energy["value"] == "0.020000" and energy["methodology_version"] == "v1"
+    assert energy["id"] == evaluation.pk and energy["value"] == "0.020000" and energy["methodology_version"] == evaluation.methodology_version == VERSION
     assert energy["evidence"] == "evidence file"
     assert energy["evidence_sha256"] == hashlib.sha256(b"codecarbon: 0.02 g").hexdigest()
     assert sorted(item["id"] for item in record["evaluations"]) == manifest["eligible"]["evidenced"]
