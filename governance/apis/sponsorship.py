@@ -3,8 +3,6 @@ are public (anyone can check the payout), open quarters are visible to stewards 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -22,6 +20,7 @@ from accounts.auth import actor_of
 from accounts.errors import NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
+from accounts.spreadsheet_csv import csv_text
 from governance.models import Allocation, Quarter
 from governance.selectors import sponsorship as selectors
 from governance.services import sponsorship as services
@@ -171,21 +170,20 @@ class AllocationsCsvApi(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, label: str) -> HttpResponse:
         quarter = quarter_for(request, label)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["quarter", "model", "version", "amount_minor_units", "currency", "evaluation_ids"])
-        for allocation in selectors.quarter_allocations(quarter):
-            ids = " ".join(str(i) for i in allocation.evaluation_ids)
-            row = [
+        header = ["quarter", "model", "version", "amount_minor_units", "currency", "evaluation_ids"]
+        rows: list[list[object]] = [
+            [
                 quarter.label,
                 allocation.model_slug,
                 allocation.version.version,
                 allocation.amount_minor_units,
                 quarter.currency,
+                " ".join(str(i) for i in allocation.evaluation_ids),
             ]
-            writer.writerow([*row, ids])
-        writer.writerow([quarter.label, "(unallocated)", "", quarter.unallocated_minor_units, quarter.currency, ""])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            for allocation in selectors.quarter_allocations(quarter)
+        ]
+        rows.append([quarter.label, "(unallocated)", "", quarter.unallocated_minor_units, quarter.currency, ""])
+        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="allocations-{quarter.label}.csv"'
         return response
 
