@@ -11,7 +11,7 @@ from typing import Any
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
+from accounts.json_input import BoundedJSONParser
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import CommunityModel, Evaluation, ModelVersion
 from governance.packages import Package, read_package, read_package_zip
@@ -279,7 +280,7 @@ class ModelHealthApi(APIView):
 
 
 class ModelEvaluationsApi(ReadPublicWriteSignedIn):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
         dimension = serializers.ChoiceField(choices=[d.value for d in DIMENSIONS])
