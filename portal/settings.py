@@ -234,6 +234,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "in
 NOTEBOOK_CATALOGUE_DIR = Path(env.text("NOTEBOOK_CATALOGUE_DIR", str(BASE_DIR / "catalogue")))
 NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scratch")))
 # Keep each run's working directory (what the notebook wrote) instead of removing it: for debugging.
+# Folders outside the catalogue a run may read, linked into its scratch root by name (read-only in the
+# sandbox): the evaluation packages the health notebooks read as `../packages/<name>`.
+NOTEBOOK_SHARED_DIRS = {"packages": DATA_DIR / "packages"}
 NOTEBOOK_KEEP_SCRATCH = env.flag("NOTEBOOK_KEEP_SCRATCH", False)
 NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
 # Kernels started ahead per runner process; each serves one run and is discarded.
@@ -285,6 +288,11 @@ BENCHMARK_BASELINE_MIN_RESULTS = env.integer("BENCHMARK_BASELINE_MIN_RESULTS", 3
 # --- Governance ----------------------------------------------------------------------------------
 GOVERNANCE_ONNX_MAX_BYTES = env.integer("GOVERNANCE_ONNX_MAX_BYTES", 50 * 1024 * 1024, min_value=1024)
 GOVERNANCE_EVAL_MAX_BYTES = env.integer("GOVERNANCE_EVAL_MAX_BYTES", 20 * 1024 * 1024, min_value=1024)
+# What an eval.npz may unpack to, how many samples it may hold, and how far any uploaded archive may be
+# compressed (a decompression bomb is refused from the zip directory, before anything is inflated).
+GOVERNANCE_EVAL_MAX_UNPACKED_BYTES = env.integer("GOVERNANCE_EVAL_MAX_UNPACKED_BYTES", 128 * 1024 * 1024, min_value=1024)
+GOVERNANCE_EVAL_MAX_SAMPLES = env.integer("GOVERNANCE_EVAL_MAX_SAMPLES", 50_000, min_value=1)
+GOVERNANCE_ARCHIVE_MAX_RATIO = env.integer("GOVERNANCE_ARCHIVE_MAX_RATIO", 100, min_value=2)
 GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, min_value=1024)
 CERTIFICATION_DAYS = env.integer("CERTIFICATION_DAYS", 180, min_value=1)
 
