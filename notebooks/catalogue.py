@@ -16,7 +16,7 @@ import nbformat
 from papermill.inspection import _infer_parameters
 from papermill.iorw import load_notebook_node
 
-from notebooks.parameters import spec_from_inspection
+from notebooks.parameters import spec_from_inspection, string_kind_problems
 
 REQUIRED_KEYS = ("slug", "title", "summary", "level", "kind", "resources", "licence")
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -121,6 +121,7 @@ def read_notebook(raw: bytes | str) -> CatalogueEntry:
         for p in (_infer_parameters(nb) if len(tagged) == 1 else [])
     ]
     names = {spec["name"] for spec in specs}
+    problems.extend(string_kind_problems(specs, declared))
     for name in declared:
         if name not in names:
             problems.append(f"metadata.portal.parameters declares {name!r}, which the parameters cell does not define")

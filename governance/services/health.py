@@ -322,7 +322,9 @@ def evaluations_start(*, actor: User, version: ModelVersion) -> list[EvaluationR
     missing = [t.notebook for t in THRESHOLDS.values() if t.notebook not in notebooks]
     if missing:
         raise WrongState(f"The evaluation notebooks are not in the catalogue: {', '.join(missing)}.", code="catalogue_incomplete")
-    path = str(package_directory(version))
+    # Relative to the notebook's folder: the runner links the packages folder into each run's scratch
+    # directory (NOTEBOOK_SHARED_DIRS), and a `path` parameter may not name anything outside it.
+    path = f"../packages/{package_directory(version).name}"
     started = []
     with transaction.atomic():
         for dimension in DIMENSIONS:

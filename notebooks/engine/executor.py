@@ -131,6 +131,9 @@ def _scratch_for(run: Run) -> Path:
     for entry in catalogue.iterdir():
         if entry.is_dir() and entry.name != own_dir.name:
             (root / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+    for name, shared in settings.NOTEBOOK_SHARED_DIRS.items():
+        if Path(shared).is_dir() and not (root / name).exists():
+            (root / name).symlink_to(Path(shared).resolve(), target_is_directory=True)
     work = root / own_dir
     work.mkdir(parents=True, exist_ok=True)
     if (catalogue / own_dir).is_dir():
