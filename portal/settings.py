@@ -132,6 +132,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.integer("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 3, min_value=1)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.integer("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10, min_value=1)
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -237,6 +239,11 @@ NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scr
 # Folders outside the catalogue a run may read, linked into its scratch root by name (read-only in the
 # sandbox): the evaluation packages the health notebooks read as `../packages/<name>`.
 NOTEBOOK_SHARED_DIRS = {"packages": DATA_DIR / "packages"}
+# Kernels run inside bubblewrap (notebooks/engine/sandbox.py). Without a working sandbox the runner refuses
+# to start kernels outside DEBUG unless NOTEBOOK_ALLOW_UNSANDBOXED is set; the kernel runs as this uid.
+NOTEBOOK_SANDBOX = env.flag("NOTEBOOK_SANDBOX", True)
+NOTEBOOK_ALLOW_UNSANDBOXED = env.flag("NOTEBOOK_ALLOW_UNSANDBOXED", False)
+NOTEBOOK_SANDBOX_UID = env.integer("NOTEBOOK_SANDBOX_UID", 65534, min_value=1)
 NOTEBOOK_KEEP_SCRATCH = env.flag("NOTEBOOK_KEEP_SCRATCH", False)
 NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
 # Kernels started ahead per runner process; each serves one run and is discarded.
