@@ -257,6 +257,9 @@ NOTEBOOK_MAX_TIMEOUT = env.integer("NOTEBOOK_MAX_TIMEOUT", 3600, min_value=10)
 NOTEBOOK_DEFAULT_MEMORY_MB = env.integer("NOTEBOOK_DEFAULT_MEMORY_MB", 4096, min_value=256)
 NOTEBOOK_MAX_MEMORY_MB = env.integer("NOTEBOOK_MAX_MEMORY_MB", 16384, min_value=256)
 # A hard virtual-memory ceiling on CPU kernels; GPU runners turn it off (CUDA reserves huge address space).
+# What a student (someone whose only role is student) may ask a run for, under the portal maxima above.
+NOTEBOOK_STUDENT_MAX_TIMEOUT = env.integer("NOTEBOOK_STUDENT_MAX_TIMEOUT", 900, min_value=10)
+NOTEBOOK_STUDENT_MAX_MEMORY_MB = env.integer("NOTEBOOK_STUDENT_MAX_MEMORY_MB", 4096, min_value=256)
 NOTEBOOK_ADDRESS_SPACE_LIMIT = env.flag("NOTEBOOK_ADDRESS_SPACE_LIMIT", True)
 NOTEBOOK_CELL_OUTPUT_CAP = env.integer("NOTEBOOK_CELL_OUTPUT_CAP", 1024 * 1024, min_value=1024)
 NOTEBOOK_RUN_OUTPUT_CAP = env.integer("NOTEBOOK_RUN_OUTPUT_CAP", 8 * 1024 * 1024, min_value=1024)
