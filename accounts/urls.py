@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 
 from accounts import views
 from accounts.forms import PortalPasswordResetForm, PortalSetPasswordForm
+from accounts.reset_limits import RateLimitedPasswordResetView
 
 app_name = "accounts"
 
@@ -18,7 +19,7 @@ urlpatterns = [
     # Password reset by e-mail (also how students enrolled from a CSV set their first password).
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        RateLimitedPasswordResetView.as_view(
             form_class=PortalPasswordResetForm,
             template_name="accounts/password_reset_form.html",
             email_template_name="accounts/password_reset_email.txt",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +18,7 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound, TooLarge
 from accounts.models import Role
 from accounts.selectors import user_has_role
+from accounts.spreadsheet_csv import csv_text
 from courses import selectors, services
 from courses.forms import AssignmentForm, CourseForm, EnrolmentCsvForm, JoinForm, ProjectForm
 from courses.models import DerivedProject
@@ -315,12 +314,11 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request)
     rows = selectors.gradebook(assignment)
     metrics = selectors.metric_names(rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["username", "name", "email", "runs", "latest_status", "late", "best_run", *metrics])
+    header = ["username", "name", "email", "runs", "latest_status", "late", "best_run", *metrics]
+    body = []
     for row in rows:
         latest, best = row.latest, row.best_run
-        writer.writerow(
+        body.append(
             [
                 row.student.username,
                 str(row.student),
@@ -332,7 +330,7 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 *["" if row.metric(name) is None else row.metric(name) for name in metrics],
             ]
         )
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse("\ufeff" + csv_text(header, body), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assignment-{assignment.pk}-grades.csv"'
     return response
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from onnx import TensorProto
 
 from accounts.errors import ApplicationError, TooLarge
+from governance.archive_limits import ArchiveLimits, checked_members, npy_header
 
 ALLOWED_DOMAINS = {"", "ai.onnx", "ai.onnx.ml"}
 
@@ -136,13 +137,45 @@ def check_onnx(data: bytes, metadata: dict[str, Any]) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), int(opset)
 
 
+def eval_limits() -> ArchiveLimits:
+    unpacked = settings.GOVERNANCE_EVAL_MAX_UNPACKED_BYTES
+    return ArchiveLimits(
+        max_members=2, max_member_bytes=unpacked, max_total_bytes=unpacked, max_ratio=settings.GOVERNANCE_ARCHIVE_MAX_RATIO
+    )
+
+
+def check_eval_layout(data: bytes) -> None:
+    """Refuses an `eval.npz` from its zip directory and `.npy` headers alone, before any array is inflated:
+    exactly `x` and `y`, declared sizes, compression ratio and sample count within the methodology's caps."""
+    try:
+        members = checked_members(data, "eval_file", eval_limits())
+    except TooLarge:
+        raise
+    except ApplicationError as error:
+        raise _fail("eval_file", f"eval.npz could not be read as plain arrays: {error.message}") from error
+    if set(members) != {"x.npy", "y.npy"}:
+        names = sorted(name.removesuffix(".npy") for name in members)
+        raise _fail("eval_file", f"eval.npz must hold exactly the arrays x and y (it holds {names}).")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            x_shape, _ = npy_header(archive, members["x.npy"], "eval_file")
+            npy_header(archive, members["y.npy"], "eval_file")
+        except ApplicationError as error:
+            raise _fail("eval_file", f"eval.npz could not be read as plain arrays: {error.message}") from error
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise _fail("eval_file", f"eval.npz could not be read as plain arrays: {error}") from error
+    samples = x_shape[0] if x_shape else 0
+    if samples > settings.GOVERNANCE_EVAL_MAX_SAMPLES:
+        message = f"eval.npz holds {samples:,} samples; the methodology accepts at most {settings.GOVERNANCE_EVAL_MAX_SAMPLES:,}."
+        raise TooLarge(message, fields={"eval_file": [message]})
+
+
 def check_eval_set(data: bytes, metadata: dict[str, Any]) -> int:
     """The number of labelled samples in a valid `eval.npz`."""
     _check_size("eval_file", data, settings.GOVERNANCE_EVAL_MAX_BYTES)
+    check_eval_layout(data)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-            if set(arrays.files) != {"x", "y"}:
-                raise _fail("eval_file", f"eval.npz must hold exactly the arrays x and y (it holds {sorted(arrays.files)}).")
             x, y = arrays["x"], arrays["y"]
     except ApplicationError:
         raise
@@ -174,16 +207,28 @@ def read_package(*, onnx_bytes: bytes, eval_bytes: bytes, metadata: bytes | str 
 def read_package_zip(data: bytes) -> Package:
     """A package uploaded as one .zip holding model.onnx, metadata.json and eval.npz (at its top level)."""
     _check_size("package", data, settings.GOVERNANCE_ONNX_MAX_BYTES + settings.GOVERNANCE_EVAL_MAX_BYTES)
+    limits = ArchiveLimits(
+        max_members=3,
+        max_member_bytes=max(settings.GOVERNANCE_ONNX_MAX_BYTES, settings.GOVERNANCE_EVAL_MAX_BYTES),
+        max_total_bytes=settings.GOVERNANCE_ONNX_MAX_BYTES + settings.GOVERNANCE_EVAL_MAX_BYTES + 1024 * 1024,
+        max_ratio=settings.GOVERNANCE_ARCHIVE_MAX_RATIO,
+    )
+    members = checked_members(data, "package", limits)
+    wanted = {"model.onnx", "metadata.json", "eval.npz"}
+    if set(members) != wanted:
+        raise _fail("package", f"The zip must hold exactly {sorted(wanted)} (it holds {sorted(members)[:10]}).")
+    for name, field, limit in (
+        ("model.onnx", "onnx_file", settings.GOVERNANCE_ONNX_MAX_BYTES),
+        ("eval.npz", "eval_file", settings.GOVERNANCE_EVAL_MAX_BYTES),
+        ("metadata.json", "metadata", 1024 * 1024),
+    ):
+        if members[name].file_size > limit:
+            raise TooLarge(
+                f"{name} is {members[name].file_size:,} bytes; the limit is {limit:,}.", fields={field: ["Too large."]}
+            )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-            wanted = {"model.onnx", "metadata.json", "eval.npz"}
-            if set(members) != wanted:
-                raise _fail("package", f"The zip must hold exactly {sorted(wanted)} (it holds {sorted(members)[:10]}).")
-            limit = settings.GOVERNANCE_ONNX_MAX_BYTES + settings.GOVERNANCE_EVAL_MAX_BYTES
-            if sum(info.file_size for info in members.values()) > limit:
-                raise TooLarge("The unpacked package is too large.", fields={"package": ["Too large."]})
             files = {name: archive.read(name) for name in wanted}
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise _fail("package", "The package is not a valid zip file.") from error
     return read_package(onnx_bytes=files["model.onnx"], eval_bytes=files["eval.npz"], metadata=files["metadata.json"])

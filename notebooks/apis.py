@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, TooLarge
+from accounts.json_input import BoundedJSONParser
 from notebooks import selectors, services
 from notebooks.models import Notebook, Run
 
@@ -84,7 +85,7 @@ class NotebookCheckApi(APIView):
     """Checks a notebook against the catalogue format: metadata, parameters cell, typed parameters."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
 
     class OutputSerializer(serializers.Serializer):
         slug = serializers.CharField()

@@ -17,7 +17,7 @@ from papermill.inspection import _infer_parameters
 from papermill.iorw import load_notebook_node
 
 from notebooks.metrics import spec_problems as metric_spec_problems
-from notebooks.parameters import spec_from_inspection
+from notebooks.parameters import spec_from_inspection, string_kind_problems
 
 REQUIRED_KEYS = ("slug", "title", "summary", "level", "kind", "resources", "licence")
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -124,6 +124,7 @@ def read_notebook(raw: bytes | str) -> CatalogueEntry:
     if "metrics" in portal:
         problems.extend(metric_spec_problems(portal["metrics"]))
     names = {spec["name"] for spec in specs}
+    problems.extend(string_kind_problems(specs, declared))
     for name in declared:
         if name not in names:
             problems.append(f"metadata.portal.parameters declares {name!r}, which the parameters cell does not define")

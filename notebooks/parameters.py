@@ -4,12 +4,19 @@ papermill's inspection gives each parameter's name, inferred type and default; t
 `metadata.portal.parameters` adds constraints (`min`, `max`, `choices`) and help text. papermill itself
 only warns on unknown names and passes `-p` values as strings; here an unknown name, a wrong type or an
 out-of-range value is a 400 that names the parameter.
+
+A text parameter declares its `kind` (catalogue/README.md), because notebooks use text as file names and
+folders: `identifier` (letters, digits, `.`, `_`, `-`; no slashes, no leading dot), `choice` (one of
+`choices`), `path` (relative, and resolving inside the run's scratch directory, which mirrors the
+catalogue) or `text` (free text without control characters, at most `max_length`). One that declares
+none is an `identifier`, the narrowest. The kernel's sandbox is the second line, not the first.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 from typing import Any
 
 from accounts.errors import ApplicationError
@@ -17,6 +24,12 @@ from accounts.errors import ApplicationError
 TYPES = ("int", "float", "str", "bool", "list")
 MAX_STRING = 2000
 MAX_LIST = 200
+STRING_KINDS = ("identifier", "choice", "path", "text")
+DEFAULT_MAX_LENGTH = {"identifier": 64, "choice": MAX_STRING, "path": 255, "text": 200}
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*|\.\.")
+# Where a notebook's folder sits below its scratch root (catalogue/<kind>/): how far `..` may climb.
+NOTEBOOK_DEPTH = 1
 
 
 def spec_from_inspection(name: str, type_name: str, default: str, help_text: str, declared: dict[str, Any]) -> dict[str, Any]:
@@ -32,9 +45,33 @@ def spec_from_inspection(name: str, type_name: str, default: str, help_text: str
     for key in ("min", "max", "choices"):
         if key in declared:
             spec[key] = declared[key]
+    if type_name == "str":
+        kind = declared.get("kind") or ("choice" if "choices" in declared else "identifier")
+        spec["kind"] = kind if kind in STRING_KINDS and (kind != "choice" or "choices" in declared) else "identifier"
+        spec["max_length"] = min(int(declared.get("max_length") or DEFAULT_MAX_LENGTH[spec["kind"]]), MAX_STRING)
     if isinstance(declared.get("help"), dict):
         spec["help_i18n"] = declared["help"]
     return spec
+
+
+def string_kind_problems(specs: list[dict[str, Any]], declared: dict[str, Any]) -> list[str]:
+    """What is wrong with the text parameters' declared kinds: an unknown kind, a `choice` without
+    choices, a default its own kind refuses."""
+    problems = []
+    for spec in specs:
+        if spec["type"] != "str":
+            continue
+        kind = (declared.get(spec["name"]) or {}).get("kind")
+        if kind is not None and kind not in STRING_KINDS:
+            problems.append(f"parameter {spec['name']!r}: kind must be one of {', '.join(STRING_KINDS)}")
+        elif kind == "choice" and "choices" not in spec:
+            problems.append(f"parameter {spec['name']!r}: kind 'choice' needs choices")
+        else:
+            try:
+                _check_string_kind(spec, str(spec["default"]))
+            except ValueError as error:
+                problems.append(f"parameter {spec['name']!r}: its default {error} (kind {spec['kind']})")
+    return problems
 
 
 def _type_of(value: Any) -> str | None:
@@ -89,16 +126,53 @@ def _coerce(spec: dict[str, Any], value: Any, *, from_form: bool) -> Any:
     if kind == "str":
         if not isinstance(value, str):
             raise ValueError("must be text")
-        if len(value) > MAX_STRING:
-            raise ValueError(f"must be at most {MAX_STRING} characters")
-        return value
+        return _check_string_kind(spec, value)
     if kind == "list":
         if not isinstance(value, list) or len(value) > MAX_LIST:
             raise ValueError(f"must be a list of at most {MAX_LIST} items")
         if not all(isinstance(item, (int, float, str, bool)) and not isinstance(item, dict) for item in value):
             raise ValueError("must hold only numbers, text or true/false")
+        if any(isinstance(item, str) and not IDENTIFIER.fullmatch(item[:65]) for item in value):
+            raise ValueError("must hold only short identifiers (letters, digits, '.', '_', '-') as text items")
         return value
     raise ValueError("has an unsupported type")
+
+
+def _check_string_kind(spec: dict[str, Any], value: str) -> str:
+    """The value if it is what the parameter's kind allows, else ValueError saying what is allowed."""
+    kind = spec.get("kind", "identifier")
+    limit = int(spec.get("max_length") or DEFAULT_MAX_LENGTH.get(kind, 64))
+    if len(value) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    if kind == "choice":
+        return value  # _check_constraints compares it with the declared choices
+    if kind == "identifier":
+        if not IDENTIFIER.fullmatch(value):
+            raise ValueError("must be an identifier: letters, digits, '.', '_' or '-', not starting with '.' or '-'")
+        return value
+    if kind == "path":
+        return _check_relative_path(value)
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _check_relative_path(value: str) -> str:
+    """A relative path that stays inside the run's scratch directory, judged from its text alone (the
+    notebook's folder is NOTEBOOK_DEPTH below the scratch root): no absolute path, no `~`, no climbing
+    above the root, only plain file-name characters."""
+    if not value or value.startswith(("/", "~")) or "\\" in value:
+        raise ValueError("must be a relative path inside the run's folder")
+    depth = NOTEBOOK_DEPTH
+    for part in value.split("/"):
+        if part in {"", "."}:
+            continue
+        if not PATH_PART.fullmatch(part):
+            raise ValueError("must be a relative path of letters, digits, '.', '_' and '-' (no hidden names)")
+        depth = depth - 1 if part == ".." else depth + 1
+        if depth < 0:
+            raise ValueError("must stay inside the run's folder (it climbs out with '..')")
+    return value
 
 
 def _check_constraints(spec: dict[str, Any], value: Any) -> None:

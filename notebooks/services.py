@@ -129,6 +129,18 @@ def catalogue_sync(*, actor: User | None, root: Path | None = None) -> SyncRepor
 # --- runs -------------------------------------------------------------------------------------------
 
 
+def run_limits_for(user: User) -> tuple[int, int]:
+    """(seconds, megabytes) a run of `user` may ask for: the portal's maxima, or the lower student maxima
+    for someone whose only role is student."""
+    roles = user_roles(user)
+    if roles and roles <= {Role.STUDENT}:
+        return (
+            min(settings.NOTEBOOK_STUDENT_MAX_TIMEOUT, settings.NOTEBOOK_MAX_TIMEOUT),
+            min(settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB, settings.NOTEBOOK_MAX_MEMORY_MB),
+        )
+    return settings.NOTEBOOK_MAX_TIMEOUT, settings.NOTEBOOK_MAX_MEMORY_MB
+
+
 def _may_run(user: User) -> bool:
     return bool(user_roles(user)) or user.is_staff
 
@@ -172,18 +184,13 @@ def run_enqueue(
     queue = queue or notebook.accelerator
     if queue not in Run.Queue.values:
         raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
-    timeout = timeout_seconds or min(
-        settings.NOTEBOOK_MAX_TIMEOUT, max(settings.NOTEBOOK_DEFAULT_TIMEOUT, notebook.expected_minutes * 60 * 3)
-    )
-    if not 10 <= timeout <= settings.NOTEBOOK_MAX_TIMEOUT:
-        raise ApplicationError(
-            "Time limit out of range.", fields={"timeout_seconds": [f"Between 10 and {settings.NOTEBOOK_MAX_TIMEOUT} seconds."]}
-        )
-    memory = memory_limit_mb or settings.NOTEBOOK_DEFAULT_MEMORY_MB
-    if not 256 <= memory <= settings.NOTEBOOK_MAX_MEMORY_MB:
-        raise ApplicationError(
-            "Memory limit out of range.", fields={"memory_limit_mb": [f"Between 256 and {settings.NOTEBOOK_MAX_MEMORY_MB} MB."]}
-        )
+    max_timeout, max_memory = run_limits_for(owner or actor)
+    timeout = timeout_seconds or min(max_timeout, max(settings.NOTEBOOK_DEFAULT_TIMEOUT, notebook.expected_minutes * 60 * 3))
+    if not 10 <= timeout <= max_timeout:
+        raise ApplicationError("Time limit out of range.", fields={"timeout_seconds": [f"Between 10 and {max_timeout} seconds."]})
+    memory = memory_limit_mb or min(settings.NOTEBOOK_DEFAULT_MEMORY_MB, max_memory)
+    if not 256 <= memory <= max_memory:
+        raise ApplicationError("Memory limit out of range.", fields={"memory_limit_mb": [f"Between 256 and {max_memory} MB."]})
 
     owner = owner or actor
     with transaction.atomic():

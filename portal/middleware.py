@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from portal.api_errors import error_body
 
 
 def content_security_policy(*, style_src: str = "'self'", frame_src: list[str] | None = None) -> str:
@@ -52,3 +55,44 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+def request_max_bytes() -> int:
+    """The largest body any endpoint accepts: the biggest upload limit plus room for multipart framing."""
+    uploads = (
+        settings.GOVERNANCE_ONNX_MAX_BYTES + settings.GOVERNANCE_EVAL_MAX_BYTES,
+        settings.GOVERNANCE_EVIDENCE_MAX_BYTES,
+        settings.NOTEBOOK_UPLOAD_MAX_BYTES,
+        settings.CURATION_UPLOAD_MAX_BYTES,
+        settings.COURSES_CSV_MAX_BYTES,
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+    )
+    return max(uploads) + 1024 * 1024
+
+
+class RequestBoundsMiddleware:
+    """Refuses a body before anything reads it: a Content-Length that is not a plain decimal number is 400,
+    one over the largest upload any endpoint takes is 413 naming the limit. Later code may then trust
+    `int(request.META["CONTENT_LENGTH"])`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared not in (None, ""):
+            text = str(declared).strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                return self._refuse(request, 400, "bad_request", _("The Content-Length header is not a number of bytes."))
+            limit = request_max_bytes()
+            if int(text) > limit:
+                message = _("The request body is too large: at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
+                return self._refuse(request, 413, "too_large", message)
+            request.META["CONTENT_LENGTH"] = text
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body(code, message), status=status)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
+    "portal.middleware.RequestBoundsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -132,6 +133,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.integer("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 3, min_value=1)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.integer("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10, min_value=1)
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -173,6 +176,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "accounts.json_input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -230,6 +238,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "in
 NOTEBOOK_CATALOGUE_DIR = Path(env.text("NOTEBOOK_CATALOGUE_DIR", str(BASE_DIR / "catalogue")))
 NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scratch")))
 # Keep each run's working directory (what the notebook wrote) instead of removing it: for debugging.
+# Folders outside the catalogue a run may read, linked into its scratch root by name (read-only in the
+# sandbox): the evaluation packages the health notebooks read as `../packages/<name>`.
+NOTEBOOK_SHARED_DIRS = {"packages": DATA_DIR / "packages"}
+# Kernels run inside bubblewrap (notebooks/engine/sandbox.py). Without a working sandbox the runner refuses
+# to start kernels outside DEBUG unless NOTEBOOK_ALLOW_UNSANDBOXED is set; the kernel runs as this uid.
+NOTEBOOK_SANDBOX = env.flag("NOTEBOOK_SANDBOX", True)
+NOTEBOOK_ALLOW_UNSANDBOXED = env.flag("NOTEBOOK_ALLOW_UNSANDBOXED", False)
+NOTEBOOK_SANDBOX_UID = env.integer("NOTEBOOK_SANDBOX_UID", 65534, min_value=1)
 NOTEBOOK_KEEP_SCRATCH = env.flag("NOTEBOOK_KEEP_SCRATCH", False)
 NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
 # Kernels started ahead per runner process; each serves one run and is discarded.
@@ -243,6 +259,9 @@ NOTEBOOK_MAX_TIMEOUT = env.integer("NOTEBOOK_MAX_TIMEOUT", 3600, min_value=10)
 NOTEBOOK_DEFAULT_MEMORY_MB = env.integer("NOTEBOOK_DEFAULT_MEMORY_MB", 4096, min_value=256)
 NOTEBOOK_MAX_MEMORY_MB = env.integer("NOTEBOOK_MAX_MEMORY_MB", 16384, min_value=256)
 # A hard virtual-memory ceiling on CPU kernels; GPU runners turn it off (CUDA reserves huge address space).
+# What a student (someone whose only role is student) may ask a run for, under the portal maxima above.
+NOTEBOOK_STUDENT_MAX_TIMEOUT = env.integer("NOTEBOOK_STUDENT_MAX_TIMEOUT", 900, min_value=10)
+NOTEBOOK_STUDENT_MAX_MEMORY_MB = env.integer("NOTEBOOK_STUDENT_MAX_MEMORY_MB", 4096, min_value=256)
 NOTEBOOK_ADDRESS_SPACE_LIMIT = env.flag("NOTEBOOK_ADDRESS_SPACE_LIMIT", True)
 NOTEBOOK_CELL_OUTPUT_CAP = env.integer("NOTEBOOK_CELL_OUTPUT_CAP", 1024 * 1024, min_value=1024)
 NOTEBOOK_RUN_OUTPUT_CAP = env.integer("NOTEBOOK_RUN_OUTPUT_CAP", 8 * 1024 * 1024, min_value=1024)
@@ -281,6 +300,11 @@ BENCHMARK_BASELINE_MIN_RESULTS = env.integer("BENCHMARK_BASELINE_MIN_RESULTS", 3
 # --- Governance ----------------------------------------------------------------------------------
 GOVERNANCE_ONNX_MAX_BYTES = env.integer("GOVERNANCE_ONNX_MAX_BYTES", 50 * 1024 * 1024, min_value=1024)
 GOVERNANCE_EVAL_MAX_BYTES = env.integer("GOVERNANCE_EVAL_MAX_BYTES", 20 * 1024 * 1024, min_value=1024)
+# What an eval.npz may unpack to, how many samples it may hold, and how far any uploaded archive may be
+# compressed (a decompression bomb is refused from the zip directory, before anything is inflated).
+GOVERNANCE_EVAL_MAX_UNPACKED_BYTES = env.integer("GOVERNANCE_EVAL_MAX_UNPACKED_BYTES", 128 * 1024 * 1024, min_value=1024)
+GOVERNANCE_EVAL_MAX_SAMPLES = env.integer("GOVERNANCE_EVAL_MAX_SAMPLES", 50_000, min_value=1)
+GOVERNANCE_ARCHIVE_MAX_RATIO = env.integer("GOVERNANCE_ARCHIVE_MAX_RATIO", 100, min_value=2)
 GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, min_value=1024)
 # The portal's Ed25519 signing key for attestations: PEM (PKCS#8) in ATTESTATION_SIGNING_KEY, or a PEM file. Without
 # either, a development key is generated on first use in ATTESTATION_SIGNING_KEY_FILE and the public key says so.

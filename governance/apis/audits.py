@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
+from accounts.json_input import BoundedJSONParser
 from governance.apis.registry import PAGE, page_of
 from governance.models import Audit, AuditComment, AuditEvidence, Finding
 from governance.selectors import audits as selectors
@@ -191,7 +192,7 @@ class AuditFindingsApi(APIView):
 
 class AuditEvidenceApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(required=False)

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, TooLarge
+from accounts.json_input import BoundedJSONParser
 from accounts.models import Role
 from accounts.permissions import HasRole
 from accounts.user_markdown import render_user_markdown
@@ -156,7 +157,7 @@ class DatasetImportApi(APIView):
     """Adds items and annotations from CSV or JSON Lines to a draft; all or nothing."""
 
     permission_classes = [IsCurator]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     class OutputSerializer(serializers.Serializer):
         items = serializers.IntegerField()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,8 +21,10 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
+from accounts.json_input import BoundedJSONParser
 from accounts.models import Role
 from accounts.selectors import user_has_role
+from governance.archive_limits import read_upload
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import CommunityModel, Evaluation, ModelVersion, Reevaluation
 from governance.packages import Package, read_package, read_package_zip
@@ -106,13 +109,18 @@ def package_from(values: dict[str, Any]) -> Package:
     if values.get("package") is not None:
         if any(values.get(name) is not None for name in ("onnx_file", "eval_file", "metadata")):
             raise ApplicationError("Send either one package zip or the three files.", fields={"package": ["Not both."]})
-        return read_package_zip(values["package"].read())
+        limit = settings.GOVERNANCE_ONNX_MAX_BYTES + settings.GOVERNANCE_EVAL_MAX_BYTES
+        return read_package_zip(read_upload(values["package"], "package", limit))
     missing = [name for name in ("onnx_file", "eval_file", "metadata") if values.get(name) is None]
     if missing:
         raise ApplicationError(
             "The evaluation package is incomplete.", fields={name: ["Required (or send one package zip)."] for name in missing}
         )
-    return read_package(onnx_bytes=values["onnx_file"].read(), eval_bytes=values["eval_file"].read(), metadata=values["metadata"])
+    return read_package(
+        onnx_bytes=read_upload(values["onnx_file"], "onnx_file", settings.GOVERNANCE_ONNX_MAX_BYTES),
+        eval_bytes=read_upload(values["eval_file"], "eval_file", settings.GOVERNANCE_EVAL_MAX_BYTES),
+        metadata=values["metadata"],
+    )
 
 
 class ModelListApi(ReadPublicWriteSignedIn):
@@ -282,7 +290,7 @@ class ModelHealthApi(APIView):
 
 
 class ModelEvaluationsApi(ReadPublicWriteSignedIn):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
         dimension = serializers.ChoiceField(choices=[d.value for d in DIMENSIONS])

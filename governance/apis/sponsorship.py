@@ -188,7 +188,7 @@ class AllocationsCsvApi(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, label: str) -> HttpResponse:
         quarter = checked_for_export(request, label)
-        rows: list[list[Any]] = [
+        rows: list[list[object]] = [
             [
                 quarter.label,
                 allocation.model_slug,

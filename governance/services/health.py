@@ -308,9 +308,10 @@ def evaluation_review(*, actor: User, evaluation: Evaluation, accept: bool, note
 def package_directory(version: ModelVersion) -> Path:
     """The version's evaluation package as a folder the evaluation notebooks read (written once, atomically).
 
-    Runners read it from the portal's data directory, so every runner needs that directory mounted.
+    Runners read it from the portal's data directory, so every runner needs that directory mounted; the
+    folder is the `packages` entry of NOTEBOOK_SHARED_DIRS, which each run sees as `../packages/`.
     """
-    target = Path(settings.DATA_DIR) / "packages" / f"{version.model.slug}-{version.number}-{version.onnx_sha256[:12]}"
+    target = Path(settings.NOTEBOOK_SHARED_DIRS["packages"]) / f"{version.model.slug}-{version.number}-{version.onnx_sha256[:12]}"
     if (target / "metadata.json").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -321,6 +322,10 @@ def package_directory(version: ModelVersion) -> Path:
         (staging / "eval.npz").write_bytes(source.read())
     metadata = {**version.metadata, "name": version.model.slug, "version": version.version}
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
+    # Readable by the sandboxed kernel, which runs as another (unprivileged) user; mkdtemp made it 0700.
+    staging.chmod(0o755)
+    for child in staging.iterdir():
+        child.chmod(0o644)
     try:
         os.rename(staging, target)
     except OSError:  # another request wrote it first
@@ -365,7 +370,9 @@ def evaluations_start(
         raise WrongState("Evaluation runs for this version are still queued or running.", code="evaluation_running")
     thresholds = THRESHOLDS_BY_VERSION[methodology]
     notebooks = _evaluation_notebooks(methodology)
-    path = str(package_directory(version))
+    # Relative to the notebook's folder: the runner links the packages folder into each run's scratch
+    # directory (NOTEBOOK_SHARED_DIRS), and a `path` parameter may not name anything outside it.
+    path = f"../packages/{package_directory(version).name}"
     queue = evaluation_queue()
     started = []
     with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError
+from governance.archive_limits import read_upload
 from governance.forms.registry import ModelForm, VersionForm
 from governance.packages import read_package
 from governance.selectors import audits as audit_selectors
@@ -40,7 +42,9 @@ def model_list(request: HttpRequest) -> HttpResponse:
 def _package_from_form(form: Any) -> Any:
     data = form.cleaned_data
     return read_package(
-        onnx_bytes=data["onnx_file"].read(), eval_bytes=data["eval_file"].read(), metadata=data["metadata_file"].read()
+        onnx_bytes=read_upload(data["onnx_file"], "onnx_file", settings.GOVERNANCE_ONNX_MAX_BYTES),
+        eval_bytes=read_upload(data["eval_file"], "eval_file", settings.GOVERNANCE_EVAL_MAX_BYTES),
+        metadata=read_upload(data["metadata_file"], "metadata_file", 1024 * 1024),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import socket
@@ -118,22 +119,40 @@ def extract_metrics(nb: Any) -> dict[str, Any]:
     return json.loads(json.dumps(metrics, default=str))
 
 
-def _scratch_for(run: Run) -> Path:
+def _scratch_root(run: Run) -> Path:
+    return Path(settings.NOTEBOOK_SCRATCH_DIR) / f"run-{run.pk}-{run.attempt}"
+
+
+def _scratch_for(run: Run, kernel: PooledKernel) -> Path:
     """A working directory that mirrors the catalogue, so relative paths (`../data/…`) resolve.
 
     Data and models are linked, not copied; what the notebook writes stays in the scratch directory,
-    which is removed after the run.
+    which is removed after the run. A sandboxed kernel sees only its own slot (mounted as /scratch when it
+    started): the slot is renamed into place here and becomes this run's scratch directory.
     """
     catalogue = Path(settings.NOTEBOOK_CATALOGUE_DIR)
-    root = Path(settings.NOTEBOOK_SCRATCH_DIR) / f"run-{run.pk}-{run.attempt}"
+    root = _scratch_root(run)
     shutil.rmtree(root, ignore_errors=True)
     own_dir = Path(run.notebook.path).parent
-    root.mkdir(parents=True)
+    if kernel.slot is not None:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(kernel.slot, root)
+        kernel.slot = None
+    else:
+        root.mkdir(parents=True)
     for entry in catalogue.iterdir():
         if entry.is_dir() and entry.name != own_dir.name:
             (root / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+    for name, shared in settings.NOTEBOOK_SHARED_DIRS.items():
+        if Path(shared).is_dir() and not (root / name).exists():
+            (root / name).symlink_to(Path(shared).resolve(), target_is_directory=True)
     work = root / own_dir
     work.mkdir(parents=True, exist_ok=True)
+    if kernel.sandbox is not None:
+        for folder in [work, *work.parents]:
+            kernel.sandbox.own(folder)
+            if folder == root:
+                break
     if (catalogue / own_dir).is_dir():
         for entry in (catalogue / own_dir).iterdir():
             if not entry.name.endswith(".ipynb"):
@@ -208,7 +227,7 @@ def _execute_claimed(run: Run) -> str:
     _still_mine(run).update(cells_total=len(code_cells), cells_done=0)
 
     pool = get_pool()
-    work = _scratch_for(run)
+    work: Path | None = None
     kernel: PooledKernel | None = None
     progress = Progress()
     watchdog: Watchdog | None = None
@@ -218,8 +237,13 @@ def _execute_claimed(run: Run) -> str:
         if kernel.pid is None:
             raise RuntimeError("the kernel process could not be found")
         if settings.NOTEBOOK_ADDRESS_SPACE_LIMIT:
-            limit_address_space(kernel.pid, max(run.memory_limit_mb * 2, run.memory_limit_mb + 2048))
-        pool.run(pool.chdir(kernel, str(work)), timeout=30)
+            ceiling = max(run.memory_limit_mb * 2, run.memory_limit_mb + 2048)
+            if kernel.sandbox is None:
+                limit_address_space(kernel.pid, ceiling)
+            else:
+                pool.run(pool.limit_address_space(kernel, ceiling), timeout=30)
+        work = _scratch_for(run, kernel)
+        pool.run(pool.chdir(kernel, kernel.inside(work, _scratch_root(run))), timeout=30)
         _still_mine(run).update(kernel_ready_at=timezone.now())
 
         def on_cell_start(cell: Any, cell_index: int, **_: Any) -> None:
@@ -277,7 +301,7 @@ def _execute_claimed(run: Run) -> str:
     finally:
         if kernel is not None:
             pool.discard(kernel)
-        if not settings.NOTEBOOK_KEEP_SCRATCH:
+        if work is not None and not settings.NOTEBOOK_KEEP_SCRATCH:
             shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
 
     _still_mine(run).update(executed_at=timezone.now())

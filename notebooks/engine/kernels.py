@@ -23,9 +23,13 @@ import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
+import psutil
 from jupyter_client.manager import AsyncKernelManager
+
+from notebooks.engine.sandbox import SCRATCH_INSIDE, Sandbox, runner_sandbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,18 +73,80 @@ def kernel_environment(home: str, threads: int = 0) -> dict[str, str]:
     return env
 
 
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command runs inside the runner's sandbox (notebooks/engine/sandbox.py)."""
+
+    sandbox: Sandbox | None = None
+    sandbox_home = ""
+    sandbox_scratch = ""
+    sandbox_readonly: tuple[str, ...] = ()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        if self.sandbox is None:
+            return command
+        self.sandbox.own(self.connection_file)  # written by now; the kernel reads it as the sandbox's user
+        # In its own PID namespace the kernel cannot see the runner's pid (JPY_PARENT_PID) and would take
+        # the runner for dead; bubblewrap's --die-with-parent ends it with the runner instead.
+        command = [*command, "--IPKernelApp.parent_handle=1"]
+        return self.sandbox.command(command, home=self.sandbox_home, scratch=self.sandbox_scratch, readonly=self.sandbox_readonly)
+
+
+def sandbox_readonly(kernel_argv0: str) -> tuple[str, ...]:
+    """What a sandboxed kernel reads: its environment and the Python under it, the catalogue, the shared folders."""
+    from django.conf import settings
+
+    paths = [Path(settings.NOTEBOOK_CATALOGUE_DIR).resolve()]
+    paths += [Path(shared).resolve() for shared in settings.NOTEBOOK_SHARED_DIRS.values()]
+    venv = Path(kernel_argv0).parent.parent
+    paths += [venv, venv.resolve()]
+    config = venv / "pyvenv.cfg"
+    if config.exists():
+        for line in config.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                paths.append(Path(value.strip()).resolve().parent)
+    return tuple(str(path) for path in paths)
+
+
+def pool_key() -> tuple[str, ...]:
+    """What a pooled kernel's sandbox was built for; a kernel built for other folders is not handed out."""
+    from django.conf import settings
+
+    shared = [str(Path(path).resolve()) for path in settings.NOTEBOOK_SHARED_DIRS.values()]
+    return (str(Path(settings.NOTEBOOK_CATALOGUE_DIR).resolve()), str(Path(settings.NOTEBOOK_SCRATCH_DIR).resolve()), *shared)
+
+
 @dataclass
 class PooledKernel:
     manager: AsyncKernelManager
     client: Any
     home: str
     started_at: float = field(default_factory=time.monotonic)
+    sandbox: Sandbox | None = None
+    slot: str | None = None  # the sandbox's /scratch: the run's scratch directory is this folder, renamed
+    key: tuple[str, ...] = ()
 
     @property
     def pid(self) -> int | None:
+        """The kernel's own process (inside a sandbox: the Python below bubblewrap), for limits and the watchdog."""
         provisioner = getattr(self.manager, "provisioner", None)
         process = getattr(provisioner, "process", None)
-        return getattr(process, "pid", None)
+        outer: int | None = getattr(process, "pid", None)
+        if self.sandbox is None or outer is None:
+            return outer
+        try:
+            below = psutil.Process(outer).children(recursive=True)
+        except psutil.Error:
+            return outer
+        pythons = [child.pid for child in below if child.name().startswith("python")]
+        return pythons[-1] if pythons else outer
+
+    def inside(self, path: Path, scratch_root: Path) -> str:
+        """`path` (inside the run's scratch root on the runner) as the kernel sees it."""
+        if self.sandbox is None:
+            return str(path)
+        return str(Path(SCRATCH_INSIDE) / path.relative_to(scratch_root))
 
 
 class KernelPool:
@@ -109,12 +175,36 @@ class KernelPool:
 
     # --- kernels --------------------------------------------------------------------------------------
     async def _start(self) -> PooledKernel:
-        home = tempfile.mkdtemp(prefix="go3s-kernel-")
+        from django.conf import settings
+
+        sandbox = runner_sandbox()  # raises SandboxRefused, with the reason, where none may be skipped
+        slot: str | None = None
+        if sandbox is None:
+            home = tempfile.mkdtemp(prefix="go3s-kernel-")
+        else:
+            # Beside the runs' scratch directories, so the slot becomes one by a rename on the same disk.
+            kernels = Path(settings.NOTEBOOK_SCRATCH_DIR) / ".kernels"
+            kernels.mkdir(parents=True, exist_ok=True)
+            home = tempfile.mkdtemp(prefix="home-", dir=kernels)
+            slot = tempfile.mkdtemp(prefix="scratch-", dir=kernels)
+            os.chmod(home, 0o700)
+            sandbox.own(home)
+            sandbox.own(slot)
         # IPC sockets in the kernel's private directory: no TCP port another local user could reach.
-        manager = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(home, "kernel-ipc"))
+        manager = SandboxedKernelManager(
+            kernel_name=self.kernel_name,
+            transport="ipc",
+            ip=os.path.join(home, "kernel-ipc"),
+            connection_file=os.path.join(home, "connection.json"),
+        )
+        manager.sandbox, manager.sandbox_home, manager.sandbox_scratch = sandbox, home, slot or home
+        if sandbox is not None:
+            spec = manager.kernel_spec
+            manager.sandbox_readonly = sandbox_readonly(spec.argv[0] if spec is not None else "")
         await manager.start_kernel(env=kernel_environment(home, self.threads), cwd=home)
         client = manager.client()
         client.start_channels()
+        kernel = PooledKernel(manager, client, home, sandbox=sandbox, slot=slot, key=pool_key())
         try:
             await client.wait_for_ready(timeout=120)
             if self.preimports:
@@ -122,9 +212,9 @@ class KernelPool:
                 code = "; ".join(f"__import__({name!r})" for name in self.preimports)
                 await self._execute_silently(client, code)
         except Exception:
-            await self._shutdown(PooledKernel(manager, client, home))
+            await self._shutdown(kernel)
             raise
-        return PooledKernel(manager, client, home)
+        return kernel
 
     @staticmethod
     async def _execute_silently(client: Any, code: str, timeout: float = 120) -> None:
@@ -162,7 +252,7 @@ class KernelPool:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event().wait(), timeout=120)
         kernel = self._ready.pop(0) if self._ready else None
-        if kernel is not None and not await kernel.manager.is_alive():
+        if kernel is not None and (kernel.key != pool_key() or not await kernel.manager.is_alive()):
             await self._shutdown(kernel)
             kernel = None
         if kernel is None:
@@ -176,6 +266,13 @@ class KernelPool:
     async def chdir(self, kernel: PooledKernel, path: str) -> None:
         await self._execute_silently(kernel.client, f"__import__('os').chdir({path!r})", timeout=30)
 
+    async def limit_address_space(self, kernel: PooledKernel, megabytes: int) -> None:
+        """The kernel lowers its own address-space ceiling (soft and hard: user code cannot raise it back);
+        used for sandboxed kernels, whose uid the runner may not prlimit from outside."""
+        limit = megabytes * 1024 * 1024
+        code = f"__import__('resource').setrlimit(__import__('resource').RLIMIT_AS, ({limit}, {limit}))"
+        await self._execute_silently(kernel.client, code, timeout=30)
+
     async def _shutdown(self, kernel: PooledKernel) -> None:
         try:
             kernel.client.stop_channels()
@@ -186,6 +283,8 @@ class KernelPool:
         except Exception:
             log.debug("kernel shutdown failed", exc_info=True)
         shutil.rmtree(kernel.home, ignore_errors=True)
+        if kernel.slot is not None:
+            shutil.rmtree(kernel.slot, ignore_errors=True)  # gone already when a run took it
 
     def discard(self, kernel: PooledKernel) -> None:
         """Shuts the used kernel down, then refills the pool (after the run, so the two don't compete)."""

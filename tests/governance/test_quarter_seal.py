@@ -88,7 +88,11 @@ def test_the_manifest_names_every_model_certification_evaluation_and_evidence_ha
     assert record["version"] == "1.0.0" and record["owners"] == ["owner-e"] and record["payout_identity"] is None
     assert record["certification"]["id"] == certification.pk and record["certification"]["expires_at"].endswith("Z")
     energy = next(item for item in record["evaluations"] if item["dimension"] == "energy")
-    assert energy["id"] == evaluation.pk and energy["value"] == "0.020000" and energy["methodology_version"] == evaluation.methodology_version == VERSION
+    assert (
+        energy["id"] == evaluation.pk
+        and energy["value"] == "0.020000"
+        and energy["methodology_version"] == evaluation.methodology_version == VERSION
+    )
     assert energy["evidence"] == "evidence file"
     assert energy["evidence_sha256"] == hashlib.sha256(b"codecarbon: 0.02 g").hexdigest()
     assert sorted(item["id"] for item in record["evaluations"]) == manifest["eligible"]["evidenced"]

@@ -196,3 +196,94 @@ def test_model_pages_render_the_card_safely(client, make_user):
     assert "<h1>Card</h1>" in html and "<script>alert(1)" not in html and "javascript:alert" not in html
     assert client.get("/models/").status_code == 200
     assert client.get("/models/nope/").status_code == 404
+
+
+def _zip_with(members: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_a_decompression_bomb_is_a_413_naming_the_ratio_and_nothing_is_stored(api, make_user, media):
+    # given an eval.npz of zeros: 64 MiB once inflated, a few dozen KB on the wire
+    bomb = _zip_with({"x.npy": _npy(np.zeros((262_144, 64), np.float32)), "y.npy": _npy(np.zeros(262_144, np.int64))})
+    assert len(bomb) < 300_000
+
+    response = _upload(api, make_user(Role.CURATOR), eval_file=SimpleUploadedFile("eval.npz", bomb))
+
+    error = assert_error(response, 413, "too_large")
+    assert "the limit is 100:1" in error["fields"]["eval_file"][0]
+    assert CommunityModel.objects.count() == 0 and _stored_files(media) == []
+
+
+def test_an_eval_set_unpacking_past_the_cap_is_a_413_naming_it(api, make_user, media, settings):
+    settings.GOVERNANCE_EVAL_MAX_UNPACKED_BYTES = 50_000
+    stored = _zip_with(
+        {"x.npy": _npy(np.zeros((400, 64), np.float32)), "y.npy": _npy(np.zeros(400, np.int64))}, compression=zipfile.ZIP_STORED
+    )
+
+    response = _upload(api, make_user(Role.CURATOR), eval_file=SimpleUploadedFile("eval.npz", stored))
+
+    error = assert_error(response, 413, "too_large")
+    assert "the limit is 50,000" in error["fields"]["eval_file"][0]
+
+
+def test_more_samples_than_the_methodology_accepts_is_a_413(api, make_user, media, settings):
+    settings.GOVERNANCE_EVAL_MAX_SAMPLES = 100
+
+    response = _upload(api, make_user(Role.CURATOR))  # the valid package holds 400 samples
+
+    error = assert_error(response, 413, "too_large")
+    assert "at most 100" in error["fields"]["eval_file"][0]
+
+
+def test_an_npz_with_extra_members_is_refused_before_reading(api, make_user, media):
+    three = _zip_with({"x.npy": _npy(np.zeros((5, 64), np.float32)), "y.npy": _npy(np.zeros(5, np.int64)), "z.npy": b"x"})
+
+    error = assert_error(_upload(api, make_user(Role.CURATOR), eval_file=SimpleUploadedFile("eval.npz", three)), 413)
+    assert "at most 2" in error["fields"]["eval_file"][0]
+
+
+def test_an_npy_header_that_lies_about_its_shape_is_a_400(api, make_user, media):
+    # given an x.npy whose header claims 900,000 samples but whose data holds five (same header length)
+    honest = _npy(np.zeros((5, 64), np.float32))
+    end = honest.index(b"\n") + 1
+    claimed = honest[:end].replace(b"(5, 64), }", b"(900000, 64), }").replace(b" " * 5 + b"\n", b"\n")
+    lying = claimed + honest[end:]
+    assert len(lying) == len(honest)
+    npz_file = _zip_with({"x.npy": lying, "y.npy": _npy(np.zeros(5, np.int64))})
+
+    error = assert_error(_upload(api, make_user(Role.CURATOR), eval_file=SimpleUploadedFile("eval.npz", npz_file)), 400)
+    assert "declares [900000, 64]" in error["fields"]["eval_file"][0]
+
+
+def test_a_zip_package_holding_a_bomb_is_a_413(api, make_user, media):
+    files = package_files()
+    bomb = _zip_with({"x.npy": _npy(np.zeros((262_144, 64), np.float32)), "y.npy": _npy(np.zeros(262_144, np.int64))})
+    package = _zip_with({"model.onnx": files["model.onnx"], "metadata.json": files["metadata.json"], "eval.npz": bomb})
+    data = {"slug": "zipped", "name": "Z", "version": "1", "licence": "MIT", "package": SimpleUploadedFile("p.zip", package)}
+
+    response = api(make_user(Role.AUDITOR)).post("/api/v1/models/", data, format="multipart")
+
+    assert_error(response, 413, "too_large")
+    assert CommunityModel.objects.count() == 0
+
+
+def test_an_upload_over_its_limit_is_refused_from_its_size_before_it_is_read(settings):
+    from governance.archive_limits import read_upload
+
+    class Unreadable(SimpleUploadedFile):
+        def read(self, *args, **kwargs):
+            raise AssertionError("read before the size check")
+
+    with pytest.raises(Exception, match="the limit is 10") as caught:
+        read_upload(Unreadable("big.bin", b"x" * 11), "eval_file", 10)
+    assert caught.value.status == 413

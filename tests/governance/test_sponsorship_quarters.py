@@ -285,3 +285,19 @@ def test_the_steward_dashboard_and_quarter_page(client, make_user, steward, djan
     assert client.get("/sponsorship/quarters/2026Q4/").status_code == 200
     client.force_login(make_user(Role.AUDITOR))
     assert client.get("/sponsorship/").status_code == 403
+
+
+def test_allocations_csv_neutralises_a_slug_a_spreadsheet_would_run(api, make_user, steward):
+    models = certified_models(make_user, 1)
+    models[0].slug = "-2+3"
+    models[0].save(update_fields=["slug"])
+    _open(api, steward, pool=100)
+    api(steward).post("/api/v1/sponsorship/quarters/2026Q4/compute/")
+
+    rows = list(
+        csv.DictReader(io.StringIO(api(steward).get("/api/v1/sponsorship/quarters/2026Q4/allocations.csv").content.decode()))
+    )
+
+    assert [r["model"] for r in rows] == ["'-2+3", "(unallocated)"]
+    assert rows[0]["amount_minor_units"].isdigit()  # a number stays a number
+    assert sum(int(r["amount_minor_units"]) for r in rows) == 100

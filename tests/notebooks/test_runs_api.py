@@ -202,3 +202,20 @@ def test_the_run_list_query_count_does_not_grow_with_rows(catalogue, make_user, 
     assert len(first) == 1
     assert len(five_rows.captured_queries) == len(one_row.captured_queries)
     assert sorted(row["queue_position"] for row in listed) == [1, 2, 3, 4, 5]
+
+
+def test_a_student_may_not_ask_for_more_than_the_student_maxima(catalogue, make_user, api, sent, settings):
+    settings.NOTEBOOK_STUDENT_MAX_TIMEOUT = 900
+    settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB = 4096
+    student = make_user(Role.STUDENT)
+
+    too_long = _submit(api(student), timeout_seconds=3600)
+    too_big = _submit(api(student), memory_limit_mb=16384)
+
+    assert "Between 10 and 900 seconds." in assert_error(too_long, 400)["fields"]["timeout_seconds"][0]
+    assert "Between 256 and 4096 MB." in assert_error(too_big, 400)["fields"]["memory_limit_mb"][0]
+    assert Run.objects.count() == 0
+    # within the student maxima the run is queued; an instructor may ask for the portal maxima
+    assert _submit(api(student), timeout_seconds=900, memory_limit_mb=4096).status_code == 201
+    instructor = make_user(Role.INSTRUCTOR)
+    assert _submit(api(instructor), timeout_seconds=3600, memory_limit_mb=16384).status_code == 201
