@@ -46,6 +46,11 @@ ETC_FILES = (
 )
 
 
+def gpu_devices() -> list[str]:
+    """The host's NVIDIA device nodes (/dev/nvidia0, /dev/nvidiactl, /dev/nvidia-uvm, …), if any."""
+    return sorted(str(path) for path in Path("/dev").glob("nvidia*") if not path.is_dir())
+
+
 class SandboxRefused(RuntimeError):
     """The runner will not start a kernel: no working sandbox, and running without one was not allowed."""
 
@@ -82,6 +87,9 @@ class Sandbox:
                     args += ["--perms", "0755", "--dir", str(parent)]
         for kind, source, target in binds:
             args += [kind, source, target]
+        # A GPU runner's devices (the NVIDIA driver's nodes) are passed in; nothing else of the host's /dev.
+        for device in gpu_devices():
+            args += ["--dev-bind-try", device, device]
         args += ["--chdir", home, "--"]
         if self.setpriv is not None:
             gid = str(self.uid)

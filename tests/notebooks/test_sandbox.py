@@ -175,3 +175,17 @@ def test_a_refused_runner_fails_the_run_with_the_reason(nb, make_user, settings,
 
     assert run.status == Run.Status.FAILED
     assert "without a sandbox" in run.error and "bubblewrap" in run.error
+
+
+def test_a_gpu_runner_passes_its_nvidia_devices_into_the_sandbox_and_nothing_else_of_dev(monkeypatch, tmp_path):
+    from notebooks.engine import sandbox
+
+    monkeypatch.setattr(sandbox, "gpu_devices", lambda: ["/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm"])
+    box = sandbox.Sandbox(bwrap="/usr/bin/bwrap", setpriv=None, uid=65534)
+
+    command = box.command(["python"], home=str(tmp_path), scratch=str(tmp_path), readonly=[])
+
+    binds = [command[i + 1] for i, arg in enumerate(command) if arg == "--dev-bind-try"]
+    assert binds == ["/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm"]
+    assert command[command.index("--dev") + 1] == "/dev"  # a minimal /dev first, the devices bound into it
+    assert command.index("--dev") < command.index("--dev-bind-try")
