@@ -23,6 +23,7 @@ from courses import selectors, services
 from courses.forms import AssignmentForm, CourseForm, EnrolmentCsvForm, JoinForm, ProjectForm
 from courses.models import DerivedProject
 from notebooks.forms import RunForm
+from notebooks.metrics import format_value, metric_values
 from notebooks.models import Notebook
 
 
@@ -290,11 +291,17 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     chosen = request.GET.get("metric", "")
     chosen = chosen if chosen in metrics else (metrics[0] if metrics else "")
     values = [float(v) for v in (row.metric(chosen) for row in rows) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    # Labels, units and precision as the notebook declares them (metadata.portal.metrics).
+    declared = assignment.version.metadata.get("metrics") or {}
+    labels = {value.name: value for value in metric_values(declared, dict.fromkeys(metrics, 0))}
     return {
         "rows": [
-            {"row": row, "metrics": [row.metric(name) for name in metrics]} for row in selectors.sort_rows(rows, sort, descending)
+            {"row": row, "metrics": [format_value(row.metric(name), declared.get(name)) for name in metrics]}
+            for row in selectors.sort_rows(rows, sort, descending)
         ],
         "metrics": metrics,
+        "metric_headers": [labels[name] for name in metrics],
+        "chosen_label": labels[chosen].label if chosen else "",
         "sort": sort,
         "descending": descending,
         "chosen_metric": chosen,

@@ -117,3 +117,25 @@ def test_grade_book_csv_shows_hostile_names_as_text_not_formulas(setup, client):
     assert rows[students[1].email]["accuracy"] == "0.6"
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def test_grade_book_labels_and_formats_metrics_as_the_notebook_declares(setup, client):
+    from bs4 import BeautifulSoup
+
+    from notebooks.models import NotebookVersion
+
+    course, assignment, _students = setup
+    declared = {"accuracy": {"label": {"en": "Test accuracy", "zh-hans": "测试准确率"}, "unit": "%", "digits": 2}}
+    NotebookVersion.objects.filter(pk=assignment.version_id).update(metadata={**assignment.version.metadata, "metrics": declared})
+    client.force_login(factories.instructor_of(course))
+
+    english = BeautifulSoup(
+        client.get(f"/courses/assignments/{assignment.pk}/?sort=m:accuracy", HTTP_ACCEPT_LANGUAGE="en").content, "html.parser"
+    )
+    chinese = client.get(f"/courses/assignments/{assignment.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    header = english.select_one("[data-sort-metric=accuracy]")
+    assert header.text == "Test accuracy" and header.parent.find("small").text == "(%)"
+    values = {td.text for td in english.select("[data-gradebook] tbody td.num")}
+    assert {"0.50", "0.60", "0.70"} <= values, values  # two digits, as declared (0.5 would be the raw value)
+    assert "测试准确率" in chinese
