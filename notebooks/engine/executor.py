@@ -155,7 +155,9 @@ def _scratch_for(run: Run, kernel: PooledKernel) -> Path:
                 break
     if (catalogue / own_dir).is_dir():
         for entry in (catalogue / own_dir).iterdir():
-            if not entry.name.endswith(".ipynb"):
+            # `output/` is what a notebook writes: each run starts with its own, empty and writable, never a
+            # link to one left in the catalogue by a run outside the portal (read-only in the sandbox).
+            if not entry.name.endswith(".ipynb") and entry.name != "output":
                 (work / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
     return work
 

@@ -262,3 +262,41 @@ def test_domains_hear_once_when_a_run_ends_and_a_broken_hook_changes_nothing(nb,
 
     assert done.status == Run.Status.SUCCEEDED
     assert finished_runs == [(done.pk, Run.Status.SUCCEEDED), (queued.pk, Run.Status.CANCELLED)]
+
+
+def test_a_run_writes_its_own_output_folder_even_if_the_catalogue_has_one(tmp_path, settings, student):
+    """A notebook run by hand in the catalogue leaves `course/output/`; a portal run still gets its own,
+    writable one (in the sandbox the catalogue is read-only), and the catalogue's stays untouched."""
+    from notebooks.models import Notebook
+    from notebooks.services import catalogue_sync
+    from tests.notebooks import builders
+
+    writes = builders.notebook(
+        "writes-output",
+        ["from pathlib import Path\nout = Path('output/writes-output')\nout.mkdir(parents=True, exist_ok=True)\n"
+         "(out / 'result.txt').write_text('from the run')\nprint(sorted(p.name for p in out.iterdir()))"],
+    )  # fmt: skip
+    root = builders.write_catalogue(tmp_path / "catalogue", [writes])
+    stray = root / "course" / "output" / "writes-output"
+    stray.mkdir(parents=True)
+    (stray / "left-by-hand.txt").write_text("a local run")
+    settings.NOTEBOOK_CATALOGUE_DIR = root
+    settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    assert not catalogue_sync(actor=None, root=root).invalid
+    notebook = Notebook.objects.get(slug="writes-output")
+
+    run = _execute(
+        Run.objects.create(
+            notebook=notebook,
+            version=notebook.current_version,
+            owner=student,
+            parameters={"steps": 3, "device": "auto"},
+            timeout_seconds=60,
+            memory_limit_mb=2048,
+        )
+    )
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert "['result.txt']" in run.output_notebook.read().decode()
+    assert sorted(p.name for p in stray.iterdir()) == ["left-by-hand.txt"]
