@@ -20,7 +20,7 @@ API_TAGS = [
 ]
 _TAG_RULES = [
     (r"^/api/v1/models/[^/]+/(health|evaluations|evaluation-runs)/", "health"),
-    (r"^/api/v1/evaluations/", "health"),
+    (r"^/api/v1/(evaluations|certifications|health)/", "health"),
     (r"^/api/v1/(auth|me|roles)/", "accounts"),
     (r"^/api/v1/notebooks/", "notebooks"),
     (r"^/api/v1/runs/", "runs"),
@@ -28,7 +28,7 @@ _TAG_RULES = [
     (r"^/api/v1/audits/", "audits"),
     (r"^/api/v1/(datasets|pii-terms)/", "curation"),
     (r"^/api/v1/(benchmarks|regressions|runners)/", "toolchain"),
-    (r"^/api/v1/sponsorship/", "sponsorship"),
+    (r"^/api/v1/(sponsorship|attestations)/", "sponsorship"),
     (r"^/api/v1/(courses|assignments|derived-projects)/", "courses"),
     (r"^/api/v1/stats/", "stats"),
 ]

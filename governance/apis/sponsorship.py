@@ -152,6 +152,7 @@ class QuarterFreezeApi(APIView):
 
 
 class AllocationsApi(APIView):
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
     class OutputSerializer(serializers.Serializer):
@@ -183,6 +184,7 @@ class AllocationsApi(APIView):
 
 
 class AllocationsCsvApi(APIView):
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
@@ -210,6 +212,7 @@ class AllocationsCsvApi(APIView):
 
 class ManifestApi(APIView):
     """The sealed manifest, as exactly the bytes whose SHA-256 is published: `sha256sum` of the download is it."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 
@@ -226,6 +229,7 @@ class ManifestApi(APIView):
 
 class VerificationApi(APIView):
     """Public: the portal's own check of a frozen quarter (manifest, rule, rows shown, evidence behind it)."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 
@@ -256,6 +260,7 @@ def _envelope_response(envelope: dict[str, Any], filename: str) -> HttpResponse:
 
 class QuarterAttestationApi(APIView):
     """Public: the frozen quarter's in-toto Statement (subject: its manifest) in a DSSE envelope, Ed25519-signed."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 
@@ -270,6 +275,7 @@ class QuarterAttestationApi(APIView):
 
 class CertificationAttestationApi(APIView):
     """Public: a certification's in-toto Statement (subject: the model file) in a DSSE envelope, Ed25519-signed."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 
@@ -297,6 +303,7 @@ def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> Ht
 
 class GitHubSponsorsCsvApi(APIView):
     """The GitHub Sponsors bulk-sponsorship import: payable models only (blocked ones: …/payouts/blocked.csv)."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 
@@ -314,6 +321,7 @@ class GitHubSponsorsCsvApi(APIView):
 
 class OpenCollectiveCsvApi(APIView):
     """An Open Collective-style expense list: one expense per eligible model, blocked ones with their reason."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 
@@ -340,6 +348,7 @@ class OpenCollectiveCsvApi(APIView):
 
 class BlockedPayoutsCsvApi(APIView):
     """Models that cannot be paid through GitHub Sponsors, each with the reason."""
+    extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
 

@@ -149,8 +149,8 @@ def _stand_in(slug: str, dimension: str, value: float) -> object:
     return builders.notebook(
         slug,
         ["import hashlib, pathlib\nsha = hashlib.sha256((pathlib.Path(package_path) / 'model.onnx').read_bytes()).hexdigest()"],
-        parameters=f'package_path = ""  # package\ndevice = "auto"  # auto, cpu or cuda\n{extra}',
-        declared={},
+        parameters=f'package_path = "../packages/none"  # package\ndevice = "auto"  # auto, cpu or cuda\n{extra}',
+        declared={"package_path": {"kind": "path"}, "device": {"kind": "choice", "choices": ["auto", "cpu", "cuda"]}},
         kind="evaluation",
         metrics=(
             "from IPython.display import JSON, display\n"
@@ -171,7 +171,7 @@ def test_one_action_re_evaluates_every_certified_model_under_v2_with_progress(ma
     )  # fmt: skip
     settings.NOTEBOOK_CATALOGUE_DIR = root
     settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"
-    catalogue_sync(actor=None, root=root)
+    assert not catalogue_sync(actor=None, root=root).invalid
     curator = make_user(Role.CURATOR)
     certified, uncertified = register(curator, "certified-one"), register(curator, "not-certified")
     certify(certified.current_version, methodology="v1")
@@ -201,7 +201,7 @@ def test_a_re_evaluation_queues_every_certified_model_beyond_the_per_person_run_
          _stand_in("e3-energy-v2", "energy", 6.3e-06)],
     )  # fmt: skip
     settings.NOTEBOOK_CATALOGUE_DIR = root
-    catalogue_sync(actor=None, root=root)
+    assert not catalogue_sync(actor=None, root=root).invalid
     curator, steward = make_user(Role.CURATOR), make_user(Role.STEWARD)
     for slug in ("alpha", "beta", "gamma"):
         certify(register(curator, slug).current_version, methodology="v1")
