@@ -212,6 +212,7 @@ class AllocationsCsvApi(APIView):
 
 class ManifestApi(APIView):
     """The sealed manifest, as exactly the bytes whose SHA-256 is published: `sha256sum` of the download is it."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
@@ -229,6 +230,7 @@ class ManifestApi(APIView):
 
 class VerificationApi(APIView):
     """Public: the portal's own check of a frozen quarter (manifest, rule, rows shown, evidence behind it)."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
@@ -260,6 +262,7 @@ def _envelope_response(envelope: dict[str, Any], filename: str) -> HttpResponse:
 
 class QuarterAttestationApi(APIView):
     """Public: the frozen quarter's in-toto Statement (subject: its manifest) in a DSSE envelope, Ed25519-signed."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
@@ -275,6 +278,7 @@ class QuarterAttestationApi(APIView):
 
 class CertificationAttestationApi(APIView):
     """Public: a certification's in-toto Statement (subject: the model file) in a DSSE envelope, Ed25519-signed."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
@@ -303,6 +307,7 @@ def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> Ht
 
 class GitHubSponsorsCsvApi(APIView):
     """The GitHub Sponsors bulk-sponsorship import: payable models only (blocked ones: …/payouts/blocked.csv)."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
@@ -321,6 +326,7 @@ class GitHubSponsorsCsvApi(APIView):
 
 class OpenCollectiveCsvApi(APIView):
     """An Open Collective-style expense list: one expense per eligible model, blocked ones with their reason."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
@@ -348,6 +354,7 @@ class OpenCollectiveCsvApi(APIView):
 
 class BlockedPayoutsCsvApi(APIView):
     """Models that cannot be paid through GitHub Sponsors, each with the reason."""
+
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
 
     permission_classes = [AllowAny]
