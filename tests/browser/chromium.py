@@ -31,7 +31,8 @@ _shared: Any = None
 
 
 def shared_browser() -> Any:
-    """One browser for the whole session, for checks that run inside other tests (closed at exit)."""
+    """The one browser of the test session (the `browser` fixture and checks inside other tests share it:
+    Playwright's sync API allows one instance per thread); closed at exit."""
     global _shared
     if _shared is None:
         from playwright.sync_api import sync_playwright

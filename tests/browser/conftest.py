@@ -16,15 +16,12 @@ from tests.browser.chromium import ARTIFACTS
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser() -> Any:
+    """The session's one Chromium (also used by checks inside other tests: Playwright's sync API runs one
+    instance per thread, so there is exactly one, started on first use and closed at exit)."""
     if not chromium.available():
         pytest.skip("Chromium is not installed (bin/test installs Debian's chromium package)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = chromium.launch(playwright)
-        yield instance
-        instance.close()
+    return chromium.shared_browser()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROLES = ["anonymous", "student", "instructor", "auditor", "curator", "maintainer", "steward", "administrator"]
 SIZES = [(390, 844), (1280, 800)]
 # Routes that answer with something other than an HTML page (files, JSON, downloads) are not laid out.
-NOT_PAGES = ("api/v1/", "api/schema/", "healthz", "jsi18n/", "i18n/")
+NOT_PAGES = ("api/v1/", "api/schema/", "healthz", "jsi18n/", "i18n/", "health/evidence/")
 NOT_PAGE_SUFFIXES = (".svg", ".json", ".csv", ".zip", ".ipynb", ".html")
 # Each role's main pages (their screenshots go to test-artifacts/): route → the role's landing set.
 MAIN_PAGES = {
