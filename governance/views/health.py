@@ -177,7 +177,9 @@ def evaluation_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     response = FileResponse(
         default_storage.open(name, "rb"), as_attachment=True, filename=filename, content_type="application/octet-stream"
     )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
