@@ -129,6 +129,7 @@ def test_energy(metrics_for, package: str) -> None:
 
 def test_a_zipped_package_gives_the_same_verdict(run_dir: Path, tmp_path: Path, settings: Any) -> None:
     """Packages may be uploaded as .zip files; the notebooks read them like folders."""
+    tmp_path.chmod(0o755)  # the portal's packages folder is readable by the sandbox's user; pytest's is 0700
     settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path}
     archive = tmp_path / "digits-fragile.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -140,6 +141,7 @@ def test_a_zipped_package_gives_the_same_verdict(run_dir: Path, tmp_path: Path, 
 
 
 def test_a_broken_package_stops_with_a_clear_error(run_dir: Path, tmp_path: Path, settings: Any) -> None:
+    tmp_path.chmod(0o755)  # the portal's packages folder is readable by the sandbox's user; pytest's is 0700
     settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path}
     broken = tmp_path / "broken"
     shutil.copytree(MODELS / "digits-robust", broken)

@@ -32,9 +32,18 @@ NOTEBOOKS = {
 }
 
 
-def _run(dimension: str, package: str | Path, **overrides: Any) -> dict[str, Any]:
-    path = package if isinstance(package, Path) else f"../models/{package}"
-    return run_through_engine(EVALUATION / NOTEBOOKS[dimension], {"package_path": str(path), **overrides})
+def _run(dimension: str, package: str, **overrides: Any) -> dict[str, Any]:
+    """`package` is an example model's name, or a `../packages/…` path (see `_shared`)."""
+    path = package if package.startswith("../") else f"../models/{package}"
+    return run_through_engine(EVALUATION / NOTEBOOKS[dimension], {"package_path": path, **overrides})
+
+
+def _shared(settings: Any, package: Path) -> str:
+    """A package built by the test, offered to runs as the portal offers uploaded ones: its folder linked into
+    the run's scratch as `packages/` and readable by the sandbox's user (a path parameter never leaves the scratch)."""
+    package.parent.chmod(0o755)
+    settings.NOTEBOOK_SHARED_DIRS = {"packages": package.parent}
+    return f"../packages/{package.name}"
 
 
 def _mlp_package(folder: Path, hidden: int, op: str = "Relu") -> Path:
@@ -83,8 +92,8 @@ def test_e1_v2_evaluates_the_course_cnn_and_a_transformer(package: str, samples:
     assert metrics["conformant"] is False  # a subset: a learning run, not a health value
 
 
-def test_an_operator_the_interpreter_lacks_is_named_and_no_value_is_produced(tmp_path: Path) -> None:
-    package = _mlp_package(tmp_path / "uses-sin", 16, op="Sin")
+def test_an_operator_the_interpreter_lacks_is_named_and_no_value_is_produced(tmp_path: Path, settings: Any) -> None:
+    package = _shared(settings, _mlp_package(tmp_path / "uses-sin", 16, op="Sin"))
 
     with pytest.raises(AssertionError) as caught:
         _run("robustness", package)
@@ -106,10 +115,11 @@ def test_e2_v2_prints_a_sensitivity_table_and_a_verdict() -> None:
 
 
 def test_e3_v2_measures_the_model_a_ten_times_costlier_model_measures_at_least_five_times_the_energy(
-    tmp_path: Path,
+    tmp_path: Path, settings: Any
 ) -> None:
     # 64-512-512-10 is 0.30 M multiply-adds per inference; 64-1700-1700-10 is 3.02 M: 10.1 times the work.
-    small, large = _mlp_package(tmp_path / "mlp-small", 512), _mlp_package(tmp_path / "mlp-large", 1700)
+    small = _shared(settings, _mlp_package(tmp_path / "mlp-small", 512))
+    large = _shared(settings, _mlp_package(tmp_path / "mlp-large", 1700))
 
     cheap = _run("energy", small, window_s=2.0, repeats=2)
     costly = _run("energy", large, window_s=2.0, repeats=2)
