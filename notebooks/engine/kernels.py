@@ -159,6 +159,7 @@ class KernelPool:
         self._thread = threading.Thread(target=self._loop.run_forever, name="kernel-pool", daemon=True)
         self._ready: list[PooledKernel] = []
         self._filling = False
+        self._fill_failing = False  # the last start in the background failed: nobody should wait for it
         self._added: asyncio.Event | None = None  # created on the loop; set whenever a kernel joins the pool
         self._thread.start()
         if self.size:
@@ -238,16 +239,19 @@ class KernelPool:
             while len(self._ready) < self.size:
                 try:
                     self._ready.append(await self._start())
+                    self._fill_failing = False
                     self._event().set()
                 except Exception:
+                    self._fill_failing = True
                     log.exception("could not start a pooled kernel; retrying in 5 s")
                     await asyncio.sleep(5)
         finally:
             self._filling = False
 
     async def _acquire(self) -> PooledKernel:
-        if not self._ready and self._filling:
-            # A kernel is already starting (maybe importing torch): it is ready sooner than a new one.
+        if not self._ready and self._filling and not self._fill_failing:
+            # A kernel is already starting (maybe importing torch): it is ready sooner than a new one. Not when
+            # the background start keeps failing: then this run starts its own and fails with the reason now.
             self._event().clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event().wait(), timeout=120)
