@@ -160,6 +160,7 @@ def test_without_a_sandbox_the_runner_refuses_outside_debug_and_says_why(setting
 def test_a_refused_runner_fails_the_run_with_the_reason(nb, make_user, settings, monkeypatch):
     monkeypatch.setattr(sandbox_module, "_probe", lambda uid: (None, "bubblewrap (bwrap) is not installed"))
     settings.NOTEBOOK_ALLOW_UNSANDBOXED = False
+    settings.DEBUG = False  # the refusal is the production rule (DEBUG allows an unsandboxed kernel)
     close_pool()
     notebook = nb("short")
     run = Run.objects.create(
