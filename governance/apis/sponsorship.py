@@ -183,6 +183,12 @@ class AllocationsApi(APIView):
         return Response(self.OutputSerializer(body).data)
 
 
+def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> HttpResponse:
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 class AllocationsCsvApi(APIView):
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
@@ -205,16 +211,13 @@ class AllocationsCsvApi(APIView):
         if quarter.stale:
             rows.append([quarter.label, "(stale: the quarter's inputs changed since this computation)", "", "", "", ""])
         header = ["quarter", "model", "version", "amount_minor_units", "currency", "evaluation_ids"]
-        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="allocations-{quarter.label}.csv"'
-        return response
+        return _csv_response(header, rows, f"allocations-{quarter.label}.csv")
 
 
 class ManifestApi(APIView):
     """The sealed manifest, as exactly the bytes whose SHA-256 is published: `sha256sum` of the download is it."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
@@ -232,7 +235,6 @@ class VerificationApi(APIView):
     """Public: the portal's own check of a frozen quarter (manifest, rule, rows shown, evidence behind it)."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     class OutputSerializer(serializers.Serializer):
@@ -264,7 +266,6 @@ class QuarterAttestationApi(APIView):
     """Public: the frozen quarter's in-toto Statement (subject: its manifest) in a DSSE envelope, Ed25519-signed."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
@@ -280,7 +281,6 @@ class CertificationAttestationApi(APIView):
     """Public: a certification's in-toto Statement (subject: the model file) in a DSSE envelope, Ed25519-signed."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
@@ -299,17 +299,10 @@ class AttestationKeyApi(APIView):
         return Response(attestations.public_key_document())
 
 
-def _csv_response(header: list[str], rows: list[list[Any]], filename: str) -> HttpResponse:
-    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class GitHubSponsorsCsvApi(APIView):
     """The GitHub Sponsors bulk-sponsorship import: payable models only (blocked ones: …/payouts/blocked.csv)."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
@@ -328,7 +321,6 @@ class OpenCollectiveCsvApi(APIView):
     """An Open Collective-style expense list: one expense per eligible model, blocked ones with their reason."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
@@ -356,7 +348,6 @@ class BlockedPayoutsCsvApi(APIView):
     """Models that cannot be paid through GitHub Sponsors, each with the reason."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
-
     permission_classes = [AllowAny]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
