@@ -179,3 +179,23 @@ class Notification(models.Model):
             return gettext(self.message) % values
         except (KeyError, TypeError, ValueError):
             return self.message % values if "%(" in self.message else self.message
+
+
+class RateCounter(models.Model):
+    """Requests counted under one key in one fixed window, in the database every web process shares.
+
+    Rate limits (password reset today) count here rather than in a per-process cache, so the limit holds
+    across every web process and machine of the deployment. A row lives for its window; older rows are
+    deleted as new ones are written.
+    """
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_counter_key_window")]
+        indexes = [models.Index(fields=["window_start"], name="rate_counter_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"
