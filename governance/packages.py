@@ -195,10 +195,21 @@ def check_eval_set(data: bytes, metadata: dict[str, Any]) -> int:
     return int(x.shape[0])
 
 
-def read_package(*, onnx_bytes: bytes, eval_bytes: bytes, metadata: bytes | str | dict[str, Any]) -> Package:
+def read_package(
+    *, onnx_bytes: bytes, eval_bytes: bytes, metadata: bytes | str | dict[str, Any], isolated: bool = True
+) -> Package:
+    """The checked package. Uploads are parsed in a child process with its own memory and CPU limits
+    (`governance.package_check`); `isolated=False` is for the portal's own packages (demo data, tests)."""
     meta = read_metadata(metadata)
-    sha256, opset = check_onnx(onnx_bytes, meta)
-    samples = check_eval_set(eval_bytes, meta)
+    _check_size("onnx_file", onnx_bytes, settings.GOVERNANCE_ONNX_MAX_BYTES)
+    _check_size("eval_file", eval_bytes, settings.GOVERNANCE_EVAL_MAX_BYTES)
+    if isolated and settings.GOVERNANCE_PACKAGE_CHECK_MEMORY_MB:
+        from governance.package_check import check_in_child
+
+        sha256, opset, samples = check_in_child(onnx_bytes, eval_bytes, meta)
+    else:
+        sha256, opset = check_onnx(onnx_bytes, meta)
+        samples = check_eval_set(eval_bytes, meta)
     return Package(
         onnx_bytes=onnx_bytes, eval_bytes=eval_bytes, metadata=meta, onnx_sha256=sha256, opset=opset, eval_samples=samples
     )

@@ -305,6 +305,9 @@ GOVERNANCE_EVAL_MAX_BYTES = env.integer("GOVERNANCE_EVAL_MAX_BYTES", 20 * 1024 *
 GOVERNANCE_EVAL_MAX_UNPACKED_BYTES = env.integer("GOVERNANCE_EVAL_MAX_UNPACKED_BYTES", 128 * 1024 * 1024, min_value=1024)
 GOVERNANCE_EVAL_MAX_SAMPLES = env.integer("GOVERNANCE_EVAL_MAX_SAMPLES", 50_000, min_value=1)
 GOVERNANCE_ARCHIVE_MAX_RATIO = env.integer("GOVERNANCE_ARCHIVE_MAX_RATIO", 100, min_value=2)
+# An uploaded package is parsed in a child process with these limits (0 MiB: in the web process itself).
+GOVERNANCE_PACKAGE_CHECK_MEMORY_MB = env.integer("GOVERNANCE_PACKAGE_CHECK_MEMORY_MB", 1536, min_value=0)
+GOVERNANCE_PACKAGE_CHECK_CPU_SECONDS = env.integer("GOVERNANCE_PACKAGE_CHECK_CPU_SECONDS", 60, min_value=1)
 GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, min_value=1024)
 # The portal's Ed25519 signing key for attestations: PEM (PKCS#8) in ATTESTATION_SIGNING_KEY, or a PEM file. Without
 # either, a development key is generated on first use in ATTESTATION_SIGNING_KEY_FILE and the public key says so.

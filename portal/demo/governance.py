@@ -42,6 +42,7 @@ def _package(name: str) -> Package:
         onnx_bytes=(root / "model.onnx").read_bytes(),
         eval_bytes=(root / "eval.npz").read_bytes(),
         metadata=(root / "metadata.json").read_bytes(),
+        isolated=False,
     )
 
 

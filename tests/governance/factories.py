@@ -30,7 +30,9 @@ def package_files() -> dict[str, bytes]:
 def package(**metadata_changes: Any) -> Package:
     files = package_files()
     metadata = {**json.loads(files["metadata.json"]), **metadata_changes}
-    return read_package(onnx_bytes=files["model.onnx"], eval_bytes=files["eval.npz"], metadata=json.dumps(metadata))
+    return read_package(
+        onnx_bytes=files["model.onnx"], eval_bytes=files["eval.npz"], metadata=json.dumps(metadata), isolated=False
+    )
 
 
 def npz(**arrays: Any) -> bytes:

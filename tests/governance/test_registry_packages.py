@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditLogEntry, Role
 from governance.models import CommunityModel, ModelVersion
+from governance.packages import read_package
 from tests.conftest import assert_error
 from tests.governance.factories import npz, package_files, register
 
@@ -287,3 +288,29 @@ def test_an_upload_over_its_limit_is_refused_from_its_size_before_it_is_read(set
     with pytest.raises(Exception, match="the limit is 10") as caught:
         read_upload(Unreadable("big.bin", b"x" * 11), "eval_file", 10)
     assert caught.value.status == 413
+
+
+def test_a_package_whose_check_outgrows_the_checkers_memory_is_a_413_and_nothing_is_stored(api, make_user, media, settings):
+    """The parse runs in a child with its own memory limit: past it, the upload is refused, not the web process."""
+    settings.GOVERNANCE_PACKAGE_CHECK_MEMORY_MB = 64  # too little even to import the checker
+    response = _upload(api, make_user(Role.CURATOR))
+
+    assert response.status_code == 413, response.content
+    error = response.json()["error"]
+    assert error["code"] == "package_check_limit" and "64 MiB" in error["message"]
+    assert not ModelVersion.objects.exists()
+
+
+def test_the_checker_child_returns_the_same_facts_as_an_in_process_check():
+    from governance.package_check import check_in_child
+    from governance.packages import read_metadata
+
+    files = package_files()
+    metadata = read_metadata(files["metadata.json"])
+    in_process = read_package(onnx_bytes=files["model.onnx"], eval_bytes=files["eval.npz"], metadata=metadata, isolated=False)
+
+    assert check_in_child(files["model.onnx"], files["eval.npz"], metadata) == (
+        in_process.onnx_sha256,
+        in_process.opset,
+        in_process.eval_samples,
+    )
