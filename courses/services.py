@@ -321,6 +321,8 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
             queue=assignment.queue,
             version=assignment.version,
             from_form=from_form,
+            share=f"course:{assignment.course_id}",
+            share_cap=settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE,
         )
         late = assignment.due_at is not None and timezone.now() > assignment.due_at
         submission = Submission.objects.create(assignment=assignment, student=actor, run=run, late=late, started_by=actor)
@@ -344,6 +346,8 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
             parameters=submission.run.parameters,
             queue=assignment.queue,
             version=assignment.version,
+            share=f"course:{assignment.course_id}",
+            share_cap=settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE,
         )
         again = Submission.objects.create(
             assignment=assignment, student=submission.student, run=run, late=submission.late, started_by=actor

@@ -26,9 +26,29 @@ def _call_hooks(run_id: int) -> None:
             log.exception("run-finished hook %s failed for run %s", path, run_id)
 
 
+def _send_next(run_id: int) -> None:
+    """A runner slot just came free: the fairest waiting run of the same queue goes to it."""
+    from notebooks.fair_queue import dispatch_fairly
+    from notebooks.models import Run
+
+    queue = Run.objects.filter(pk=run_id).values_list("queue", flat=True).first()
+    if queue is None:
+        return
+    try:
+        dispatch_fairly(queue)
+    except Exception:  # the dispatcher's beat tick sends it instead
+        log.exception("dispatching after run %s ended failed", run_id)
+
+
 def run_finished(run_id: int) -> None:
-    """Calls the hooks after the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: _call_hooks(run_id))
+    """Calls the hooks after the current transaction commits (at once outside a transaction); the run's
+    slot goes to the next waiting run first."""
+    transaction.on_commit(lambda: _after_end(run_id))
+
+
+def _after_end(run_id: int) -> None:
+    _send_next(run_id)
+    _call_hooks(run_id)
 
 
 def detail_panels(request: Any, notebook: Any) -> list[SafeString]:

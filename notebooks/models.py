@@ -93,6 +93,7 @@ class Runner(models.Model):
     memory_mb = models.PositiveIntegerField(_("memory (MB)"), default=0)
     gpu_name = models.CharField(_("GPU"), max_length=200, blank=True)
     gpu_memory_mb = models.PositiveIntegerField(_("GPU memory (MB)"), default=0)
+    slots = models.PositiveIntegerField(_("run slots"), default=1, help_text=_("Runs it executes at once (worker concurrency)."))
     toolchain = models.JSONField(_("toolchain versions"), default=dict)
     load_1m = models.FloatField(_("load (1 min)"), default=0.0)
     active_runs = models.PositiveIntegerField(_("active runs"), default=0)
@@ -107,6 +108,10 @@ class Runner(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+# The Celery queue each run queue is consumed from (runners start with `-Q notebooks-cpu` and so on).
+QUEUE_NAMES = {"cpu": "notebooks-cpu", "gpu": "notebooks-gpu"}
 
 
 class Run(models.Model):
@@ -136,6 +141,10 @@ class Run(models.Model):
     timeout_seconds = models.PositiveIntegerField(_("time limit (s)"))
     memory_limit_mb = models.PositiveIntegerField(_("memory limit (MB)"))
     dispatched_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
+    # Fair dispatch (notebooks.fair_queue): the share the run is counted in (a course: "course:<id>";
+    # "" for runs outside courses) and that share's cap on runs in service at once (0: none).
+    share = models.CharField(_("fair-share group"), max_length=64, blank=True, default="")
+    share_cap = models.PositiveIntegerField(_("runs at once in its group"), default=0)
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
     # Progress, written by the runner as cells complete.
     cells_total = models.PositiveIntegerField(_("cells"), default=0)
@@ -170,6 +179,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="run_owner_recent_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat_idx"),
+            models.Index(fields=["queue", "status", "dispatched_at", "created_at"], name="run_waiting_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cells_done__lte=models.F("cells_total")), name="run_cells_done_le_total"),

@@ -23,10 +23,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from notebooks.models import Run, Runner
+from notebooks.models import QUEUE_NAMES, Run, Runner
 
 log = logging.getLogger(__name__)
-NOTEBOOK_QUEUES = ("notebooks-cpu", "notebooks-gpu")
+NOTEBOOK_QUEUES = tuple(QUEUE_NAMES.values())
 
 _hostname: str | None = None
 _stop = threading.Event()
@@ -94,7 +94,7 @@ def toolchain_versions() -> dict[str, str]:
     return versions
 
 
-def runner_register(*, hostname: str, queues: list[str]) -> Runner:
+def runner_register(*, hostname: str, queues: list[str], slots: int = 1) -> Runner:
     gpu_name, gpu_memory = detect_gpu()
     now = timezone.now()
     runner, _ = Runner.objects.update_or_create(
@@ -102,6 +102,7 @@ def runner_register(*, hostname: str, queues: list[str]) -> Runner:
         defaults={
             "host": socket.gethostname(),
             "queues": queues,
+            "slots": max(1, slots),
             "cpus": os.cpu_count() or 1,
             "memory_mb": psutil.virtual_memory().total // (1024 * 1024),
             "gpu_name": gpu_name,
@@ -150,7 +151,8 @@ def _on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
     _hostname = _hostname or (consumer.hostname if consumer is not None else socket.gethostname())
     if not set(queues) & set(NOTEBOOK_QUEUES):
         return
-    runner_register(hostname=_hostname, queues=queues)
+    controller = getattr(consumer, "controller", None)
+    runner_register(hostname=_hostname, queues=queues, slots=int(getattr(controller, "concurrency", 1) or 1))
     connection.close()
     threading.Thread(target=_heartbeat_loop, args=(_hostname,), name="runner-heartbeat", daemon=True).start()
     # A worker that starts is also the moment to look for runs a dead worker left behind.

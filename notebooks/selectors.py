@@ -76,24 +76,25 @@ def runner_is_online(runner: Runner) -> bool:
 
 
 def queue_positions(runs: list[Run]) -> dict[int, int]:
-    """Queue position of every queued run in `runs`, in one query (a list must not count per row)."""
+    """Place in line of every queued run in `runs` (1: next to start): the runs already sent to the
+    runners first, then the waiting ones in the order the fair dispatcher will send them. One pass per
+    queue, however long the list."""
+    from notebooks.fair_queue import fair_order
+
     queued = [run for run in runs if run.status == Run.Status.QUEUED]
-    if not queued:
-        return {}
-    waiting = Run.objects.filter(
-        status=Run.Status.QUEUED, queue__in={run.queue for run in queued}, created_at__lte=max(run.created_at for run in queued)
-    )
-    order: dict[str, list[tuple[Any, int]]] = {}
-    for pk, queue, created_at in waiting.order_by("created_at", "pk").values_list("pk", "queue", "created_at"):
-        order.setdefault(queue, []).append((created_at, pk))
-    positions = {}
-    for run in queued:
-        positions[run.pk] = sum(1 for created_at, _ in order.get(run.queue, []) if created_at < run.created_at) + 1
+    positions: dict[int, int] = {}
+    for queue in {run.queue for run in queued}:
+        sent = Run.objects.filter(queue=queue, status=Run.Status.QUEUED, dispatched_at__isnull=False)
+        line = [*sent.order_by("dispatched_at", "pk").values_list("pk", flat=True), *fair_order(queue)]
+        place = {pk: index for index, pk in enumerate(line, start=1)}
+        for run in queued:
+            if run.queue == queue:
+                positions[run.pk] = place.get(run.pk, len(line) + 1)
     return positions
 
 
 def queue_position(run: Run) -> int | None:
-    """How many runs of the same queue were submitted before this one and have not started."""
+    """Where a queued run stands in its queue's line (see `queue_positions`); None once it started."""
     if run.status != Run.Status.QUEUED:
         return None
-    return Run.objects.filter(status=Run.Status.QUEUED, queue=run.queue, created_at__lt=run.created_at).count() + 1
+    return queue_positions([run]).get(run.pk)

@@ -19,13 +19,12 @@ from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role, user_roles
 from notebooks.catalogue import CatalogueEntry, NotebookInvalid, read_notebook
+from notebooks.fair_queue import dispatch_all_queues, dispatch_fairly, runner_seconds_used
 from notebooks.hooks import run_finished
-from notebooks.models import Notebook, NotebookVersion, Run
+from notebooks.models import QUEUE_NAMES, Notebook, NotebookVersion, Run
 from notebooks.parameters import validate_parameters
 
 log = logging.getLogger(__name__)
-
-QUEUE_NAMES = {Run.Queue.CPU: "notebooks-cpu", Run.Queue.GPU: "notebooks-gpu"}
 
 
 # --- catalogue --------------------------------------------------------------------------------------
@@ -132,8 +131,7 @@ def catalogue_sync(*, actor: User | None, root: Path | None = None) -> SyncRepor
 def run_limits_for(user: User) -> tuple[int, int]:
     """(seconds, megabytes) a run of `user` may ask for: the portal's maxima, or the lower student maxima
     for someone whose only role is student."""
-    roles = user_roles(user)
-    if roles and roles <= {Role.STUDENT}:
+    if is_student_only(user):
         return (
             min(settings.NOTEBOOK_STUDENT_MAX_TIMEOUT, settings.NOTEBOOK_MAX_TIMEOUT),
             min(settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB, settings.NOTEBOOK_MAX_MEMORY_MB),
@@ -157,6 +155,8 @@ def run_enqueue(
     version: NotebookVersion | None = None,
     owner: User | None = None,
     per_user_quota: bool = True,
+    share: str = "",
+    share_cap: int = 0,
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
 
@@ -167,6 +167,10 @@ def run_enqueue(
     `owner` (default: the actor) is whose run it is: a domain that starts a run on someone's behalf (an
     instructor re-running a student's assignment) checks that permission itself; the audit entry names
     the actor who started it.
+
+    `share` is the group the run is served fairly in (a course: "course:<id>"; see `notebooks.fair_queue`)
+    and `share_cap` that group's limit on runs at once (0: none). Someone whose only role is student also
+    has a weekly budget of runner time (`NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES`).
 
     Nothing is queued unless every parameter is valid. The message is sent after commit; if the broker
     cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
@@ -201,6 +205,8 @@ def run_enqueue(
         if capped and active >= settings.NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER:
             who = "You already have" if owner == actor else "This person already has"
             raise WrongState(f"{who} {active} runs queued or running; wait for one to finish.", code="too_many_active_runs")
+        if per_user_quota and is_student_only(owner):
+            _check_weekly_budget(owner, actor)
         run = Run.objects.create(
             notebook=notebook,
             version=version,
@@ -209,6 +215,8 @@ def run_enqueue(
             queue=queue,
             timeout_seconds=timeout,
             memory_limit_mb=memory,
+            share=share[:64],
+            share_cap=share_cap,
         )
         audit_log_record(
             actor=actor,
@@ -222,8 +230,30 @@ def run_enqueue(
                 **({"owner": owner.pk} if owner != actor else {}),
             },
         )
-        transaction.on_commit(lambda: run_dispatch(run_id=run.pk))
+        transaction.on_commit(lambda: dispatch_fairly(queue))
     return run
+
+
+def is_student_only(user: User) -> bool:
+    roles = user_roles(user)
+    return bool(roles) and roles <= {Role.STUDENT}
+
+
+def weekly_budget_seconds() -> int:
+    return settings.NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES * 60
+
+
+def _check_weekly_budget(owner: User, actor: User) -> None:
+    budget = weekly_budget_seconds()
+    if not budget:
+        return
+    used = runner_seconds_used(owner)
+    if used >= budget:
+        who = "You have" if owner == actor else "This person has"
+        raise WrongState(
+            f"{who} used {used // 60} of {budget // 60} runner-minutes this week; runs older than seven days stop counting.",
+            code="weekly_runner_time_used",
+        )
 
 
 def run_dispatch(*, run_id: int) -> bool:
@@ -236,7 +266,7 @@ def run_dispatch(*, run_id: int) -> bool:
     try:
         run_execute.apply_async(
             args=(run.pk, run.attempt),
-            queue=QUEUE_NAMES[Run.Queue(run.queue)],
+            queue=QUEUE_NAMES[run.queue],
             soft_time_limit=run.timeout_seconds + 60,
             time_limit=run.timeout_seconds + 120,
         )
@@ -287,7 +317,7 @@ def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
         Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
     )
     result: dict[str, list[int]] = {"requeued": [], "failed": []}
-    for run in stale.only("pk", "attempt", "runner_host"):
+    for run in stale.only("pk", "attempt", "runner_host", "queue"):
         lost = f"runner lost: {run.runner_host or 'its runner'} stopped sending heartbeats"
         if run.attempt < 2:
             requeued = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempt=run.attempt).update(
@@ -306,7 +336,7 @@ def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
             if requeued:
                 audit_log_record(actor=None, action="run.requeue", obj=run, after={"reason": lost, "attempt": run.attempt + 1})
                 result["requeued"].append(run.pk)
-                transaction.on_commit(_dispatch_later(run.pk))
+                transaction.on_commit(_dispatch_later(run.queue))
         else:
             failed = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempt=run.attempt).update(
                 status=Run.Status.FAILED, error=f"{lost} (second attempt)", finished_at=now, updated_at=now
@@ -318,17 +348,11 @@ def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
     return result
 
 
-def _dispatch_later(run_id: int) -> Any:
-    return lambda: run_dispatch(run_id=run_id)
+def _dispatch_later(queue: str) -> Any:
+    return lambda: dispatch_fairly(queue)
 
 
 def runs_redispatch() -> list[int]:
-    """Queued runs whose message never reached the broker (it was down at submit): send them now."""
-    pending = Run.objects.filter(
-        status=Run.Status.QUEUED, dispatched_at__isnull=True, created_at__lt=timezone.now() - timedelta(seconds=2)
-    )
-    sent = []
-    for run_id in pending.values_list("pk", flat=True)[:500]:
-        if run_dispatch(run_id=run_id):
-            sent.append(run_id)
-    return sent
+    """The dispatcher's tick: sends waiting runs to free runner slots, fairest first (also every run whose
+    message never reached the broker because it was down at submit)."""
+    return dispatch_all_queues()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
-from notebooks import selectors, services
+from notebooks import fair_queue, selectors, services
 from notebooks.forms import RunForm
 from notebooks.hooks import detail_panels
 from notebooks.metrics import compare_rows, run_metric_values
@@ -87,8 +88,33 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("notebooks:run", pk=run.pk)
         else:
             status = 400
-    context = {"notebook": notebook, "version": version, "form": form, "panels": detail_panels(request, notebook)}
+    context = {
+        "notebook": notebook,
+        "version": version,
+        "form": form,
+        "panels": detail_panels(request, notebook),
+        "budget": _weekly_budget(request, notebook),
+    }
     return render(request, "notebooks/notebook_detail.html", context, status=status)
+
+
+def _wait_minutes(run: Run) -> int | None:
+    wait = fair_queue.estimated_wait(run)
+    return max(1, -(-wait.seconds // 60)) if wait is not None and wait.seconds is not None else None
+
+
+def _weekly_budget(request: HttpRequest, notebook: Any) -> dict[str, int] | None:
+    """A student's runner time this week against the budget, and how busy the notebook's queue is."""
+    if not request.user.is_authenticated or not services.is_student_only(actor_of(request)):
+        return None
+    total = services.weekly_budget_seconds()
+    if not total:
+        return None
+    return {
+        "used_minutes": fair_queue.runner_seconds_used(actor_of(request)) // 60,
+        "total_minutes": total // 60,
+        "runs_waiting": Run.objects.filter(queue=notebook.accelerator, status=Run.Status.QUEUED).count(),
+    }
 
 
 COMPARE_MAX_RUNS = 6
@@ -120,6 +146,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "run": run,
         "queue_position": selectors.queue_position(run),
+        "wait_minutes": _wait_minutes(run),
         "status_labels": labels,
         "metrics": run_metric_values(run),
         "phases": phases,

@@ -266,6 +266,11 @@ NOTEBOOK_ADDRESS_SPACE_LIMIT = env.flag("NOTEBOOK_ADDRESS_SPACE_LIMIT", True)
 NOTEBOOK_CELL_OUTPUT_CAP = env.integer("NOTEBOOK_CELL_OUTPUT_CAP", 1024 * 1024, min_value=1024)
 NOTEBOOK_RUN_OUTPUT_CAP = env.integer("NOTEBOOK_RUN_OUTPUT_CAP", 8 * 1024 * 1024, min_value=1024)
 NOTEBOOK_UPLOAD_MAX_BYTES = env.integer("NOTEBOOK_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, min_value=1024)
+# Runner time someone whose only role is student may use in any seven days (0: no budget), and the
+# runs of one course in service at once (0: no cap). Waiting runs are served fairly between courses
+# and people (notebooks/fair_queue.py).
+NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES = env.integer("NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES", 600, min_value=0)
+NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE = env.integer("NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE", 0, min_value=0)
 NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER", 5, min_value=1)
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)

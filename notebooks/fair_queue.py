@@ -1,0 +1,223 @@
+"""Which queued run goes to the runners next: fair between courses, then between people.
+
+The broker is first come, first served, so the portal decides the order before a run reaches it. A run
+waits in the database (status queued, not yet dispatched) and is sent to its Celery queue only when a
+runner slot is free for it: at submission, when a run ends, and on the dispatcher's beat tick. Each time,
+the runs sent are chosen by `fair_order`:
+
+1. **Between shares** (a course, or "" for everything outside courses): the share with the fewest runs in
+   service (running or sent and not yet started) goes first; on a tie, the one served longest ago, then
+   the one whose oldest waiting run is oldest. A class of 300 that submits at 10:00 and a class of 10 that
+   submits at 10:01 therefore alternate: the second class's first run starts after at most one of the
+   first's. A share at its concurrency cap (`Run.share_cap`, set by the domain that started the run) waits.
+2. **Within a share, between people**, by the same rule; a person's own runs go oldest first.
+
+Runner capacity comes from the live runners' registered slots (worker concurrency). With no live runner
+registered (tests with eager tasks, a worker still starting), every waiting run is sent at once, in fair
+order. The message still names its run and the executor still claims it with a conditional update, so
+redelivery, the reaper and cancellation keep their exactly-once rules.
+
+Students also have a weekly budget of runner time (`NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES`);
+`runner_seconds_used` and `estimated_wait` are what the run pages show them.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from notebooks.models import QUEUE_NAMES, Run, Runner
+
+RUNNER_LIVE_SECONDS = 90
+WAITING_LOOKAHEAD = 5000  # waiting runs considered per decision (oldest first)
+
+
+@dataclass
+class _Person:
+    in_service: int = 0
+    last_served: datetime | None = None
+    waiting: deque[tuple[int, datetime]] = field(default_factory=deque)
+
+
+@dataclass
+class _Share:
+    cap: int = 0
+    in_service: int = 0
+    last_served: datetime | None = None
+    people: dict[int, _Person] = field(default_factory=dict)
+
+    def first_waiting(self) -> datetime:
+        return min(person.waiting[0][1] for person in self.people.values() if person.waiting)
+
+    def has_waiting(self) -> bool:
+        return any(person.waiting for person in self.people.values())
+
+
+def _served_key(in_service: int, last_served: datetime | None, first_waiting: datetime) -> tuple[Any, ...]:
+    return (in_service, last_served or datetime.min.replace(tzinfo=first_waiting.tzinfo), first_waiting)
+
+
+def _in_service(queue: str) -> Q:
+    return Q(queue=queue) & (Q(status=Run.Status.RUNNING) | Q(status=Run.Status.QUEUED, dispatched_at__isnull=False))
+
+
+def _shares_now(queue: str) -> dict[str, _Share]:
+    """Every share with runs waiting to be sent, with what each share and person has in service now."""
+    waiting = (
+        Run.objects.filter(queue=queue, status=Run.Status.QUEUED, dispatched_at__isnull=True, cancel_requested=False)
+        .order_by("created_at", "pk")
+        .values_list("pk", "share", "share_cap", "owner_id", "created_at")[:WAITING_LOOKAHEAD]
+    )
+    shares: dict[str, _Share] = {}
+    for run_id, share_key, cap, owner_id, created_at in waiting:
+        share = shares.setdefault(share_key, _Share())
+        share.cap = max(share.cap, cap)
+        share.people.setdefault(owner_id, _Person()).waiting.append((run_id, created_at))
+    if not shares:
+        return shares
+    serving = Run.objects.filter(_in_service(queue), share__in=list(shares)).values_list("share", "owner_id")
+    by_share = Counter(share for share, _ in serving)
+    by_person = Counter(serving)
+    recent = timezone.now() - timedelta(days=1)
+    started = Run.objects.filter(queue=queue, share__in=list(shares), started_at__gte=recent)
+    last_by_share = dict(started.values("share").annotate(last=Max("started_at")).values_list("share", "last"))
+    last_by_person = {
+        (share, owner): last
+        for share, owner, last in started.values("share", "owner_id")
+        .annotate(last=Max("started_at"))
+        .values_list("share", "owner_id", "last")
+    }
+    for key, share in shares.items():
+        share.in_service = by_share[key]
+        share.last_served = last_by_share.get(key)
+        for owner_id, person in share.people.items():
+            person.in_service = by_person[(key, owner_id)]
+            person.last_served = last_by_person.get((key, owner_id))
+    return shares
+
+
+def _share_rank(item: tuple[str, _Share]) -> tuple[Any, ...]:
+    key, share = item
+    return (*_served_key(share.in_service, share.last_served, share.first_waiting()), key)
+
+
+def _person_rank(item: tuple[int, _Person]) -> tuple[Any, ...]:
+    owner_id, person = item
+    return (*_served_key(person.in_service, person.last_served, person.waiting[0][1]), owner_id)
+
+
+def _order(shares: dict[str, _Share], limit: int, now: datetime) -> list[int]:
+    """Simulates `limit` turns: each turn serves the fairest share and, inside it, the fairest person."""
+    chosen: list[int] = []
+    tick = now
+    while len(chosen) < limit:
+        open_shares = [
+            (key, share)
+            for key, share in shares.items()
+            if share.has_waiting() and not (share.cap and share.in_service >= share.cap)
+        ]
+        if not open_shares:
+            break
+        share = min(open_shares, key=_share_rank)[1]
+        person = min(((owner, p) for owner, p in share.people.items() if p.waiting), key=_person_rank)[1]
+        run_id, _ = person.waiting.popleft()
+        chosen.append(run_id)
+        tick = tick + timedelta(microseconds=1)  # later turns count as served after this one
+        share.in_service += 1
+        share.last_served = tick
+        person.in_service += 1
+        person.last_served = tick
+    return chosen
+
+
+def fair_order(queue: str, limit: int = WAITING_LOOKAHEAD) -> list[int]:
+    """The waiting runs of `queue` in the order they will be sent (as far as `limit`), caps respected."""
+    return _order(_shares_now(queue), limit, timezone.now())
+
+
+def runner_slots(queue: str) -> int | None:
+    """Slots of the live runners consuming `queue`; None when no runner is registered as live."""
+    live_since = timezone.now() - timedelta(seconds=RUNNER_LIVE_SECONDS)
+    celery_name = QUEUE_NAMES[queue]
+    slots = [
+        runner.slots
+        for runner in Runner.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=live_since).only("queues", "slots")
+        if celery_name in (runner.queues or [])
+    ]
+    return sum(slots) if slots else None
+
+
+def free_slots(queue: str) -> int | None:
+    slots = runner_slots(queue)
+    if slots is None:
+        return None
+    return max(0, slots - Run.objects.filter(_in_service(queue)).count())
+
+
+def dispatch_fairly(queue: str) -> list[int]:
+    """Sends as many waiting runs of `queue` as there are free runner slots, fairest first."""
+    from notebooks.services import run_dispatch
+
+    free = free_slots(queue)
+    limit = WAITING_LOOKAHEAD if free is None else free
+    sent = []
+    for run_id in fair_order(queue, limit) if limit else []:
+        if run_dispatch(run_id=run_id):
+            sent.append(run_id)
+        else:
+            break  # the broker is down: everything stays waiting for the next tick
+    return sent
+
+
+def dispatch_all_queues() -> list[int]:
+    return [run_id for queue in Run.Queue.values for run_id in dispatch_fairly(queue)]
+
+
+# --- what people see ---------------------------------------------------------------------------
+
+
+def runner_seconds_used(user: Any, *, now: datetime | None = None) -> int:
+    """Runner time `user`'s runs took in the last seven days (runs still going count up to now)."""
+    now = now or timezone.now()
+    spans = Run.objects.filter(owner=user, started_at__gte=now - timedelta(days=7)).values_list("started_at", "finished_at")
+    return int(sum(((finished or now) - started).total_seconds() for started, finished in spans if started))
+
+
+@dataclass(frozen=True)
+class Wait:
+    runs_ahead: int
+    seconds: int | None  # None: no recent run to estimate from
+
+
+def typical_run_seconds(queue: str) -> float | None:
+    recent = (
+        Run.objects.filter(queue=queue, status=Run.Status.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("started_at", "finished_at")[:50]
+    )
+    durations = [(finished - started).total_seconds() for started, finished in recent if started and finished]
+    return statistics.median(durations) if durations else None
+
+
+def estimated_wait(run: Run) -> Wait | None:
+    """How many runs go before a waiting run, and about how long until it starts; None once it is sent."""
+    if run.status != Run.Status.QUEUED:
+        return None
+    if run.dispatched_at is not None:
+        return Wait(runs_ahead=0, seconds=None)
+    order = fair_order(run.queue)
+    ahead = order.index(run.pk) if run.pk in order else len(order)
+    typical = typical_run_seconds(run.queue)
+    slots = runner_slots(run.queue) or 1
+    if typical is None:
+        return Wait(runs_ahead=ahead, seconds=None)
+    in_service = Run.objects.filter(_in_service(run.queue)).count()
+    rounds = math.ceil((ahead + max(0, in_service - slots) + 1) / slots)
+    return Wait(runs_ahead=ahead, seconds=int(rounds * typical))
