@@ -134,7 +134,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "id", "notebook", "version", "owner", "status", "parameters", "queue", "attempt", "cells_done", "cells_total",
             "current_cell", "current_cell_preview", "elapsed_seconds", "queue_position", "dispatched", "cancel_requested",
             "metrics", "error", "error_cell", "runner", "gpu_name", "timeout_seconds", "memory_limit_mb", "peak_memory_mb",
-            "outputs_truncated", "created_at", "started_at", "finished_at", "html_url", "notebook_url",
+            "outputs_truncated", "created_at", "started_at", "finished_at", "html_url", "notebook_url", "reused_from",
         ]  # fmt: skip
 
     def get_dispatched(self, run: Run) -> bool:
@@ -162,6 +162,11 @@ class RunListApi(APIView):
         queue = serializers.ChoiceField(choices=Run.Queue.choices, required=False)
         timeout_seconds = serializers.IntegerField(required=False, min_value=10)
         memory_limit_mb = serializers.IntegerField(required=False, min_value=256)
+        fresh = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Execute even when a deterministic notebook has an identical earlier result to reuse.",
+        )
 
     @extend_schema(
         parameters=[
@@ -193,7 +198,8 @@ class RunListApi(APIView):
         data.is_valid(raise_exception=True)
         values: dict[str, Any] = dict(data.validated_data)
         notebook = selectors.notebook_get(values.pop("notebook"))
-        run = services.run_enqueue(actor=actor_of(request), notebook=notebook, **values)
+        fresh = values.pop("fresh")
+        run = services.run_enqueue(actor=actor_of(request), notebook=notebook, reuse=not fresh, **values)
         run = selectors.run_get_for_user(actor_of(request), run.pk)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 

@@ -107,6 +107,8 @@ def read_notebook(raw: bytes | str) -> CatalogueEntry:
     if not isinstance(minutes, int) or not 0 < minutes <= 600:
         problems.append("metadata.portal.resources.expected_minutes must be a whole number of minutes (1–600)")
         minutes = 3
+    if not isinstance(portal.get("deterministic", False), bool):
+        problems.append("metadata.portal.deterministic must be true or false")
     slug = portal.get("slug", "")
     if not isinstance(slug, str) or not slug or not all(c.isalnum() or c == "-" for c in slug) or len(slug) > 100:
         problems.append("metadata.portal.slug must be lowercase letters, digits and hyphens")

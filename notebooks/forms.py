@@ -18,10 +18,18 @@ def _help(spec: dict[str, Any]) -> str:
 class RunForm(forms.Form):
     queue = forms.ChoiceField(label=_("Runner queue"), choices=[("cpu", _("CPU")), ("gpu", _("GPU"))])
 
-    def __init__(self, specs: list[dict[str, Any]], *args: Any, default_queue: str = "cpu", **kwargs: Any) -> None:
+    def __init__(
+        self, specs: list[dict[str, Any]], *args: Any, default_queue: str = "cpu", offer_reuse: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.specs = specs
         self.fields["queue"].initial = default_queue
+        if offer_reuse:  # a deterministic notebook: an identical earlier result may answer at once
+            self.fields["fresh"] = forms.BooleanField(
+                label=_("Run it fresh"),
+                required=False,
+                help_text=_("Execute again even if the same parameters already gave a result in this environment."),
+            )
         for spec in specs:
             name, kind, default = spec["name"], spec["type"], spec["default"]
             attrs: dict[str, Any] = {}

@@ -170,6 +170,12 @@ class Run(models.Model):
     output_notebook = models.FileField(_("output notebook"), upload_to="runs/", blank=True)
     output_html = models.FileField(_("rendered HTML"), upload_to="runs/", blank=True)
     outputs_truncated = models.BooleanField(_("outputs truncated"), default=False)
+    # Reuse of identical results (notebooks.result_cache): the key a succeeded deterministic run records,
+    # and, for a run answered from an earlier one, that run.
+    result_key = models.CharField(_("result key"), max_length=64, blank=True, default="", db_index=True)
+    reused_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reuses", verbose_name=_("same result as")
+    )
     peak_memory_mb = models.PositiveIntegerField(_("peak memory (MB)"), default=0)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

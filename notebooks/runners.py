@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from notebooks.models import QUEUE_NAMES, Run, Runner
+from notebooks.result_cache import kernel_environment_lock
 
 log = logging.getLogger(__name__)
 NOTEBOOK_QUEUES = tuple(QUEUE_NAMES.values())
@@ -89,6 +90,7 @@ def toolchain_versions() -> dict[str, str]:
             )
             torch_version, numpy_version, cuda = probe.stdout.split()
             versions.update(torch=torch_version, numpy=numpy_version, cuda_available=cuda)
+            versions["kernel_lock"] = kernel_environment_lock()
         except (OSError, subprocess.SubprocessError, ValueError):
             log.warning("could not read the kernel environment's versions", exc_info=True)
     return versions

@@ -23,6 +23,7 @@ from notebooks.fair_queue import dispatch_all_queues, dispatch_fairly, runner_se
 from notebooks.hooks import run_finished
 from notebooks.models import QUEUE_NAMES, Notebook, NotebookVersion, Run
 from notebooks.parameters import validate_parameters
+from notebooks.result_cache import copy_of, reusable_result
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def run_enqueue(
     per_user_quota: bool = True,
     share: str = "",
     share_cap: int = 0,
+    reuse: bool = False,
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
 
@@ -171,6 +173,9 @@ def run_enqueue(
     `share` is the group the run is served fairly in (a course: "course:<id>"; see `notebooks.fair_queue`)
     and `share_cap` that group's limit on runs at once (0: none). Someone whose only role is student also
     has a weekly budget of runner time (`NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES`).
+
+    `reuse=True` lets a deterministic notebook's identical earlier result answer at once
+    (`notebooks.result_cache`); the caller decides (never for certifying evaluations or benchmarks).
 
     Nothing is queued unless every parameter is valid. The message is sent after commit; if the broker
     cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
@@ -207,17 +212,24 @@ def run_enqueue(
             raise WrongState(f"{who} {active} runs queued or running; wait for one to finish.", code="too_many_active_runs")
         if per_user_quota and is_student_only(owner):
             _check_weekly_budget(owner, actor)
-        run = Run.objects.create(
-            notebook=notebook,
-            version=version,
-            owner=owner,
-            parameters=values,
-            queue=queue,
-            timeout_seconds=timeout,
-            memory_limit_mb=memory,
-            share=share[:64],
-            share_cap=share_cap,
-        )
+        fields = {
+            "notebook": notebook,
+            "version": version,
+            "owner": owner,
+            "parameters": values,
+            "queue": queue,
+            "timeout_seconds": timeout,
+            "memory_limit_mb": memory,
+            "share": share[:64],
+            "share_cap": share_cap,
+        }
+        source = reusable_result(version, values, queue) if reuse else None
+        if source is not None:
+            run = copy_of(source, **fields)
+            audit_log_record(actor=actor, action="run.reuse", obj=run, after={"same_result_as": source.pk, "parameters": values})
+            run_finished(run.pk)
+            return run
+        run = Run.objects.create(**fields)
         audit_log_record(
             actor=actor,
             action="run.enqueue",

@@ -20,6 +20,7 @@ from notebooks.forms import RunForm
 from notebooks.hooks import detail_panels
 from notebooks.metrics import compare_rows, run_metric_values
 from notebooks.models import Run
+from notebooks.result_cache import is_deterministic
 
 # The policy of a rendered notebook: no script at all, a unique origin (sandbox), framed only by the portal.
 # The sandbox lets a click on a link to the web open a new tab (popups that escape the sandbox): never
@@ -62,7 +63,9 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return _not_found(request)
     version = notebook.current_version
     assert version is not None
-    form = RunForm(version.parameters, request.POST or None, default_queue=notebook.accelerator)
+    form = RunForm(
+        version.parameters, request.POST or None, default_queue=notebook.accelerator, offer_reuse=is_deterministic(version)
+    )
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -75,6 +78,7 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
                     parameters=form.raw_parameters(),
                     queue=form.cleaned_data["queue"],
                     from_form=True,
+                    reuse=not form.cleaned_data.get("fresh", False),
                 )
             except ApplicationError as error:
                 for name, problems in error.fields.items():

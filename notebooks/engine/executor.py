@@ -36,6 +36,7 @@ from notebooks.engine.limits import Stop, Watchdog, limit_address_space
 from notebooks.engine.rendering import render_html
 from notebooks.hooks import run_finished
 from notebooks.models import Run
+from notebooks.result_cache import kernel_environment_lock, key_for_finished_run
 
 log = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -193,6 +194,15 @@ def _runner_identity() -> dict[str, Any]:
         "runner_host": runner.hostname if runner else socket.gethostname(),
         "gpu_name": runner.gpu_name if runner else "",
     }
+
+
+def _kernel_lock() -> str:
+    """The kernel environment's lock as this runner registered it (computed here when it did not)."""
+    from notebooks.runners import current_runner
+
+    runner = current_runner()
+    registered = str((runner.toolchain or {}).get("kernel_lock", "")) if runner else ""
+    return registered or kernel_environment_lock()
 
 
 def _claim(run_id: int, attempt: int) -> bool:
@@ -412,6 +422,7 @@ def _finish(
         changes["output_html"] = storage.save(f"runs/{stem}.html", ContentFile(html.encode()))
     if cells_done is not None and nb is not None and status == Run.Status.SUCCEEDED:
         changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
+        changes["result_key"] = key_for_finished_run(run, _kernel_lock())
     updated = _still_mine(run).update(**changes)
     if updated:
         run_finished(run.pk)
