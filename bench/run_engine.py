@@ -151,8 +151,27 @@ def main() -> None:
         for worker in workers:
             worker.wait(timeout=30)
 
+    phases: dict[str, list[float]] = {}
+
+    def record_phases(run_id: int, submitted: float, result_seen: float) -> None:
+        """Where one run's time went, from the run's own timestamps (seconds)."""
+        from notebooks.models import Run
+
+        run = Run.objects.get(pk=run_id)
+        marks = [
+            ("submit → claimed by a runner", run.created_at, run.started_at),
+            ("claimed → kernel ready", run.started_at, run.kernel_ready_at),
+            ("executing cells", run.kernel_ready_at, run.executed_at),
+            ("render + store result", run.executed_at, run.finished_at),
+        ]
+        for label, start, end in marks:
+            if start and end:
+                phases.setdefault(label, []).append((end - start).total_seconds())
+        phases.setdefault("result stored → client sees it", []).append(result_seen - run.finished_at.timestamp())
+
     def through_portal(slug: str) -> float:
         started = time.perf_counter()
+        submitted_at = time.time()
         run_id = client.post("/api/v1/runs/", {"notebook": slug}, format="json").json()["id"]
         while True:
             body = client.get(f"/api/v1/runs/{run_id}/").json()
@@ -162,6 +181,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         if body["status"] != "succeeded" or not body["html_url"]:
             raise SystemExit(f"run {run_id} ended {body['status']}: {body['error']}")
+        record_phases(run_id, submitted_at, time.time())
         time.sleep(1.5)  # let the pool refill its kernel, as it would between students' runs
         return elapsed
 
@@ -181,11 +201,16 @@ def main() -> None:
                 portal.append(through_portal(f"bench-{name}"))
             ratio = statistics.median(portal) / statistics.median(bare)
             print(f"{name:<10} {statistics.median(bare):>12.3f} {statistics.median(portal):>10.3f} {ratio:>7.2f}   (n={pairs})")
+            for label, values in phases.items():
+                print(f"    {label:<34} median {statistics.median(values) * 1000:>8.1f} ms")
+            phases.clear()
     finally:
         stop(workers)
 
     # Throughput: two runners against two bare papermill processes side by side, back to back.
     n = args.throughput_runs
+    if not n:
+        return
     path = catalogue / "course" / "bench-short.ipynb"
     started = time.perf_counter()
     for start in range(0, n, 2):

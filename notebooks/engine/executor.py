@@ -310,24 +310,35 @@ def _execute_claimed(run: Run) -> str:
     except Exception as error:  # the kernel could not start, or the runner broke: say so on the run
         log.exception("run %s could not execute", run.pk)
         outcome = {"status": Run.Status.FAILED, "error": f"{type(error).__name__}: {error}"}
-    finally:
-        if kernel is not None:
-            pool.discard(kernel)
-        if work is not None and not settings.NOTEBOOK_KEEP_SCRATCH:
-            shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
+    except BaseException:
+        _release(pool, kernel, work)
+        raise
 
-    _still_mine(run).update(executed_at=timezone.now())
-    with progress.lock:
-        cells_done = progress.cells_done
-    _finish(
-        run,
-        nb=nb,
-        cells_done=cells_done,
-        peak_memory_mb=watchdog.peak_rss_mb if watchdog else 0,
-        truncated=outcome.pop("truncated", False),
-        **outcome,
-    )
+    # The result first, the clean-up after: the person waiting sees their result without waiting for the
+    # kernel to shut down (it goes in the pool's background, which then starts the next kernel).
+    try:
+        _still_mine(run).update(executed_at=timezone.now())
+        with progress.lock:
+            cells_done = progress.cells_done
+        _finish(
+            run,
+            nb=nb,
+            cells_done=cells_done,
+            peak_memory_mb=watchdog.peak_rss_mb if watchdog else 0,
+            truncated=outcome.pop("truncated", False),
+            **outcome,
+        )
+    finally:
+        _release(pool, kernel, work)
     return str(outcome["status"])
+
+
+def _release(pool: Any, kernel: PooledKernel | None, work: Path | None) -> None:
+    """The used kernel is shut down in the pool's background; the run's scratch directory is removed."""
+    if kernel is not None:
+        pool.discard(kernel, wait=False)
+    if work is not None and not settings.NOTEBOOK_KEEP_SCRATCH:
+        shutil.rmtree(work.parent if work.parent.name.startswith("run-") else work, ignore_errors=True)
 
 
 def _tick(run: Run, progress: Progress) -> bool:

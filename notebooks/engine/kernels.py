@@ -178,6 +178,7 @@ class KernelPool:
     async def _start(self) -> PooledKernel:
         from django.conf import settings
 
+        key = pool_key()  # what the sandbox below is built for, read before anything can change it
         sandbox = runner_sandbox()  # raises SandboxRefused, with the reason, where none may be skipped
         slot: str | None = None
         if sandbox is None:
@@ -205,7 +206,7 @@ class KernelPool:
         await manager.start_kernel(env=kernel_environment(home, self.threads), cwd=home)
         client = manager.client()
         client.start_channels()
-        kernel = PooledKernel(manager, client, home, sandbox=sandbox, slot=slot, key=pool_key())
+        kernel = PooledKernel(manager, client, home, sandbox=sandbox, slot=slot, key=key)
         try:
             await client.wait_for_ready(timeout=120)
             if self.preimports:
@@ -290,11 +291,20 @@ class KernelPool:
         if kernel.slot is not None:
             shutil.rmtree(kernel.slot, ignore_errors=True)  # gone already when a run took it
 
-    def discard(self, kernel: PooledKernel) -> None:
-        """Shuts the used kernel down, then refills the pool (after the run, so the two don't compete)."""
-        self.run(self._shutdown(kernel), timeout=60)
+    def discard(self, kernel: PooledKernel, *, wait: bool = True) -> None:
+        """Shuts the used kernel down, then refills the pool (after the shutdown, so the two don't compete).
+        `wait=False` returns at once: the shutdown and the refill happen on the pool's loop."""
+        if wait:
+            self.run(self._shutdown(kernel), timeout=60)
+            if self.size:
+                self.call_soon(self._fill())
+            return
+        self.call_soon(self._shutdown_then_fill(kernel))
+
+    async def _shutdown_then_fill(self, kernel: PooledKernel) -> None:
+        await self._shutdown(kernel)
         if self.size:
-            self.call_soon(self._fill())
+            await self._fill()
 
     def close(self) -> None:
         async def shutdown_all() -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.errors import WrongState
 from accounts.models import Role
 from notebooks import fair_queue
 from notebooks.models import Run, Runner
@@ -154,7 +155,7 @@ def test_a_student_past_the_weekly_runner_time_is_refused_and_nothing_is_queued(
     )
     before = Run.objects.count()
 
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(WrongState) as refused:
         run_enqueue(actor=student, notebook=nb("short"), parameters={"steps": 1})
 
     assert getattr(refused.value, "code", None) == "weekly_runner_time_used"
@@ -162,9 +163,7 @@ def test_a_student_past_the_weekly_runner_time_is_refused_and_nothing_is_queued(
     assert Run.objects.count() == before
 
 
-def test_a_student_within_the_weekly_budget_is_queued_and_sent(
-    nb, make_user, settings, sent, django_capture_on_commit_callbacks
-):
+def test_a_student_within_the_weekly_budget_is_queued_and_sent(nb, make_user, settings, sent, django_capture_on_commit_callbacks):
     settings.NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES = 10
     student = make_user(Role.STUDENT)
     old = _waiting(nb, student, "", 1)
@@ -185,9 +184,7 @@ def test_the_api_refusal_names_the_weekly_budget(api, nb, make_user, settings, s
     student = make_user(Role.STUDENT)
     used = _waiting(nb, student, "", 1)
     now = timezone.now()
-    Run.objects.filter(pk=used[0].pk).update(
-        status=Run.Status.SUCCEEDED, started_at=now - timedelta(minutes=2), finished_at=now
-    )
+    Run.objects.filter(pk=used[0].pk).update(status=Run.Status.SUCCEEDED, started_at=now - timedelta(minutes=2), finished_at=now)
 
     response = api(student).post("/api/v1/runs/", {"notebook": "short", "parameters": {"steps": 1}}, format="json")
 

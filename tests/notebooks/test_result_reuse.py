@@ -86,9 +86,9 @@ def test_the_api_reuses_unless_asked_fresh_and_the_page_links_the_earlier_run(ap
     student = make_user(Role.STUDENT)
     first = api(student).post("/api/v1/runs/", {"notebook": "short", "parameters": {"steps": 2}}, format="json").json()
     reused = api(student).post("/api/v1/runs/", {"notebook": "short", "parameters": {"steps": 2}}, format="json").json()
-    fresh = api(student).post(
-        "/api/v1/runs/", {"notebook": "short", "parameters": {"steps": 2}, "fresh": True}, format="json"
-    ).json()
+    fresh = (
+        api(student).post("/api/v1/runs/", {"notebook": "short", "parameters": {"steps": 2}, "fresh": True}, format="json").json()
+    )
 
     assert first["reused_from"] is None and reused["reused_from"] == first["id"] and fresh["reused_from"] is None
     assert reused["status"] == "succeeded" and reused["metrics"] == first["metrics"]
