@@ -24,13 +24,19 @@ CLAIM_FIELDS = (
     "quote",
     "status",
     "summary_en",
-    "evidence",
-    "correction",
+    "summary_zh",
+    "evidence_en",
+    "evidence_zh",
+    "correction_en",
+    "correction_zh",
     "go_version_checked",
     "checked_on",
     "broken_command",
     "fix_command",
+    "fix_note_en",
+    "fix_note_zh",
 )
+BILINGUAL_FIELDS = ("summary", "evidence", "correction", "fix_note")
 
 
 @dataclass
