@@ -20,7 +20,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts.languages import reader_language
-
 from guide.markdown import render_inline
 
 MARKER = "\u27e6claim:{key}\u27e7"
@@ -140,7 +139,8 @@ def badge(claim: Any) -> str:
 def block(claim: Any) -> str:
     """Below a code block: the badge, and for a broken command the warning with its fix and what the fix does."""
     language = reader_language()
-    parts = [f'<div class="claim-block claim-{html.escape(claim.status)}" data-claim="{html.escape(claim.key)}" lang="{language}">']
+    key, status = html.escape(claim.key), html.escape(claim.status)
+    parts = [f'<div class="claim-block claim-{status}" data-claim="{key}" lang="{language}">']
     if claim.broken_command:
         warning, works_instead = html.escape(_("Does not run as shown")), html.escape(_("Works instead"))
         parts.append(f'<p class="broken"><strong>{warning}</strong> {badge(claim)}</p>')
