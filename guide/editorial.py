@@ -121,8 +121,10 @@ def _note(claim: Any, language: str) -> str:
     if claim.correction_en or claim.correction_zh:
         correction = _localised(claim, "correction", language)
         parts.append(f'<span class="claim-row"><em>{correction_label}:</em> {correction}</span>')
-    checked = _("Checked against %(version)s on %(date)s") % {"version": claim.go_version_checked, "date": claim.checked_on}
-    parts.append(f'<small class="claim-row">{html.escape(checked)} · <code>{html.escape(claim.key)}</code></small>')
+    version, version_language = claim.text_for("go_version_checked", language)
+    version = html.escape(version) if version_language == language else f'<span lang="en">{html.escape(version)}</span>'
+    checked = html.escape(_("Checked against %(version)s on %(date)s")) % {"version": version, "date": claim.checked_on}
+    parts.append(f'<small class="claim-row">{checked} · <code>{html.escape(claim.key)}</code></small>')
     return " ".join(parts)
 
 

@@ -66,7 +66,8 @@ class Claim(models.Model):
     evidence_zh = models.TextField(_("evidence (Chinese)"))
     correction_en = models.TextField(_("correction (English)"), blank=True)
     correction_zh = models.TextField(_("correction (Chinese)"), blank=True)
-    go_version_checked = models.CharField(_("Go version checked"), max_length=300)
+    go_version_checked_en = models.CharField(_("checked against (English)"), max_length=300)
+    go_version_checked_zh = models.CharField(_("checked against (Chinese)"), max_length=300)
     checked_on = models.DateField(_("checked on"))
     broken_command = models.BooleanField(_("does not run as shown"), default=False)
     fix_command = models.TextField(_("working command"), blank=True)
@@ -91,7 +92,7 @@ class Claim(models.Model):
         return self.key
 
     def text_for(self, name: str, language: str) -> tuple[str, str]:
-        """(text, its language) of a bilingual field (`summary`, `evidence`, `correction`, `fix_note`) for a
+        """(text, its language) of a bilingual field (see guide.services.BILINGUAL_FIELDS) for a
         reader of `language`: the Chinese text for a Chinese reader, English where the Chinese one is empty."""
         chinese = str(getattr(self, f"{name}_zh"))
         if language.startswith("zh") and chinese:

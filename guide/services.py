@@ -29,14 +29,15 @@ CLAIM_FIELDS = (
     "evidence_zh",
     "correction_en",
     "correction_zh",
-    "go_version_checked",
+    "go_version_checked_en",
+    "go_version_checked_zh",
     "checked_on",
     "broken_command",
     "fix_command",
     "fix_note_en",
     "fix_note_zh",
 )
-BILINGUAL_FIELDS = ("summary", "evidence", "correction", "fix_note")
+BILINGUAL_FIELDS = ("summary", "evidence", "correction", "fix_note", "go_version_checked")
 
 
 @dataclass

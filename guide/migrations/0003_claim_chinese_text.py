@@ -10,6 +10,16 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RenameField("claim", "evidence", "evidence_en"),
         migrations.RenameField("claim", "correction", "correction_en"),
+        migrations.RenameField("claim", "go_version_checked", "go_version_checked_en"),
+        migrations.AlterField(
+            "claim", "go_version_checked_en", models.CharField(max_length=300, verbose_name="checked against (English)")
+        ),
+        migrations.AddField(
+            "claim",
+            "go_version_checked_zh",
+            models.CharField(default="", max_length=300, verbose_name="checked against (Chinese)"),
+            preserve_default=False,
+        ),
         migrations.AlterField(
             "claim", "evidence_en", models.TextField(verbose_name="evidence (English)")
         ),

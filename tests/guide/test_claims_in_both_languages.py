@@ -50,7 +50,7 @@ def test_every_claim_record_has_its_texts_in_both_languages():
             assert bool(english) == bool(chinese), (record["id"], name)
             if chinese:
                 assert CHINESE.search(chinese), (record["id"], name)
-        assert record["summary_zh"] and record["evidence_zh"], record["id"]
+        assert record["summary_zh"] and record["evidence_zh"] and record["go_version_checked_zh"], record["id"]
         if record.get("fix_command"):
             assert record.get("fix_note_en") and record.get("fix_note_zh"), record["id"]
 
@@ -110,7 +110,7 @@ def test_the_second_pass_claims_are_loaded_and_badged_in_their_sections(guide, k
     badges = soup.select(f'.claim[data-claim="{key}"]')
 
     assert (claim.section.anchor, claim.status) == (anchor, status)
-    assert claim.checked_on.isoformat() == "2026-11-27" and claim.go_version_checked
+    assert claim.checked_on.isoformat() == "2026-11-27" and claim.go_version_checked_en and claim.go_version_checked_zh
     assert len(badges) == 1
     assert badges[0].find_previous("h2")["id"] == anchor
     assert badges[0].select_one(".claim-badge").get_text() == "有误"  # the Chinese label of "incorrect"
@@ -123,7 +123,7 @@ def test_the_new_claims_cite_sources_and_versions():
     assert "go1.19" in records["gomaxprocs-reset-stw"]["evidence_en"]
     assert "go1.22" in records["gomaxprocs-reset-stw"]["evidence_en"]
     assert "catalogue/data/go-gctrace" in records["gogc-lower-fast-alloc"]["evidence_en"]
-    assert "go1.19.8" in records["gogc-lower-fast-alloc"]["go_version_checked"]
+    assert "go1.19.8" in records["gogc-lower-fast-alloc"]["go_version_checked_en"]
     assert "mmap(2)" in records["alignedsize-sigbus"]["evidence_en"]
     assert "not a system call" in records["pthread-setspecific-syscall"]["evidence_en"]
     assert "不是系统调用" in records["pthread-setspecific-syscall"]["evidence_zh"]
@@ -143,7 +143,7 @@ def test_the_go_traces_the_gogc_claim_quotes_are_shipped():
 @pytest.mark.parametrize(
     ("language", "heading", "summary"),
     [
-        ("zh-hans", "勘误记录", "文中以 GOCACHE=off go build"),
+        ("zh-hans", "勘误日志 —— Go3s 调优指南", "文中以 GOCACHE=off go build"),
         ("en", "Errata — Go3s tuning guide", "GOCACHE=off go build … is given as"),
     ],
 )
