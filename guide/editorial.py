@@ -113,7 +113,7 @@ def _localised(claim: Any, name: str, language: str) -> str:
     return rendered if text_language == language else f'<span lang="{text_language}">{rendered}</span>'
 
 
-def _note(claim: Any, language: str) -> str:
+def _note(claim: Any, language: str, with_fix: bool) -> str:
     summary = _localised(claim, "summary", language)
     parts = [f"<strong>{html.escape(status_label(claim.status))}</strong> {summary}"]
     evidence_label, correction_label = html.escape(_("Evidence")), html.escape(_("Correction"))
@@ -121,6 +121,13 @@ def _note(claim: Any, language: str) -> str:
     if claim.correction_en or claim.correction_zh:
         correction = _localised(claim, "correction", language)
         parts.append(f'<span class="claim-row"><em>{correction_label}:</em> {correction}</span>')
+    if with_fix and claim.fix_command:
+        works_instead = html.escape(_("Works instead"))
+        fix_note = _localised(claim, "fix_note", language) if claim.fix_note_en or claim.fix_note_zh else ""
+        parts.append(
+            f'<span class="claim-row claim-fix"><em>{works_instead}:</em> <code>{html.escape(claim.fix_command)}</code>'
+            f" {fix_note}</span>"
+        )
     version, version_language = claim.text_for("go_version_checked", language)
     version = html.escape(version) if version_language == language else f'<span lang="en">{html.escape(version)}</span>'
     checked = html.escape(_("Checked against %(version)s on %(date)s")) % {"version": version, "date": claim.checked_on}
@@ -128,13 +135,17 @@ def _note(claim: Any, language: str) -> str:
     return " ".join(parts)
 
 
-def badge(claim: Any) -> str:
+def badge(claim: Any, inline: bool = True) -> str:
+    """The status badge and its note. Inline (a command in running text, with no box below a code block), a
+    broken command also gets the "does not run as shown" tag, and its note the working command."""
     language = reader_language()
+    broken = inline and claim.broken_command
+    tag = f'<span class="claim-badge claim-broken">{html.escape(_("Does not run as shown"))}</span>' if broken else ""
     return (
         f'<span class="claim claim-{html.escape(claim.status)}" tabindex="0" data-claim="{html.escape(claim.key)}"'
         f' lang="{language}">'
-        f'<span class="claim-badge">{html.escape(status_label(claim.status))}</span>'
-        f'<span class="claim-note" role="tooltip">{_note(claim, language)}</span></span>'
+        f'<span class="claim-badge">{html.escape(status_label(claim.status))}</span>{tag}'
+        f'<span class="claim-note" role="tooltip">{_note(claim, language, with_fix=broken)}</span></span>'
     )
 
 
@@ -145,7 +156,7 @@ def block(claim: Any) -> str:
     parts = [f'<div class="claim-block claim-{status}" data-claim="{key}" lang="{language}">']
     if claim.broken_command:
         warning, works_instead = html.escape(_("Does not run as shown")), html.escape(_("Works instead"))
-        parts.append(f'<p class="broken"><strong>{warning}</strong> {badge(claim)}</p>')
+        parts.append(f'<p class="broken"><strong>{warning}</strong> {badge(claim, inline=False)}</p>')
         if claim.fix_command:
             parts.append(
                 f'<div class="fix"><span class="fix-label">{works_instead}</span>'
@@ -161,7 +172,7 @@ def block(claim: Any) -> str:
                 f'<p class="fix-note">{_localised(claim, "correction", language)}</p></div>'
             )
     else:
-        parts.append(f"<p>{badge(claim)}</p>")
+        parts.append(f"<p>{badge(claim, inline=False)}</p>")
     parts.append("</div>")
     return "".join(parts)
 

@@ -65,6 +65,13 @@ def test_claim_notes_fixes_and_errata_in_the_readers_language(browser, live_serv
         assert _fits(page)
         _shot(page, f"guide-ch1-fix-{language}-{width}", full_page=False)
 
+        inline = page.locator('.claim[data-claim="pprof-http-no-source"]')
+        inline.evaluate("element => element.scrollIntoView({block: 'center'})")
+        inline.focus()
+        expect(inline.locator(".claim-fix")).to_be_visible()
+        assert _fits(page)
+        _shot(page, f"guide-ch1-inline-broken-{language}-{width}", full_page=False)
+
         page.goto("/guide/ch2/")
         new_claim = page.locator('.claim[data-claim="gomaxprocs-reset-stw"]')
         new_claim.evaluate("element => element.scrollIntoView({block: 'center'})")

@@ -163,3 +163,22 @@ def test_the_seed_has_eleven_mermaid_diagrams_and_the_errata_say_so():
     assert fences == 11
     assert "**11** Mermaid diagrams, not 13" in (CONTENT / "errata.md").read_text(encoding="utf-8")
     assert "共有 **11** 幅 Mermaid 图，而不是 13 幅" in (CONTENT / "errata.zh-hans.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("language", "warning", "fix_note"),
+    [("zh-hans", "无法按原样运行", "抓取 10 秒 CPU profile"), ("en", "Does not run as shown", "Fetches a 10-second CPU profile")],
+)
+def test_a_broken_command_in_running_text_is_tagged_and_its_note_gives_the_working_command(guide, language, warning, fix_note):
+    soup = _page("/guide/ch1/", language)
+    badge = soup.select_one('.claim[data-claim="pprof-http-no-source"]')
+
+    assert badge.find_parent(class_="claim-block") is None  # in running text, no box below a code block
+    assert badge.select_one(".claim-broken").get_text() == warning
+    fix = badge.select_one(".claim-note .claim-fix")
+    assert (
+        fix.select_one("code").get_text()
+        == "go tool pprof -http=:8080 -seconds=10 ./app http://localhost:6060/debug/pprof/profile"
+    )
+    assert fix_note in fix.get_text()
+    assert soup.select_one('.claim[data-claim="gctrace-percent"] .claim-broken') is None  # not a broken command
