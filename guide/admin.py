@@ -18,7 +18,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
     list_display = ["key", "status", "section", "broken_command", "checked_on"]
     list_filter = ["status", "broken_command"]
-    search_fields = ["key", "quote", "summary_en"]
+    search_fields = ["key", "quote", "summary_en", "summary_zh"]
     list_select_related = ["section"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

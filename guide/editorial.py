@@ -5,6 +5,7 @@ right after the quote (after the closing backtick if the quote ends inside a cod
 fence if it lies inside a code block, where a marker would be split by highlighting). After rendering,
 each marker becomes a badge with the status, the evidence and the correction on hover, focus or tap;
 claims on broken commands get a "does not run as shown" box with the working command beside the code.
+Notes are in the reader's language (English where a claim has no Chinese text yet).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from accounts.languages import reader_language
 from guide.markdown import render_inline
 
 MARKER = "\u27e6claim:{key}\u27e7"
@@ -104,38 +106,73 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
-def _note(claim: Any) -> str:
-    parts = [f"<strong>{html.escape(status_label(claim.status))}</strong> {render_inline(claim.summary_en)}"]
+def _localised(claim: Any, name: str, language: str) -> str:
+    """A bilingual field rendered inline; marked `lang="en"` where a Chinese reader gets the English fallback."""
+    text, text_language = claim.text_for(name, language)
+    rendered = render_inline(text)
+    return rendered if text_language == language else f'<span lang="{text_language}">{rendered}</span>'
+
+
+def _note(claim: Any, language: str, with_fix: bool) -> str:
+    summary = _localised(claim, "summary", language)
+    parts = [f"<strong>{html.escape(status_label(claim.status))}</strong> {summary}"]
     evidence_label, correction_label = html.escape(_("Evidence")), html.escape(_("Correction"))
-    parts.append(f'<span class="claim-row"><em>{evidence_label}:</em> {render_inline(claim.evidence)}</span>')
-    if claim.correction:
-        parts.append(f'<span class="claim-row"><em>{correction_label}:</em> {render_inline(claim.correction)}</span>')
-    checked = _("Checked against %(version)s on %(date)s") % {"version": claim.go_version_checked, "date": claim.checked_on}
-    parts.append(f'<small class="claim-row">{html.escape(checked)} · <code>{html.escape(claim.key)}</code></small>')
+    parts.append(f'<span class="claim-row"><em>{evidence_label}:</em> {_localised(claim, "evidence", language)}</span>')
+    if claim.correction_en or claim.correction_zh:
+        correction = _localised(claim, "correction", language)
+        parts.append(f'<span class="claim-row"><em>{correction_label}:</em> {correction}</span>')
+    if with_fix and claim.fix_command:
+        works_instead = html.escape(_("Works instead"))
+        fix_note = _localised(claim, "fix_note", language) if claim.fix_note_en or claim.fix_note_zh else ""
+        parts.append(
+            f'<span class="claim-row claim-fix"><em>{works_instead}:</em> <code>{html.escape(claim.fix_command)}</code>'
+            f" {fix_note}</span>"
+        )
+    version, version_language = claim.text_for("go_version_checked", language)
+    version = html.escape(version) if version_language == language else f'<span lang="en">{html.escape(version)}</span>'
+    checked = html.escape(_("Checked against %(version)s on %(date)s")) % {"version": version, "date": claim.checked_on}
+    parts.append(f'<small class="claim-row">{checked} · <code>{html.escape(claim.key)}</code></small>')
     return " ".join(parts)
 
 
-def badge(claim: Any) -> str:
+def badge(claim: Any, inline: bool = True) -> str:
+    """The status badge and its note. Inline (a command in running text, with no box below a code block), a
+    broken command also gets the "does not run as shown" tag, and its note the working command."""
+    language = reader_language()
+    broken = inline and claim.broken_command
+    tag = f'<span class="claim-badge claim-broken">{html.escape(_("Does not run as shown"))}</span>' if broken else ""
     return (
-        f'<span class="claim claim-{html.escape(claim.status)}" tabindex="0" data-claim="{html.escape(claim.key)}" lang="en">'
-        f'<span class="claim-badge">{html.escape(status_label(claim.status))}</span>'
-        f'<span class="claim-note" role="tooltip">{_note(claim)}</span></span>'
+        f'<span class="claim claim-{html.escape(claim.status)}" tabindex="0" data-claim="{html.escape(claim.key)}"'
+        f' lang="{language}">'
+        f'<span class="claim-badge">{html.escape(status_label(claim.status))}</span>{tag}'
+        f'<span class="claim-note" role="tooltip">{_note(claim, language, with_fix=broken)}</span></span>'
     )
 
 
 def block(claim: Any) -> str:
-    """Below a code block: the badge, and for a broken command the warning with its fix."""
-    parts = [f'<div class="claim-block claim-{html.escape(claim.status)}" data-claim="{html.escape(claim.key)}">']
+    """Below a code block: the badge, and for a broken command the warning with its fix and what the fix does."""
+    language = reader_language()
+    key, status = html.escape(claim.key), html.escape(claim.status)
+    parts = [f'<div class="claim-block claim-{status}" data-claim="{key}" lang="{language}">']
     if claim.broken_command:
         warning, works_instead = html.escape(_("Does not run as shown")), html.escape(_("Works instead"))
-        parts.append(f'<p class="broken"><strong>{warning}</strong> {badge(claim)}</p>')
+        parts.append(f'<p class="broken"><strong>{warning}</strong> {badge(claim, inline=False)}</p>')
         if claim.fix_command:
             parts.append(
                 f'<div class="fix"><span class="fix-label">{works_instead}</span>'
-                f"<pre><code>{html.escape(claim.fix_command)}</code></pre></div>"
+                f"<pre><code>{html.escape(claim.fix_command)}</code></pre>"
+            )
+            if claim.fix_note_en or claim.fix_note_zh:
+                parts.append(f'<p class="fix-note">{_localised(claim, "fix_note", language)}</p>')
+            parts.append("</div>")
+        elif claim.correction_en or claim.correction_zh:
+            no_fix = html.escape(_("No working form"))
+            parts.append(
+                f'<div class="fix"><span class="fix-label">{no_fix}</span>'
+                f'<p class="fix-note">{_localised(claim, "correction", language)}</p></div>'
             )
     else:
-        parts.append(f"<p>{badge(claim)}</p>")
+        parts.append(f"<p>{badge(claim, inline=False)}</p>")
     parts.append("</div>")
     return "".join(parts)
 

@@ -61,12 +61,20 @@ class Claim(models.Model):
     )
     status = models.CharField(_("status"), max_length=32, choices=Status.choices)
     summary_en = models.TextField(_("claim (English)"))
-    evidence = models.TextField(_("evidence"))
-    correction = models.TextField(_("correction"), blank=True)
-    go_version_checked = models.CharField(_("Go version checked"), max_length=300)
+    summary_zh = models.TextField(_("claim (Chinese)"))
+    evidence_en = models.TextField(_("evidence (English)"))
+    evidence_zh = models.TextField(_("evidence (Chinese)"))
+    correction_en = models.TextField(_("correction (English)"), blank=True)
+    correction_zh = models.TextField(_("correction (Chinese)"), blank=True)
+    go_version_checked_en = models.CharField(_("checked against (English)"), max_length=300)
+    go_version_checked_zh = models.CharField(_("checked against (Chinese)"), max_length=300)
     checked_on = models.DateField(_("checked on"))
     broken_command = models.BooleanField(_("does not run as shown"), default=False)
     fix_command = models.TextField(_("working command"), blank=True)
+    fix_note_en = models.TextField(
+        _("what the working command does (English)"), blank=True, help_text=_("Shown under the working command.")
+    )
+    fix_note_zh = models.TextField(_("what the working command does (Chinese)"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -82,3 +90,11 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def text_for(self, name: str, language: str) -> tuple[str, str]:
+        """(text, its language) of a bilingual field (see guide.services.BILINGUAL_FIELDS) for a
+        reader of `language`: the Chinese text for a Chinese reader, English where the Chinese one is empty."""
+        chinese = str(getattr(self, f"{name}_zh"))
+        if language.startswith("zh") and chinese:
+            return chinese, "zh-hans"
+        return str(getattr(self, f"{name}_en")), "en"

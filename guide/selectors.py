@@ -16,8 +16,9 @@ from accounts.errors import NotFound
 from guide.editorial import LinkNote, place_markers, replace_markers
 from guide.markdown import Heading, render
 from guide.models import Chapter, Claim
+from guide.services import CLAIM_FIELDS
 
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 
 def chapter_list() -> QuerySet[Chapter]:
@@ -51,22 +52,7 @@ def chapter_rendered(chapter: Chapter, links: tuple[LinkNote, ...] = ()) -> Rend
             RENDERER_VERSION,
             get_language(),
             [(note.key, note.anchor, note.quote, note.url, note.label) for note in links],
-            [
-                (
-                    c.key,
-                    c.section.anchor,
-                    c.quote,
-                    c.status,
-                    c.summary_en,
-                    c.evidence,
-                    c.correction,
-                    c.go_version_checked,
-                    str(c.checked_on),
-                    c.broken_command,
-                    c.fix_command,
-                )
-                for c in claims
-            ],
+            [[c.key, c.section.anchor, *(str(getattr(c, name)) for name in CLAIM_FIELDS)] for c in claims],
         ],
         ensure_ascii=False,
     )

@@ -24,13 +24,20 @@ CLAIM_FIELDS = (
     "quote",
     "status",
     "summary_en",
-    "evidence",
-    "correction",
-    "go_version_checked",
+    "summary_zh",
+    "evidence_en",
+    "evidence_zh",
+    "correction_en",
+    "correction_zh",
+    "go_version_checked_en",
+    "go_version_checked_zh",
     "checked_on",
     "broken_command",
     "fix_command",
+    "fix_note_en",
+    "fix_note_zh",
 )
+BILINGUAL_FIELDS = ("summary", "evidence", "correction", "fix_note", "go_version_checked")
 
 
 @dataclass

@@ -10,11 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.errors import NotFound
+from accounts.languages import reader_language
 from accounts.selectors import role_counts
 from guide import search as guide_search
 from guide import selectors
-from guide.editorial import LinkNote
+from guide.editorial import LinkNote, status_label
 from guide.markdown import render as render_markdown
+from guide.markdown import render_inline
 from guide.models import Claim
 
 
@@ -25,8 +27,9 @@ def _allow_diagram_styles(request: HttpRequest) -> None:
 
 def index(request: HttpRequest) -> HttpResponse:
     chapters = selectors.chapter_list()
-    counts = dict(Claim.objects.values_list("status").annotate(n=Count("id")).order_by())
-    return render(request, "guide/index.html", {"chapters": chapters, "status_counts": counts})
+    counts = Claim.objects.values_list("status").annotate(n=Count("id")).order_by()
+    status_counts = [(status, status_label(status), count) for status, count in counts]
+    return render(request, "guide/index.html", {"chapters": chapters, "status_counts": status_counts})
 
 
 def chapter(request: HttpRequest, slug: str) -> HttpResponse:
@@ -80,10 +83,20 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(request, "guide/about.html", {"chapter": current, "rendered": rendered, "role_counts": role_counts()})
 
 
+ERRATA = {"en": "errata.md", "zh-hans": "errata.zh-hans.md"}
+
+
 def errata(request: HttpRequest) -> HttpResponse:
-    source = (Path(settings.GUIDE_CONTENT_DIR) / "errata.md").read_text(encoding="utf-8")
+    """The dated errata log and every reviewed claim, in the reader's language."""
+    language = reader_language(ERRATA)
+    source = (Path(settings.GUIDE_CONTENT_DIR) / ERRATA[language]).read_text(encoding="utf-8")
     claims = Claim.objects.select_related("section__chapter").order_by("-checked_on", "key")
-    return render(request, "guide/errata.html", {"errata": render_markdown(source).html, "claims": claims})
+    rows = []
+    for claim in claims:
+        summary, summary_language = claim.text_for("summary", language)
+        rows.append((claim, render_inline(summary), summary_language))
+    context = {"errata": render_markdown(source).html, "rows": rows, "language": language}
+    return render(request, "guide/errata.html", context)
 
 
 def search(request: HttpRequest) -> HttpResponse:

@@ -143,15 +143,14 @@ def methodology(request: HttpRequest, version: str) -> HttpResponse:
 
     v1 is published as it was (English); v2 has an English and a Chinese text, chosen by the page language.
     """
-    from django.utils.translation import get_language
-
+    from accounts.languages import reader_language
     from guide.markdown import render as render_markdown
 
     folder = settings.NOTEBOOK_CATALOGUE_DIR / "evaluation"
     texts = {"v1": {"en": "METHODOLOGY.md"}, "v2": {"en": "METHODOLOGY-v2.md", "zh-hans": "METHODOLOGY-v2.zh-hans.md"}}
     if version not in texts:
         return render(request, "404.html", status=404)
-    language = "zh-hans" if (get_language() or "").startswith("zh") and "zh-hans" in texts[version] else "en"
+    language = reader_language(texts[version])
     path = folder / texts[version][language]
     if not path.exists():
         return render(request, "404.html", status=404)

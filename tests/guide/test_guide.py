@@ -10,6 +10,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import AuditLogEntry, Role
 from guide import selectors
@@ -99,7 +100,7 @@ def test_every_claim_is_attached_to_a_section_and_badged_once(guide):
         for node in soup.select(".claim[data-claim]"):
             badges[node["data-claim"]] = badges.get(node["data-claim"], 0) + 1
 
-    assert Claim.objects.count() == len(records) == 30
+    assert Claim.objects.count() == len(records) == 34
     assert badges == {record["id"]: 1 for record in records}
     for claim in Claim.objects.select_related("section"):
         assert claim.quote in claim.section.chapter.source
@@ -130,7 +131,7 @@ def test_a_hostile_claim_edit_is_sanitised_and_logged(guide, make_user):
     claim = Claim.objects.get(key="gocache-off")
     hostile = '<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror="alert(3)"> **bold**'
 
-    claim_update(actor=make_user(Role.ADMINISTRATOR), claim=claim, changes={"evidence": hostile, "correction": hostile})
+    claim_update(actor=make_user(Role.ADMINISTRATOR), claim=claim, changes={"evidence_en": hostile, "correction_en": hostile})
 
     soup = _soup("ch1")
     assert soup.find("script") is None
@@ -144,12 +145,17 @@ def test_rendered_html_is_cached_and_follows_edits(guide, make_user, django_asse
     chapter = Chapter.objects.get(slug="ch1")
     first = selectors.chapter_rendered(chapter).html
     claim = Claim.objects.get(key="gocache-off")
-    claim_update(actor=make_user(Role.ADMINISTRATOR), claim=claim, changes={"correction": "Use the new form."})
+    changes = {"correction_en": "Use the new form.", "correction_zh": "请改用新写法。"}
+    claim_update(actor=make_user(Role.ADMINISTRATOR), claim=claim, changes=changes)
 
-    second = selectors.chapter_rendered(chapter).html
+    with translation.override("zh-hans"):
+        second = selectors.chapter_rendered(chapter).html
+    with translation.override("en"):
+        english = selectors.chapter_rendered(chapter).html
 
     assert first != second
-    assert "Use the new form." in second
+    assert "请改用新写法。" in second and "Use the new form." not in second
+    assert "Use the new form." in english
 
 
 def test_import_refuses_a_claim_whose_quote_is_not_in_its_section(tmp_path):
