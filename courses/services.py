@@ -37,10 +37,17 @@ from courses.models import (
     InstitutionMember,
     Submission,
 )
-from courses.selectors import CourseAccess, course_access, course_notebooks, is_portal_admin, user_home_institution
+from courses.selectors import (
+    CourseAccess,
+    assignment_run_limits,
+    course_access,
+    course_notebooks,
+    is_portal_admin,
+    user_home_institution,
+)
 from notebooks.models import Notebook, Run
 from notebooks.parameters import validate_parameters
-from notebooks.services import run_enqueue
+from notebooks.services import run_enqueue, student_run_maxima
 
 _COURSE_FIELDS = ("institution", "code", "title", "term", "cohort")
 _ASSIGNMENT_FIELDS = (
@@ -53,7 +60,11 @@ _ASSIGNMENT_FIELDS = (
     "queue",
     "run_quota",
     "runs_shared",
+    "grade_metric",
+    "run_timeout_seconds",
+    "run_memory_mb",
 )
+_LIMIT_FIELDS = ("run_timeout_seconds", "run_memory_mb")
 _PROJECT_FIELDS = ("title", "team", "institution", "competition", "award", "year", "links", "status")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a lecture hall
 
@@ -252,6 +263,72 @@ def enrolment_csv_import(*, actor: User, course: Course, raw: bytes) -> list[Enr
     return created
 
 
+# --- run limits ------------------------------------------------------------------------------------
+
+
+def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, int | None]:
+    """An instructor's run limits, each empty (no limit of their own) or within the portal's student
+    maxima; ApplicationError naming the field and the maximum otherwise."""
+    max_seconds, max_megabytes = student_run_maxima()
+    errors: dict[str, list[str]] = {}
+    values: list[int | None] = []
+    for name, value, low, high, unit in (
+        ("run_timeout_seconds", timeout_seconds, 10, max_seconds, "seconds"),
+        ("run_memory_mb", memory_mb, 256, max_megabytes, "MB"),
+    ):
+        if value in (None, ""):
+            values.append(None)
+            continue
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if number is None and isinstance(value, str) and value.strip().isdigit():
+            number = int(value.strip())
+        if number is None or not low <= number <= high:
+            errors[name] = [f"Between {low} and {high} {unit}: {high} is the portal's maximum for a student's run."]
+        values.append(number)
+    if errors:
+        raise ApplicationError("A run limit is outside what the portal allows.", code="limit_out_of_range", fields=errors)
+    return values[0], values[1]
+
+
+def course_limits_set(*, actor: User, course: Course, run_timeout_seconds: Any, run_memory_mb: Any) -> Course:
+    """An instructor sets the course's run limits (empty: the portal's student maxima); logged."""
+    _manage_access(actor, course, "course.limits_set")
+    timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        before = snapshot(locked, _LIMIT_FIELDS)
+        locked.run_timeout_seconds, locked.run_memory_mb = timeout, memory
+        locked.save(update_fields=[*_LIMIT_FIELDS, "updated_at"])
+        audit_log_record(
+            actor=actor, action="course.limits_set", obj=locked, before=before, after=snapshot(locked, _LIMIT_FIELDS)
+        )
+    return locked
+
+
+def _checked_grade_metric(value: Any) -> str:
+    metric = str(value or "").strip()
+    if len(metric) > 100 or any(ord(char) < 32 for char in metric):
+        raise ApplicationError("Name a metric the notebook reports.", fields={"grade_metric": ["At most 100 characters."]})
+    return metric
+
+
+def assignment_settings_set(
+    *, actor: User, assignment: Assignment, grade_metric: Any, run_timeout_seconds: Any, run_memory_mb: Any
+) -> Assignment:
+    """An instructor sets the assignment's grade-book metric and run limits (empty: the course's); logged."""
+    _manage_access(actor, assignment.course, "assignment.settings_set")
+    timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    metric = _checked_grade_metric(grade_metric)
+    fields = ("grade_metric", *_LIMIT_FIELDS)
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        before = snapshot(locked, fields)
+        locked.grade_metric, locked.run_timeout_seconds, locked.run_memory_mb = metric, timeout, memory
+        locked.save(update_fields=[*fields, "updated_at"])
+        audit_log_record(actor=actor, action="assignment.settings_set", obj=locked, before=before, after=snapshot(locked, fields))
+    return locked
+
+
 # --- assignments -----------------------------------------------------------------------------------
 
 
@@ -266,9 +343,13 @@ def assignment_create(
     queue: str = "",
     run_quota: int = 5,
     runs_shared: bool = False,
+    grade_metric: Any = "",
+    run_timeout_seconds: Any = None,
+    run_memory_mb: Any = None,
     from_form: bool = False,
 ) -> Assignment:
-    """Pins the notebook's current version; the defaults are validated like the parameters of any run."""
+    """Pins the notebook's current version; the defaults are validated like the parameters of any run,
+    the run limits against the portal's student maxima."""
     _manage_access(actor, course, "assignment.create")
     if not notebook.is_active or notebook.current_version is None:
         raise WrongState(
@@ -281,6 +362,8 @@ def assignment_create(
         raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
     if not 1 <= int(run_quota) <= 100:
         raise ApplicationError("The run quota must be between 1 and 100.", fields={"run_quota": ["Between 1 and 100."]})
+    timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    metric = _checked_grade_metric(grade_metric)
     with transaction.atomic():
         assignment = Assignment.objects.create(
             course=course,
@@ -292,15 +375,45 @@ def assignment_create(
             queue=queue,
             run_quota=int(run_quota),
             runs_shared=bool(runs_shared),
+            grade_metric=metric,
+            run_timeout_seconds=timeout,
+            run_memory_mb=memory,
             created_by=actor,
         )
         audit_log_record(actor=actor, action="assignment.create", obj=assignment, after=snapshot(assignment, _ASSIGNMENT_FIELDS))
     return assignment
 
 
-def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any, from_form: bool = False) -> Submission:
+def _asked_limit(name: str, value: Any, limit: int, unit: str, set_by: str) -> int | None:
+    """A student's requested limit, if any, refused with the field's name when above what applies."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ApplicationError("A run limit must be a positive whole number.", fields={name: ["A positive whole number."]})
+    if value > limit:
+        whose = {"assignment": "this assignment's", "course": "this course's", "portal": "the portal's"}[set_by]
+        raise ApplicationError(
+            f"{name} asks for more than {whose} limit of {limit} {unit}.",
+            code="limit_exceeded",
+            fields={name: [f"At most {limit} {unit}: {whose} limit for a student's run."]},
+        )
+    return int(value)
+
+
+def assignment_run_start(
+    *,
+    actor: User,
+    assignment: Assignment,
+    parameters: Any,
+    from_form: bool = False,
+    timeout_seconds: int | None = None,
+    memory_limit_mb: int | None = None,
+) -> Submission:
     """A student runs the assignment: their parameters over the instructor's defaults, on the pinned
-    version and the assignment's queue, within the per-student quota; a run after the due date is late."""
+    version and the assignment's queue, within the per-student quota; a run after the due date is late.
+
+    The run's time and memory limits are the tightest of the assignment's, the course's and the portal's
+    (what the student asks for, if they ask, and no more): a request above them is refused, naming it."""
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
         raise refused(
@@ -308,6 +421,9 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
         )
     if not isinstance(parameters, dict):
         raise ApplicationError("Parameters must be an object of name → value.", fields={"parameters": ["Expected an object."]})
+    limits = assignment_run_limits(assignment)
+    timeout = _asked_limit("timeout_seconds", timeout_seconds, limits.timeout_seconds, "seconds", limits.timeout_set_by)
+    memory = _asked_limit("memory_limit_mb", memory_limit_mb, limits.memory_mb, "MB", limits.memory_set_by)
     with transaction.atomic():
         # One student's submissions are serialised on their enrolment row so the quota cannot be raced.
         Enrolment.objects.select_for_update().filter(course=assignment.course, user=actor).first()
@@ -321,10 +437,23 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
             queue=assignment.queue,
             version=assignment.version,
             from_form=from_form,
+            timeout_seconds=timeout,
+            memory_limit_mb=memory,
+            ceiling=(limits.timeout_seconds, limits.memory_mb),
         )
         late = assignment.due_at is not None and timezone.now() > assignment.due_at
         submission = Submission.objects.create(assignment=assignment, student=actor, run=run, late=late, started_by=actor)
-        audit_log_record(actor=actor, action="assignment.run", obj=submission, after={"run": run.pk, "late": late})
+        audit_log_record(
+            actor=actor,
+            action="assignment.run",
+            obj=submission,
+            after={
+                "run": run.pk,
+                "late": late,
+                "timeout_seconds": run.timeout_seconds,
+                "memory_limit_mb": run.memory_limit_mb,
+            },
+        )
     return submission
 
 
@@ -336,6 +465,7 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
     """
     assignment = submission.assignment
     _manage_access(actor, assignment.course, "assignment.rerun")
+    limits = assignment_run_limits(assignment)
     with transaction.atomic():
         run = run_enqueue(
             actor=actor,
@@ -344,6 +474,10 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
             parameters=submission.run.parameters,
             queue=assignment.queue,
             version=assignment.version,
+            # The original's limits, under the limits that apply now.
+            timeout_seconds=min(submission.run.timeout_seconds, limits.timeout_seconds),
+            memory_limit_mb=min(submission.run.memory_limit_mb, limits.memory_mb),
+            ceiling=(limits.timeout_seconds, limits.memory_mb),
         )
         again = Submission.objects.create(
             assignment=assignment, student=submission.student, run=run, late=submission.late, started_by=actor

@@ -129,15 +129,20 @@ def catalogue_sync(*, actor: User | None, root: Path | None = None) -> SyncRepor
 # --- runs -------------------------------------------------------------------------------------------
 
 
+def student_run_maxima() -> tuple[int, int]:
+    """(seconds, megabytes) the portal allows a student's run: the student maxima, under the portal maxima."""
+    return (
+        min(settings.NOTEBOOK_STUDENT_MAX_TIMEOUT, settings.NOTEBOOK_MAX_TIMEOUT),
+        min(settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB, settings.NOTEBOOK_MAX_MEMORY_MB),
+    )
+
+
 def run_limits_for(user: User) -> tuple[int, int]:
     """(seconds, megabytes) a run of `user` may ask for: the portal's maxima, or the lower student maxima
     for someone whose only role is student."""
     roles = user_roles(user)
     if roles and roles <= {Role.STUDENT}:
-        return (
-            min(settings.NOTEBOOK_STUDENT_MAX_TIMEOUT, settings.NOTEBOOK_MAX_TIMEOUT),
-            min(settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB, settings.NOTEBOOK_MAX_MEMORY_MB),
-        )
+        return student_run_maxima()
     return settings.NOTEBOOK_MAX_TIMEOUT, settings.NOTEBOOK_MAX_MEMORY_MB
 
 
@@ -157,6 +162,7 @@ def run_enqueue(
     version: NotebookVersion | None = None,
     owner: User | None = None,
     per_user_quota: bool = True,
+    ceiling: tuple[int, int] | None = None,
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
 
@@ -167,6 +173,9 @@ def run_enqueue(
     `owner` (default: the actor) is whose run it is: a domain that starts a run on someone's behalf (an
     instructor re-running a student's assignment) checks that permission itself; the audit entry names
     the actor who started it.
+
+    `ceiling` (seconds, megabytes) lowers the owner's limits further, for a domain that sets its own (a
+    course's run limits): the defaults and the range check both stay under it.
 
     Nothing is queued unless every parameter is valid. The message is sent after commit; if the broker
     cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
@@ -185,6 +194,8 @@ def run_enqueue(
     if queue not in Run.Queue.values:
         raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
     max_timeout, max_memory = run_limits_for(owner or actor)
+    if ceiling is not None:
+        max_timeout, max_memory = min(max_timeout, ceiling[0]), min(max_memory, ceiling[1])
     timeout = timeout_seconds or min(max_timeout, max(settings.NOTEBOOK_DEFAULT_TIMEOUT, notebook.expected_minutes * 60 * 3))
     if not 10 <= timeout <= max_timeout:
         raise ApplicationError("Time limit out of range.", fields={"timeout_seconds": [f"Between 10 and {max_timeout} seconds."]})
