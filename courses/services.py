@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.audit import audit_log_record, refused, snapshot
 from accounts.errors import ApplicationError, TooLarge, WrongState
@@ -272,9 +272,13 @@ def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, i
     max_seconds, max_megabytes = student_run_maxima()
     errors: dict[str, list[str]] = {}
     values: list[int | None] = []
-    for name, value, low, high, unit in (
-        ("run_timeout_seconds", timeout_seconds, 10, max_seconds, "seconds"),
-        ("run_memory_mb", memory_mb, 256, max_megabytes, "MB"),
+    out_of_range = {
+        "run_timeout_seconds": gettext("Between 10 and %(max)d seconds: %(max)d is the portal's maximum for a student's run."),
+        "run_memory_mb": gettext("Between 256 and %(max)d MB: %(max)d is the portal's maximum for a student's run."),
+    }
+    for name, value, low, high in (
+        ("run_timeout_seconds", timeout_seconds, 10, max_seconds),
+        ("run_memory_mb", memory_mb, 256, max_megabytes),
     ):
         if value in (None, ""):
             values.append(None)
@@ -283,10 +287,12 @@ def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, i
         if number is None and isinstance(value, str) and value.strip().isdigit():
             number = int(value.strip())
         if number is None or not low <= number <= high:
-            errors[name] = [f"Between {low} and {high} {unit}: {high} is the portal's maximum for a student's run."]
+            errors[name] = [out_of_range[name] % {"max": high}]
         values.append(number)
     if errors:
-        raise ApplicationError("A run limit is outside what the portal allows.", code="limit_out_of_range", fields=errors)
+        raise ApplicationError(
+            gettext("A run limit is outside what the portal allows."), code="limit_out_of_range", fields=errors
+        )
     return values[0], values[1]
 
 
@@ -356,14 +362,25 @@ def assignment_create(
             "This notebook is no longer in the catalogue.", code="notebook_retired", fields={"notebook": ["Retired."]}
         )
     version = notebook.current_version
-    defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
     queue = queue or notebook.accelerator
     if queue not in Run.Queue.values:
         raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
     if not 1 <= int(run_quota) <= 100:
         raise ApplicationError("The run quota must be between 1 and 100.", fields={"run_quota": ["Between 1 and 100."]})
-    timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
     metric = _checked_grade_metric(grade_metric)
+    # The defaults and the limits are checked together, so the form shows every problem at once.
+    problems: list[ApplicationError] = []
+    try:
+        defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
+    except ApplicationError as error:
+        problems.append(error)
+    try:
+        timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    except ApplicationError as error:
+        problems.append(error)
+    if problems:
+        fields = {name: messages for error in problems for name, messages in error.fields.items()}
+        raise ApplicationError(problems[0].message, code=problems[0].code, fields=fields)
     with transaction.atomic():
         assignment = Assignment.objects.create(
             course=course,
@@ -384,19 +401,28 @@ def assignment_create(
     return assignment
 
 
-def _asked_limit(name: str, value: Any, limit: int, unit: str, set_by: str) -> int | None:
+# One whole sentence per scope and unit, so each language can word it its own way.
+_LIMIT_EXCEEDED = {
+    ("assignment", "timeout_seconds"): gettext_lazy("At most %(limit)d seconds: this assignment's limit for a student's run."),
+    ("assignment", "memory_limit_mb"): gettext_lazy("At most %(limit)d MB: this assignment's limit for a student's run."),
+    ("course", "timeout_seconds"): gettext_lazy("At most %(limit)d seconds: this course's limit for a student's run."),
+    ("course", "memory_limit_mb"): gettext_lazy("At most %(limit)d MB: this course's limit for a student's run."),
+    ("portal", "timeout_seconds"): gettext_lazy("At most %(limit)d seconds: the portal's limit for a student's run."),
+    ("portal", "memory_limit_mb"): gettext_lazy("At most %(limit)d MB: the portal's limit for a student's run."),
+}
+
+
+def _asked_limit(name: str, value: Any, limit: int, set_by: str) -> int | None:
     """A student's requested limit, if any, refused with the field's name when above what applies."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ApplicationError("A run limit must be a positive whole number.", fields={name: ["A positive whole number."]})
-    if value > limit:
-        whose = {"assignment": "this assignment's", "course": "this course's", "portal": "the portal's"}[set_by]
         raise ApplicationError(
-            f"{name} asks for more than {whose} limit of {limit} {unit}.",
-            code="limit_exceeded",
-            fields={name: [f"At most {limit} {unit}: {whose} limit for a student's run."]},
+            gettext("A run limit must be a positive whole number."), fields={name: [gettext("A positive whole number.")]}
         )
+    if value > limit:
+        sentence = str(_LIMIT_EXCEEDED[(set_by, name)]) % {"limit": limit}
+        raise ApplicationError(sentence, code="limit_exceeded", fields={name: [sentence]})
     return int(value)
 
 
@@ -422,8 +448,8 @@ def assignment_run_start(
     if not isinstance(parameters, dict):
         raise ApplicationError("Parameters must be an object of name → value.", fields={"parameters": ["Expected an object."]})
     limits = assignment_run_limits(assignment)
-    timeout = _asked_limit("timeout_seconds", timeout_seconds, limits.timeout_seconds, "seconds", limits.timeout_set_by)
-    memory = _asked_limit("memory_limit_mb", memory_limit_mb, limits.memory_mb, "MB", limits.memory_set_by)
+    timeout = _asked_limit("timeout_seconds", timeout_seconds, limits.timeout_seconds, limits.timeout_set_by)
+    memory = _asked_limit("memory_limit_mb", memory_limit_mb, limits.memory_mb, limits.memory_set_by)
     with transaction.atomic():
         # One student's submissions are serialised on their enrolment row so the quota cannot be raced.
         Enrolment.objects.select_for_update().filter(course=assignment.course, user=actor).first()

@@ -30,6 +30,22 @@ def course(catalogue, make_user):
     return factories.course(make_user)
 
 
+@pytest.fixture
+def api(api):
+    def english(user):
+        client = api(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return english
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def test_an_instructor_sets_course_limits_under_the_portal_maxima_and_it_is_logged(course):
     instructor = factories.instructor_of(course)
 
@@ -77,6 +93,11 @@ def test_the_limits_form_shows_the_error_on_its_field(course, client):
     page = response.content.decode()
     assert "Between 10 and 900 seconds: 900 is the portal&#x27;s maximum for a student&#x27;s run." in page
     assert Course.objects.get(pk=course.pk).run_timeout_seconds is None
+    # ... and in the reader's language
+    chinese = client.post(
+        f"/courses/{course.pk}/limits/", {"run_timeout_seconds": "5000"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "10 到 900 秒：900 秒是门户对学生一次运行的最大值。" in chinese
 
 
 def test_students_and_other_instructors_cannot_set_limits(course, make_user, api):
