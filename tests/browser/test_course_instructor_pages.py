@@ -126,3 +126,31 @@ def test_the_student_sees_the_limits_on_the_run_form(browser, live_server, world
     first = world["assignments"][0]
 
     _walk(browser, live_server, world["students"][0], [("assignment-student", f"/courses/assignments/{first.pk}/")])
+
+
+def test_the_grade_books_first_column_stays_while_its_table_scrolls_on_a_phone(browser, live_server, world):
+    course = world["course"]
+    context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, factories.instructor_of(course), live_server.url)
+    page.goto(f"/courses/{course.pk}/gradebook/")
+
+    scrolled = page.evaluate(
+        """() => {
+          const box = document.querySelector('.gradebook-scroll');
+          box.scrollLeft = 400;
+          const name = box.querySelector('tbody th').getBoundingClientRect();
+          const cell = box.querySelector('tbody td').getBoundingClientRect();
+          const th = box.querySelector('tbody th');
+          return {scrollLeft: box.scrollLeft, boxLeft: box.getBoundingClientRect().left, name: name.left, cell: cell.left,
+                  background: getComputedStyle(th).backgroundColor};
+        }"""
+    )
+
+    assert scrolled["scrollLeft"] > 0, "the table is wider than a phone and scrolls inside its container"
+    assert abs(scrolled["name"] - scrolled["boxLeft"]) <= 2, scrolled
+    assert scrolled["cell"] < scrolled["boxLeft"], "the other columns moved under it"
+    assert scrolled["background"] == "rgb(255, 255, 255)", "opaque, so the cells it covers do not show through"
+    page.locator(".gradebook-scroll").scroll_into_view_if_needed()
+    screenshot(page, "courses/course-gradebook-scrolled-en-390")
+    context.close()
