@@ -297,7 +297,7 @@ def _histogram_svg(values: list[float]) -> dict[str, Any]:
 
 
 @login_required
-def assignment_detail(request: HttpRequest, pk: int, settings_form: AssignmentSettingsForm | None = None) -> HttpResponse:
+def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
     try:
         assignment, access = selectors.assignment_get_for_user(user, pk)
@@ -321,6 +321,19 @@ def assignment_detail(request: HttpRequest, pk: int, settings_form: AssignmentSe
                 return redirect("notebooks:run", pk=submission.run_id)
         else:
             status = 400
+    return _assignment_page(request, assignment, access, form=form, status=status)
+
+
+def _assignment_page(
+    request: HttpRequest,
+    assignment: Any,
+    access: selectors.CourseAccess,
+    *,
+    form: RunForm,
+    status: int = 200,
+    settings_form: AssignmentSettingsForm | None = None,
+) -> HttpResponse:
+    user = actor_of(request)
     submissions = list(selectors.submission_list_for_user(user, assignment, access))
     estimates = selectors.queue_estimates([s.run for s in submissions])
     context: dict[str, Any] = {
@@ -338,8 +351,6 @@ def assignment_detail(request: HttpRequest, pk: int, settings_form: AssignmentSe
         context["settings_form"] = settings_form or AssignmentSettingsForm(
             assignment, context.get("metrics", []), student_run_maxima()
         )
-        if settings_form is not None:
-            status = 400
     return render(request, "courses/assignment_detail.html", context, status=status)
 
 
@@ -416,16 +427,17 @@ def assignment_settings(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request) if not access.oversees else _forbidden(request, _("Only an instructor can change this."))
     observed = selectors.metric_names(selectors.gradebook(assignment))
     form = AssignmentSettingsForm(assignment, observed, student_run_maxima(), request.POST)
+    status = 400
     if form.is_valid():
         try:
             services.assignment_settings_set(actor=user, assignment=assignment, **form.cleaned_data)
         except ApplicationError as error:
             _apply_errors(form, error)
+            status = error.status
         else:
             messages.success(request, _("Assignment settings saved."))
             return redirect("courses:assignment", pk=pk)
-    request.method = "GET"  # the page below renders, it does not start a run
-    return assignment_detail(request, pk, settings_form=form)
+    return _assignment_page(request, assignment, access, form=_run_form(assignment), status=status, settings_form=form)
 
 
 # --- the course-wide grade book --------------------------------------------------------------------

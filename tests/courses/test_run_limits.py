@@ -181,3 +181,19 @@ def test_an_instructor_rerun_stays_within_the_limits_that_apply_now(course, make
 
     assert first.run.timeout_seconds == 800
     assert again.run.timeout_seconds == 100
+
+
+def test_the_assignment_settings_form_saves_within_the_maxima_and_names_the_field_above(course, client, make_user):
+    assignment = factories.assignment(course)
+    client.force_login(factories.instructor_of(course))
+    url = f"/courses/assignments/{assignment.pk}/settings/"
+
+    refused = client.post(url, {"grade_metric": "", "run_timeout_seconds": "", "run_memory_mb": "8192"})
+    saved = client.post(url, {"grade_metric": "", "run_timeout_seconds": "45", "run_memory_mb": ""})
+
+    assert refused.status_code == 400
+    assert "Between 256 and 4096 MB: 4096 is the portal&#x27;s maximum" in refused.content.decode()
+    assert saved.status_code == 302
+    assignment.refresh_from_db()
+    assert (assignment.run_timeout_seconds, assignment.run_memory_mb) == (45, None)
+    assert audit_actions().count("assignment.settings_set") == 1
