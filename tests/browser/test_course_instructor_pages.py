@@ -29,9 +29,7 @@ def world(nb, make_user):
     course = factories.course(make_user)
     course.run_timeout_seconds, course.run_memory_mb = 600, 2048
     course.save()
-    first = factories.assignment(
-        course, due_at=timezone.now() - timedelta(days=1), grade_metric="steps", run_timeout_seconds=300
-    )
+    first = factories.assignment(course, due_at=timezone.now() - timedelta(days=1), grade_metric="steps", run_timeout_seconds=300)
     second = factories.assignment(course, slug="sleeps", due_at=timezone.now() - timedelta(hours=1))
     third = factories.assignment(course, slug="reads-data", due_at=timezone.now() + timedelta(days=5))
     students = []
