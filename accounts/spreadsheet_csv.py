@@ -12,6 +12,8 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from django.http import HttpResponse
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -30,3 +32,10 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     for row in rows:
         writer.writerow([neutralise_cell(cell) for cell in row])
     return buffer.getvalue()
+
+
+def csv_response(header: Iterable[str], rows: Iterable[Iterable[Any]], filename: str, *, excel_bom: bool = True) -> HttpResponse:
+    """A CSV download through `csv_text`. The byte-order mark makes Excel read UTF-8 (Chinese names) as such."""
+    response = HttpResponse(("\ufeff" if excel_bom else "") + csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

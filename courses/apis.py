@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import actor_of
-from accounts.errors import ApplicationError, NotAllowed, TooLarge
+from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
 from courses import selectors, services
-from courses.models import Course, DerivedProject, Submission
+from courses.models import Assignment, Course, DerivedProject, Submission
 from notebooks.apis import RunSerializer
 
 
@@ -128,6 +128,8 @@ class AssignmentRunsApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         parameters = serializers.JSONField(required=False, default=dict)
+        timeout_seconds = serializers.IntegerField(required=False, min_value=10)
+        memory_limit_mb = serializers.IntegerField(required=False, min_value=256)
 
     @extend_schema(responses={200: SubmissionSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
@@ -147,9 +149,7 @@ class AssignmentRunsApi(APIView):
         assignment, _access = selectors.assignment_get_for_user(user, pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        submission = services.assignment_run_start(
-            actor=user, assignment=assignment, parameters=data.validated_data["parameters"]
-        )
+        submission = services.assignment_run_start(actor=user, assignment=assignment, **data.validated_data)
         return Response(SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
 
 
@@ -171,3 +171,156 @@ class DerivedProjectListApi(APIView):
     @extend_schema(responses={200: DerivedProjectSerializer(many=True)})
     def get(self, request: Request) -> Response:
         return Response(DerivedProjectSerializer(selectors.derived_project_list(), many=True).data)
+
+
+class LimitsInputSerializer(serializers.Serializer):
+    """Run limits an instructor sets; null: no limit of this scope (the wider one applies)."""
+
+    run_timeout_seconds = serializers.IntegerField(allow_null=True)
+    run_memory_mb = serializers.IntegerField(allow_null=True)
+
+
+class RunLimitsSerializer(serializers.Serializer):
+    timeout_seconds = serializers.IntegerField()
+    memory_mb = serializers.IntegerField()
+    timeout_set_by = serializers.CharField(help_text="Who set the time limit: assignment, course or portal.")
+    memory_set_by = serializers.CharField(help_text="Who set the memory limit: assignment, course or portal.")
+
+
+class CourseLimitsApi(APIView):
+    """The run limits of a course's student runs; its instructors set them within the portal's maxima."""
+
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        run_timeout_seconds = serializers.IntegerField(allow_null=True)
+        run_memory_mb = serializers.IntegerField(allow_null=True)
+        effective = RunLimitsSerializer()
+
+    def _body(self, course: Course) -> dict[str, Any]:
+        return {
+            "run_timeout_seconds": course.run_timeout_seconds,
+            "run_memory_mb": course.run_memory_mb,
+            "effective": vars(selectors.course_run_limits(course)),
+        }
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        course, _access = selectors.course_get_for_user(actor_of(request), pk)
+        return Response(self._body(course))
+
+    @extend_schema(request=LimitsInputSerializer, responses={200: OutputSerializer})
+    def put(self, request: Request, pk: int) -> Response:
+        user = actor_of(request)
+        course, access = selectors.course_get_for_user(user, pk)
+        if not access.manages:
+            raise NotAllowed("Only an instructor of this course can set its limits.")
+        data = LimitsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = services.course_limits_set(actor=user, course=course, **data.validated_data)
+        return Response(self._body(course))
+
+
+class AssignmentSettingsApi(APIView):
+    """An assignment's grade-book metric and run limits; its course's instructors set them."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(LimitsInputSerializer):
+        grade_metric = serializers.CharField(max_length=100, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        grade_metric = serializers.CharField()
+        run_timeout_seconds = serializers.IntegerField(allow_null=True)
+        run_memory_mb = serializers.IntegerField(allow_null=True)
+        effective = RunLimitsSerializer()
+
+    def _body(self, assignment: Assignment) -> dict[str, Any]:
+        return {
+            "grade_metric": assignment.grade_metric,
+            "run_timeout_seconds": assignment.run_timeout_seconds,
+            "run_memory_mb": assignment.run_memory_mb,
+            "effective": vars(selectors.assignment_run_limits(assignment)),
+        }
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        assignment, _access = selectors.assignment_get_for_user(actor_of(request), pk)
+        return Response(self._body(assignment))
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def put(self, request: Request, pk: int) -> Response:
+        user = actor_of(request)
+        assignment, access = selectors.assignment_get_for_user(user, pk)
+        if not access.manages:
+            raise NotAllowed("Only an instructor of this course can change its assignments.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_settings_set(actor=user, assignment=assignment, **data.validated_data)
+        return Response(self._body(assignment))
+
+
+class CourseGradebookApi(APIView):
+    """Students × assignments: per cell the assignment's grade metric from the student's latest successful
+    run, its state (counted, late, no_success, missing, not_started) and the run it links to. For those
+    who oversee the course (its instructors, its institution's admins, administrators); 404 for others."""
+
+    permission_classes = [IsAuthenticated]
+
+    class AssignmentSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        title = serializers.CharField()
+        due_at = serializers.DateTimeField(allow_null=True)
+        metric = serializers.CharField(help_text="The grade metric; empty while no run reports one.")
+
+    class CellSerializer(serializers.Serializer):
+        assignment = serializers.IntegerField()
+        value = serializers.JSONField(allow_null=True)
+        state = serializers.ChoiceField(choices=["counted", "late", "no_success", "missing", "not_started"])
+        run = serializers.IntegerField(allow_null=True)
+        runs = serializers.IntegerField()
+
+    class StudentSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        name = serializers.CharField()
+        cells = serializers.ListField(child=serializers.DictField())
+
+    class OutputSerializer(serializers.Serializer):
+        assignments = serializers.ListField(child=serializers.DictField())
+        students = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        course, access = selectors.course_get_for_user(actor_of(request), pk)
+        if not access.oversees:
+            raise NotFound("No such course.")
+        book = selectors.course_gradebook(course)
+        assignments = [
+            {"id": a.pk, "title": a.title, "due_at": a.due_at, "metric": metric}
+            for a, metric in zip(book.assignments, book.metrics, strict=True)
+        ]
+        students = [
+            {
+                "username": student.username,
+                "name": str(student),
+                "cells": self.CellSerializer(
+                    [
+                        {
+                            "assignment": cell.assignment.pk,
+                            "value": cell.value,
+                            "state": cell.state,
+                            "run": cell.run.pk if cell.run else None,
+                            "runs": len(cell.row.submissions),
+                        }
+                        for cell in cells
+                    ],
+                    many=True,
+                ).data,
+            }
+            for student, cells in zip(book.students, book.cells, strict=True)
+        ]
+        body = {
+            "assignments": self.AssignmentSerializer(assignments, many=True).data,
+            "students": self.StudentSerializer(students, many=True).data,
+        }
+        return Response(body)

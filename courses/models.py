@@ -53,13 +53,24 @@ class Course(models.Model):
     term = models.CharField(_("term"), max_length=40, help_text=_("For example 2026 autumn."))
     cohort = models.CharField(_("cohort"), max_length=80, blank=True)
     invite_code = models.CharField(_("invite code"), max_length=16, unique=True)
+    # Run limits for the course's students, under the portal-wide student maxima; empty: the portal's.
+    run_timeout_seconds = models.PositiveIntegerField(_("run time limit (seconds)"), null=True, blank=True)
+    run_memory_mb = models.PositiveIntegerField(_("run memory limit (MB)"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["institution", "code", "term", "cohort"], name="course_code_term_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "code", "term", "cohort"], name="course_code_term_unique"),
+            models.CheckConstraint(
+                condition=Q(run_timeout_seconds__isnull=True) | Q(run_timeout_seconds__gte=10), name="course_timeout_floor"
+            ),
+            models.CheckConstraint(
+                condition=Q(run_memory_mb__isnull=True) | Q(run_memory_mb__gte=256), name="course_memory_floor"
+            ),
+        ]
         verbose_name = _("course")
         verbose_name_plural = _("courses")
 
@@ -108,6 +119,11 @@ class Assignment(models.Model):
     queue = models.CharField(_("queue"), max_length=8, choices=[("cpu", _("CPU")), ("gpu", _("GPU"))], default="cpu")
     run_quota = models.PositiveIntegerField(_("runs per student"), default=5)
     runs_shared = models.BooleanField(_("students see each other's runs"), default=False)
+    # The metric the course-wide grade book shows for this assignment; empty: the first one the notebook reports.
+    grade_metric = models.CharField(_("grade metric"), max_length=100, blank=True)
+    # Tighter run limits than the course's for this assignment; empty: the course's.
+    run_timeout_seconds = models.PositiveIntegerField(_("run time limit (seconds)"), null=True, blank=True)
+    run_memory_mb = models.PositiveIntegerField(_("run memory limit (MB)"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -117,6 +133,12 @@ class Assignment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(run_quota__gte=1) & Q(run_quota__lte=100), name="assignment_quota_range"),
             models.CheckConstraint(condition=Q(queue__in=["cpu", "gpu"]), name="assignment_queue_valid"),
+            models.CheckConstraint(
+                condition=Q(run_timeout_seconds__isnull=True) | Q(run_timeout_seconds__gte=10), name="assignment_timeout_floor"
+            ),
+            models.CheckConstraint(
+                condition=Q(run_memory_mb__isnull=True) | Q(run_memory_mb__gte=256), name="assignment_memory_floor"
+            ),
         ]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")

@@ -30,6 +30,7 @@ from courses.models import (
 )
 from notebooks.models import Notebook, Run, Runner
 from notebooks.selectors import queue_positions, runner_is_online
+from notebooks.services import student_run_maxima
 
 # --- who is who ------------------------------------------------------------------------------------
 
@@ -127,6 +128,42 @@ def assignment_get_for_user(user: Any, pk: int) -> tuple[Assignment, CourseAcces
     if assignment is None or access is None:
         raise NotFound("No such assignment.")
     return assignment, access
+
+
+# --- run limits ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """The most a student's run may ask for, and who set each limit ("assignment", "course" or "portal")."""
+
+    timeout_seconds: int
+    memory_mb: int
+    timeout_set_by: str
+    memory_set_by: str
+
+
+def _tightest(*limits: tuple[int | None, str]) -> tuple[int, str]:
+    # The first of equal values wins, so a limit is credited to the narrowest scope that sets it.
+    present = [(value, scope) for value, scope in limits if value is not None]
+    value, scope = min(present, key=lambda item: item[0])
+    return value, scope
+
+
+def course_run_limits(course: Course) -> RunLimits:
+    """The course's limits under the portal's student maxima (what an assignment without its own gets)."""
+    seconds, megabytes = student_run_maxima()
+    timeout = _tightest((course.run_timeout_seconds, "course"), (seconds, "portal"))
+    memory = _tightest((course.run_memory_mb, "course"), (megabytes, "portal"))
+    return RunLimits(timeout_seconds=timeout[0], memory_mb=memory[0], timeout_set_by=timeout[1], memory_set_by=memory[1])
+
+
+def assignment_run_limits(assignment: Assignment) -> RunLimits:
+    """The tightest of the assignment's, the course's and the portal's limits: what its student runs get."""
+    course = course_run_limits(assignment.course)
+    timeout = _tightest((assignment.run_timeout_seconds, "assignment"), (course.timeout_seconds, course.timeout_set_by))
+    memory = _tightest((assignment.run_memory_mb, "assignment"), (course.memory_mb, course.memory_set_by))
+    return RunLimits(timeout_seconds=timeout[0], memory_mb=memory[0], timeout_set_by=timeout[1], memory_set_by=memory[1])
 
 
 # --- submissions and runs --------------------------------------------------------------------------
@@ -259,6 +296,87 @@ def metric_names(rows: list[GradeRow]) -> list[str]:
         if run is not None:
             names.update(k for k, v in run.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
     return sorted(names)
+
+
+def grade_metric_of(assignment: Assignment, rows: list[GradeRow]) -> str:
+    """The metric an assignment is graded by: the instructor's choice, else the first numeric metric its
+    students' counted runs report (the assignment page's default too)."""
+    if assignment.grade_metric:
+        return assignment.grade_metric
+    names = metric_names(rows)
+    return names[0] if names else ""
+
+
+@dataclass
+class CourseGradeCell:
+    """One student's standing on one assignment, counted as the assignment's grade book counts it."""
+
+    row: GradeRow
+    assignment: Assignment
+    metric: str
+
+    @property
+    def value(self) -> Any:
+        return self.row.metric(self.metric) if self.metric else None
+
+    @property
+    def run(self) -> Run | None:
+        """The run the cell links to: the counted (latest succeeded) run, else the latest one."""
+        return self.row.best_run or (self.row.latest.run if self.row.latest else None)
+
+    @property
+    def state(self) -> str:
+        """ "counted", "late" (counted, some run after the due date), "no_success" (runs, none succeeded),
+        "missing" (no run and the due date passed) or "not_started"."""
+        if self.row.best_run is not None:
+            return "late" if self.row.late else "counted"
+        if self.row.submissions:
+            return "no_success"
+        due = self.assignment.due_at
+        return "missing" if due is not None and due < timezone.now() else "not_started"
+
+
+@dataclass
+class CourseGradebook:
+    assignments: list[Assignment]
+    metrics: list[str]  # per assignment, in the same order
+    students: list[User]
+    cells: list[list[CourseGradeCell]]  # per student, per assignment
+
+
+def course_gradebook(course: Course) -> CourseGradebook:
+    """Students × assignments, each cell the assignment's grade metric from the student's latest succeeded
+    run; three queries whatever the size (students, assignments, submissions with their runs)."""
+    students = list(
+        User.objects.filter(course_enrolments__course_id=course.pk, course_enrolments__role=Enrolment.Role.STUDENT).order_by(
+            "display_name", "username"
+        )
+    )
+    assignments = list(course.assignments.select_related("version", "course").order_by("due_at", "id"))
+    rows: dict[tuple[int, int], GradeRow] = {
+        (student.pk, assignment.pk): GradeRow(student=student) for student in students for assignment in assignments
+    }
+    submissions = (
+        Submission.objects.filter(assignment__course_id=course.pk)
+        .select_related("run")
+        .defer("run__traceback", "run__parameters")
+        .order_by("-created_at", "-id")
+    )
+    for submission in submissions:
+        row = rows.get((submission.student_id, submission.assignment_id))
+        if row is not None:
+            row.submissions.append(submission)
+    metrics = [
+        grade_metric_of(assignment, [rows[(student.pk, assignment.pk)] for student in students]) for assignment in assignments
+    ]
+    cells = [
+        [
+            CourseGradeCell(row=rows[(student.pk, assignment.pk)], assignment=assignment, metric=metric)
+            for assignment, metric in zip(assignments, metrics, strict=True)
+        ]
+        for student in students
+    ]
+    return CourseGradebook(assignments=assignments, metrics=metrics, students=students, cells=cells)
 
 
 def sort_rows(rows: list[GradeRow], key: str, descending: bool) -> list[GradeRow]:

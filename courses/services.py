@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.audit import audit_log_record, refused, snapshot
 from accounts.errors import ApplicationError, TooLarge, WrongState
@@ -37,10 +37,17 @@ from courses.models import (
     InstitutionMember,
     Submission,
 )
-from courses.selectors import CourseAccess, course_access, course_notebooks, is_portal_admin, user_home_institution
+from courses.selectors import (
+    CourseAccess,
+    assignment_run_limits,
+    course_access,
+    course_notebooks,
+    is_portal_admin,
+    user_home_institution,
+)
 from notebooks.models import Notebook, Run
 from notebooks.parameters import validate_parameters
-from notebooks.services import run_enqueue
+from notebooks.services import run_enqueue, student_run_maxima
 
 _COURSE_FIELDS = ("institution", "code", "title", "term", "cohort")
 _ASSIGNMENT_FIELDS = (
@@ -53,7 +60,11 @@ _ASSIGNMENT_FIELDS = (
     "queue",
     "run_quota",
     "runs_shared",
+    "grade_metric",
+    "run_timeout_seconds",
+    "run_memory_mb",
 )
+_LIMIT_FIELDS = ("run_timeout_seconds", "run_memory_mb")
 _PROJECT_FIELDS = ("title", "team", "institution", "competition", "award", "year", "links", "status")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a lecture hall
 
@@ -252,6 +263,78 @@ def enrolment_csv_import(*, actor: User, course: Course, raw: bytes) -> list[Enr
     return created
 
 
+# --- run limits ------------------------------------------------------------------------------------
+
+
+def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, int | None]:
+    """An instructor's run limits, each empty (no limit of their own) or within the portal's student
+    maxima; ApplicationError naming the field and the maximum otherwise."""
+    max_seconds, max_megabytes = student_run_maxima()
+    errors: dict[str, list[str]] = {}
+    values: list[int | None] = []
+    out_of_range = {
+        "run_timeout_seconds": gettext("Between 10 and %(max)d seconds: %(max)d is the portal's maximum for a student's run."),
+        "run_memory_mb": gettext("Between 256 and %(max)d MB: %(max)d is the portal's maximum for a student's run."),
+    }
+    for name, value, low, high in (
+        ("run_timeout_seconds", timeout_seconds, 10, max_seconds),
+        ("run_memory_mb", memory_mb, 256, max_megabytes),
+    ):
+        if value in (None, ""):
+            values.append(None)
+            continue
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if number is None and isinstance(value, str) and value.strip().isdigit():
+            number = int(value.strip())
+        if number is None or not low <= number <= high:
+            errors[name] = [out_of_range[name] % {"max": high}]
+        values.append(number)
+    if errors:
+        raise ApplicationError(
+            gettext("A run limit is outside what the portal allows."), code="limit_out_of_range", fields=errors
+        )
+    return values[0], values[1]
+
+
+def course_limits_set(*, actor: User, course: Course, run_timeout_seconds: Any, run_memory_mb: Any) -> Course:
+    """An instructor sets the course's run limits (empty: the portal's student maxima); logged."""
+    _manage_access(actor, course, "course.limits_set")
+    timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        before = snapshot(locked, _LIMIT_FIELDS)
+        locked.run_timeout_seconds, locked.run_memory_mb = timeout, memory
+        locked.save(update_fields=[*_LIMIT_FIELDS, "updated_at"])
+        audit_log_record(
+            actor=actor, action="course.limits_set", obj=locked, before=before, after=snapshot(locked, _LIMIT_FIELDS)
+        )
+    return locked
+
+
+def _checked_grade_metric(value: Any) -> str:
+    metric = str(value or "").strip()
+    if len(metric) > 100 or any(ord(char) < 32 for char in metric):
+        raise ApplicationError("Name a metric the notebook reports.", fields={"grade_metric": ["At most 100 characters."]})
+    return metric
+
+
+def assignment_settings_set(
+    *, actor: User, assignment: Assignment, grade_metric: Any, run_timeout_seconds: Any, run_memory_mb: Any
+) -> Assignment:
+    """An instructor sets the assignment's grade-book metric and run limits (empty: the course's); logged."""
+    _manage_access(actor, assignment.course, "assignment.settings_set")
+    timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    metric = _checked_grade_metric(grade_metric)
+    fields = ("grade_metric", *_LIMIT_FIELDS)
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        before = snapshot(locked, fields)
+        locked.grade_metric, locked.run_timeout_seconds, locked.run_memory_mb = metric, timeout, memory
+        locked.save(update_fields=[*fields, "updated_at"])
+        audit_log_record(actor=actor, action="assignment.settings_set", obj=locked, before=before, after=snapshot(locked, fields))
+    return locked
+
+
 # --- assignments -----------------------------------------------------------------------------------
 
 
@@ -266,21 +349,38 @@ def assignment_create(
     queue: str = "",
     run_quota: int = 5,
     runs_shared: bool = False,
+    grade_metric: Any = "",
+    run_timeout_seconds: Any = None,
+    run_memory_mb: Any = None,
     from_form: bool = False,
 ) -> Assignment:
-    """Pins the notebook's current version; the defaults are validated like the parameters of any run."""
+    """Pins the notebook's current version; the defaults are validated like the parameters of any run,
+    the run limits against the portal's student maxima."""
     _manage_access(actor, course, "assignment.create")
     if not notebook.is_active or notebook.current_version is None:
         raise WrongState(
             "This notebook is no longer in the catalogue.", code="notebook_retired", fields={"notebook": ["Retired."]}
         )
     version = notebook.current_version
-    defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
     queue = queue or notebook.accelerator
     if queue not in Run.Queue.values:
         raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
     if not 1 <= int(run_quota) <= 100:
         raise ApplicationError("The run quota must be between 1 and 100.", fields={"run_quota": ["Between 1 and 100."]})
+    metric = _checked_grade_metric(grade_metric)
+    # The defaults and the limits are checked together, so the form shows every problem at once.
+    problems: list[ApplicationError] = []
+    try:
+        defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
+    except ApplicationError as error:
+        problems.append(error)
+    try:
+        timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    except ApplicationError as error:
+        problems.append(error)
+    if problems:
+        fields = {name: messages for error in problems for name, messages in error.fields.items()}
+        raise ApplicationError(problems[0].message, code=problems[0].code, fields=fields)
     with transaction.atomic():
         assignment = Assignment.objects.create(
             course=course,
@@ -292,15 +392,54 @@ def assignment_create(
             queue=queue,
             run_quota=int(run_quota),
             runs_shared=bool(runs_shared),
+            grade_metric=metric,
+            run_timeout_seconds=timeout,
+            run_memory_mb=memory,
             created_by=actor,
         )
         audit_log_record(actor=actor, action="assignment.create", obj=assignment, after=snapshot(assignment, _ASSIGNMENT_FIELDS))
     return assignment
 
 
-def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any, from_form: bool = False) -> Submission:
+# One whole sentence per scope and unit, so each language can word it its own way.
+_LIMIT_EXCEEDED = {
+    ("assignment", "timeout_seconds"): gettext_lazy("At most %(limit)d seconds: this assignment's limit for a student's run."),
+    ("assignment", "memory_limit_mb"): gettext_lazy("At most %(limit)d MB: this assignment's limit for a student's run."),
+    ("course", "timeout_seconds"): gettext_lazy("At most %(limit)d seconds: this course's limit for a student's run."),
+    ("course", "memory_limit_mb"): gettext_lazy("At most %(limit)d MB: this course's limit for a student's run."),
+    ("portal", "timeout_seconds"): gettext_lazy("At most %(limit)d seconds: the portal's limit for a student's run."),
+    ("portal", "memory_limit_mb"): gettext_lazy("At most %(limit)d MB: the portal's limit for a student's run."),
+}
+
+
+def _asked_limit(name: str, value: Any, limit: int, set_by: str) -> int | None:
+    """A student's requested limit, if any, refused with the field's name when above what applies."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ApplicationError(
+            gettext("A run limit must be a positive whole number."), fields={name: [gettext("A positive whole number.")]}
+        )
+    if value > limit:
+        sentence = str(_LIMIT_EXCEEDED[(set_by, name)]) % {"limit": limit}
+        raise ApplicationError(sentence, code="limit_exceeded", fields={name: [sentence]})
+    return int(value)
+
+
+def assignment_run_start(
+    *,
+    actor: User,
+    assignment: Assignment,
+    parameters: Any,
+    from_form: bool = False,
+    timeout_seconds: int | None = None,
+    memory_limit_mb: int | None = None,
+) -> Submission:
     """A student runs the assignment: their parameters over the instructor's defaults, on the pinned
-    version and the assignment's queue, within the per-student quota; a run after the due date is late."""
+    version and the assignment's queue, within the per-student quota; a run after the due date is late.
+
+    The run's time and memory limits are the tightest of the assignment's, the course's and the portal's
+    (what the student asks for, if they ask, and no more): a request above them is refused, naming it."""
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
         raise refused(
@@ -308,6 +447,9 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
         )
     if not isinstance(parameters, dict):
         raise ApplicationError("Parameters must be an object of name → value.", fields={"parameters": ["Expected an object."]})
+    limits = assignment_run_limits(assignment)
+    timeout = _asked_limit("timeout_seconds", timeout_seconds, limits.timeout_seconds, limits.timeout_set_by)
+    memory = _asked_limit("memory_limit_mb", memory_limit_mb, limits.memory_mb, limits.memory_set_by)
     with transaction.atomic():
         # One student's submissions are serialised on their enrolment row so the quota cannot be raced.
         Enrolment.objects.select_for_update().filter(course=assignment.course, user=actor).first()
@@ -323,10 +465,23 @@ def assignment_run_start(*, actor: User, assignment: Assignment, parameters: Any
             from_form=from_form,
             share=f"course:{assignment.course_id}",
             share_cap=settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE,
+            timeout_seconds=timeout,
+            memory_limit_mb=memory,
+            ceiling=(limits.timeout_seconds, limits.memory_mb),
         )
         late = assignment.due_at is not None and timezone.now() > assignment.due_at
         submission = Submission.objects.create(assignment=assignment, student=actor, run=run, late=late, started_by=actor)
-        audit_log_record(actor=actor, action="assignment.run", obj=submission, after={"run": run.pk, "late": late})
+        audit_log_record(
+            actor=actor,
+            action="assignment.run",
+            obj=submission,
+            after={
+                "run": run.pk,
+                "late": late,
+                "timeout_seconds": run.timeout_seconds,
+                "memory_limit_mb": run.memory_limit_mb,
+            },
+        )
     return submission
 
 
@@ -338,6 +493,7 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
     """
     assignment = submission.assignment
     _manage_access(actor, assignment.course, "assignment.rerun")
+    limits = assignment_run_limits(assignment)
     with transaction.atomic():
         run = run_enqueue(
             actor=actor,
@@ -348,6 +504,10 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
             version=assignment.version,
             share=f"course:{assignment.course_id}",
             share_cap=settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE,
+            # The original's limits, under the limits that apply now.
+            timeout_seconds=min(submission.run.timeout_seconds, limits.timeout_seconds),
+            memory_limit_mb=min(submission.run.memory_limit_mb, limits.memory_mb),
+            ceiling=(limits.timeout_seconds, limits.memory_mb),
         )
         again = Submission.objects.create(
             assignment=assignment, student=submission.student, run=run, late=submission.late, started_by=actor

@@ -12,19 +12,30 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound, TooLarge
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from accounts.spreadsheet_csv import csv_text
+from accounts.spreadsheet_csv import csv_response
 from courses import selectors, services
-from courses.forms import AssignmentForm, CourseForm, EnrolmentCsvForm, JoinForm, ProjectForm
+from courses.forms import (
+    AssignmentForm,
+    AssignmentSettingsForm,
+    CourseForm,
+    CourseLimitsForm,
+    EnrolmentCsvForm,
+    JoinForm,
+    NotebookChoiceForm,
+    ProjectForm,
+)
 from courses.models import DerivedProject
 from notebooks.forms import RunForm
-from notebooks.metrics import format_value, metric_values
+from notebooks.metrics import MetricValue, format_value, metric_values
 from notebooks.models import Notebook
+from notebooks.services import student_run_maxima
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -94,22 +105,45 @@ def join(request: HttpRequest) -> HttpResponse:
 # --- one course ------------------------------------------------------------------------------------
 
 
+def _chosen_notebook(slug: str | None) -> Notebook | None:
+    if not slug:
+        return None
+    notebooks = Notebook.objects.filter(slug=slug, is_active=True, current_version__isnull=False)
+    return notebooks.select_related("current_version").first()
+
+
 def _course_page(request: HttpRequest, pk: int, **extra: Any) -> HttpResponse:
     user = actor_of(request)
     try:
         course, access = selectors.course_get_for_user(user, pk)
     except NotFound:
         return _not_found(request)
-    context = {
+    status = extra.pop("status", 200)
+    context: dict[str, Any] = {
         "course": course,
         "access": access,
         "assignments": selectors.assignment_list(course),
         "roster": selectors.course_roster(course) if access.oversees else [],
-        "csv_form": extra.pop("csv_form", None) or EnrolmentCsvForm(),
-        "assignment_form": extra.pop("assignment_form", None) or AssignmentForm(initial={"queue": "cpu", "run_quota": 5}),
-        **extra,
+        "limits": selectors.course_run_limits(course),
     }
-    return render(request, "courses/course_detail.html", context, status=extra.get("status", 200))
+    if access.manages:
+        maxima = student_run_maxima()
+        notebook = _chosen_notebook(request.GET.get("notebook"))
+        context.update(
+            {
+                "csv_form": extra.pop("csv_form", None) or EnrolmentCsvForm(),
+                "notebook_form": NotebookChoiceForm(initial={"notebook": notebook.slug if notebook else None}),
+                "assignment_form": extra.pop("assignment_form", None)
+                or (AssignmentForm(notebook, maxima) if notebook is not None else None),
+                "limits_form": extra.pop("limits_form", None)
+                or CourseLimitsForm(
+                    maxima, initial={"run_timeout_seconds": course.run_timeout_seconds, "run_memory_mb": course.run_memory_mb}
+                ),
+                "maxima": maxima,
+            }
+        )
+    context.update(extra)
+    return render(request, "courses/course_detail.html", context, status=status)
 
 
 @login_required
@@ -147,6 +181,28 @@ def enrol_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def course_limits(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        course, access = selectors.course_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    if not access.manages:
+        return _forbidden(request, _("Only an instructor of this course can set its limits."))
+    form = CourseLimitsForm(student_run_maxima(), request.POST)
+    if not form.is_valid():
+        return _course_page(request, pk, limits_form=form, status=400)
+    try:
+        services.course_limits_set(actor=user, course=course, **form.cleaned_data)
+    except ApplicationError as error:
+        _apply_errors(form, error)
+        return _course_page(request, pk, limits_form=form, status=error.status)
+    messages.success(request, _("Run limits saved."))
+    return redirect("courses:course", pk=pk)
+
+
+@login_required
+@require_POST
 def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
     try:
@@ -155,7 +211,11 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request)
     if not access.manages:
         return _forbidden(request, _("Only an instructor of this course can add assignments."))
-    form = AssignmentForm(request.POST)
+    notebook = _chosen_notebook(request.POST.get("notebook"))
+    if notebook is None:
+        messages.error(request, _("Choose a notebook from the catalogue first."))
+        return _course_page(request, pk, status=400)
+    form = AssignmentForm(notebook, student_run_maxima(), request.POST)
     if not form.is_valid():
         return _course_page(request, pk, assignment_form=form, status=400)
     data = form.cleaned_data
@@ -163,21 +223,20 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
         assignment = services.assignment_create(
             actor=user,
             course=course,
-            notebook=data["notebook"],
+            notebook=notebook,
             title=data["title"],
-            default_parameters=data["defaults"],
+            default_parameters=form.raw_parameters(),
             due_at=data["due_at"],
             queue=data["queue"],
             run_quota=data["run_quota"],
             runs_shared=data["runs_shared"],
+            grade_metric=data["grade_metric"],
+            run_timeout_seconds=data["run_timeout_seconds"],
+            run_memory_mb=data["run_memory_mb"],
             from_form=True,
         )
     except ApplicationError as error:
-        for name, problems in error.fields.items():
-            for problem in problems:
-                form.add_error(name if name in form.fields else "defaults", problem)
-        if not error.fields:
-            form.add_error(None, error.message)
+        form.add_service_errors(error.fields, error.message)
         return _course_page(request, pk, assignment_form=form, status=error.status)
     messages.success(request, _("Assignment added."))
     return redirect("courses:assignment", pk=assignment.pk)
@@ -255,17 +314,26 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=user, assignment=assignment, parameters=form.raw_parameters(), from_form=True
                 )
             except ApplicationError as error:
-                for name, problems in error.fields.items():
-                    for problem in problems:
-                        form.add_error(f"p_{name}" if f"p_{name}" in form.fields else None, problem)
-                if not error.fields:
-                    form.add_error(None, error.message)
+                form.add_service_errors(error.fields, error.message)
                 status = error.status
             else:
                 messages.success(request, _("Run started."))
                 return redirect("notebooks:run", pk=submission.run_id)
         else:
             status = 400
+    return _assignment_page(request, assignment, access, form=form, status=status)
+
+
+def _assignment_page(
+    request: HttpRequest,
+    assignment: Any,
+    access: selectors.CourseAccess,
+    *,
+    form: RunForm,
+    status: int = 200,
+    settings_form: AssignmentSettingsForm | None = None,
+) -> HttpResponse:
+    user = actor_of(request)
     submissions = list(selectors.submission_list_for_user(user, assignment, access))
     estimates = selectors.queue_estimates([s.run for s in submissions])
     context: dict[str, Any] = {
@@ -275,9 +343,14 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "submissions": [{"submission": s, "estimate": estimates.get(s.run_id)} for s in submissions],
         "mine_used": sum(1 for s in submissions if s.student_id == user.pk and s.started_by_id == user.pk),
+        "limits": selectors.assignment_run_limits(assignment),
     }
     if access.oversees:
         context.update(_dashboard(request, assignment))
+    if access.manages:
+        context["settings_form"] = settings_form or AssignmentSettingsForm(
+            assignment, context.get("metrics", []), student_run_maxima()
+        )
     return render(request, "courses/assignment_detail.html", context, status=status)
 
 
@@ -289,7 +362,8 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
         sort = "name"
     descending = request.GET.get("dir") == "desc"
     chosen = request.GET.get("metric", "")
-    chosen = chosen if chosen in metrics else (metrics[0] if metrics else "")
+    graded_by = selectors.grade_metric_of(assignment, rows)
+    chosen = chosen if chosen in metrics else (graded_by if graded_by in metrics else (metrics[0] if metrics else ""))
     values = [float(v) for v in (row.metric(chosen) for row in rows) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     # Labels, units and precision as the notebook declares them (metadata.portal.metrics).
     declared = assignment.version.metadata.get("metrics") or {}
@@ -305,6 +379,7 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
         "sort": sort,
         "descending": descending,
         "chosen_metric": chosen,
+        "graded_by": graded_by,
         "chart": _histogram_svg(values),
         "failed": selectors.failed_submissions(assignment),
     }
@@ -337,9 +412,113 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 *["" if row.metric(name) is None else row.metric(name) for name in metrics],
             ]
         )
-    response = HttpResponse("\ufeff" + csv_text(header, body), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="assignment-{assignment.pk}-grades.csv"'
-    return response
+    return csv_response(header, body, f"assignment-{assignment.pk}-grades.csv")
+
+
+@login_required
+@require_POST
+def assignment_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    try:
+        assignment, access = selectors.assignment_get_for_user(user, pk)
+    except NotFound:
+        return _not_found(request)
+    if not access.manages:
+        return _not_found(request) if not access.oversees else _forbidden(request, _("Only an instructor can change this."))
+    observed = selectors.metric_names(selectors.gradebook(assignment))
+    form = AssignmentSettingsForm(assignment, observed, student_run_maxima(), request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.assignment_settings_set(actor=user, assignment=assignment, **form.cleaned_data)
+        except ApplicationError as error:
+            _apply_errors(form, error)
+            status = error.status
+        else:
+            messages.success(request, _("Assignment settings saved."))
+            return redirect("courses:assignment", pk=pk)
+    return _assignment_page(request, assignment, access, form=_run_form(assignment), status=status, settings_form=form)
+
+
+# --- the course-wide grade book --------------------------------------------------------------------
+
+CELL_STATES = {
+    "counted": "",
+    "late": gettext_lazy("late"),
+    "no_success": gettext_lazy("no successful run"),
+    "missing": gettext_lazy("missing"),
+    "not_started": gettext_lazy("not started"),
+}
+
+
+def _overseen_course(request: HttpRequest, pk: int) -> Any:
+    """The course and its grade book for those who oversee it; NotFound for everyone else."""
+    course, access = selectors.course_get_for_user(actor_of(request), pk)
+    if not access.oversees:
+        raise NotFound("No such course.")
+    return course, selectors.course_gradebook(course)
+
+
+def _metric_label(assignment: Any, metric: str) -> MetricValue | None:
+    if not metric:
+        return None
+    return metric_values(assignment.version.metadata.get("metrics"), {metric: 0})[0]
+
+
+@login_required
+def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        course, book = _overseen_course(request, pk)
+    except NotFound:
+        return _not_found(request)
+    columns = [
+        {"assignment": assignment, "metric": metric, "label": _metric_label(assignment, metric)}
+        for assignment, metric in zip(book.assignments, book.metrics, strict=True)
+    ]
+    rows = []
+    for student, cells in zip(book.students, book.cells, strict=True):
+        rows.append(
+            {
+                "student": student,
+                "cells": [
+                    {
+                        "cell": cell,
+                        "display": format_value(cell.value, _declared(cell.assignment, cell.metric))
+                        if cell.value is not None
+                        else "",
+                        "state_label": CELL_STATES[cell.state],
+                    }
+                    for cell in cells
+                ],
+            }
+        )
+    context = {"course": course, "columns": columns, "rows": rows}
+    return render(request, "courses/course_gradebook.html", context)
+
+
+def _declared(assignment: Any, metric: str) -> Any:
+    declared = assignment.version.metadata.get("metrics") or {}
+    return declared.get(metric) if isinstance(declared, dict) else None
+
+
+@login_required
+def course_gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        course, book = _overseen_course(request, pk)
+    except NotFound:
+        return _not_found(request)
+    header = ["username", "name", "email"]
+    for assignment, metric in zip(book.assignments, book.metrics, strict=True):
+        title = f"{assignment.title} [{metric or '-'}]"
+        header += [title, f"{assignment.title} (state)", f"{assignment.title} (run)"]
+    body = []
+    for student, cells in zip(book.students, book.cells, strict=True):
+        line: list[Any] = [student.username, str(student), student.email]
+        for cell in cells:
+            value = cell.value
+            line += ["" if value is None else value, cell.state, cell.run.pk if cell.run else ""]
+        body.append(line)
+    return csv_response(header, body, f"course-{course.pk}-gradebook.csv")
 
 
 @login_required

@@ -129,14 +129,19 @@ def catalogue_sync(*, actor: User | None, root: Path | None = None) -> SyncRepor
 # --- runs -------------------------------------------------------------------------------------------
 
 
+def student_run_maxima() -> tuple[int, int]:
+    """(seconds, megabytes) the portal allows a student's run: the student maxima, under the portal maxima."""
+    return (
+        min(settings.NOTEBOOK_STUDENT_MAX_TIMEOUT, settings.NOTEBOOK_MAX_TIMEOUT),
+        min(settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB, settings.NOTEBOOK_MAX_MEMORY_MB),
+    )
+
+
 def run_limits_for(user: User) -> tuple[int, int]:
     """(seconds, megabytes) a run of `user` may ask for: the portal's maxima, or the lower student maxima
     for someone whose only role is student."""
     if is_student_only(user):
-        return (
-            min(settings.NOTEBOOK_STUDENT_MAX_TIMEOUT, settings.NOTEBOOK_MAX_TIMEOUT),
-            min(settings.NOTEBOOK_STUDENT_MAX_MEMORY_MB, settings.NOTEBOOK_MAX_MEMORY_MB),
-        )
+        return student_run_maxima()
     return settings.NOTEBOOK_MAX_TIMEOUT, settings.NOTEBOOK_MAX_MEMORY_MB
 
 
@@ -159,6 +164,7 @@ def run_enqueue(
     share: str = "",
     share_cap: int = 0,
     reuse: bool = False,
+    ceiling: tuple[int, int] | None = None,
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
 
@@ -177,6 +183,9 @@ def run_enqueue(
     `reuse=True` lets a deterministic notebook's identical earlier result answer at once
     (`notebooks.result_cache`); the caller decides (never for certifying evaluations or benchmarks).
 
+    `ceiling` (seconds, megabytes) lowers the owner's limits further, for a domain that sets its own (a
+    course's run limits): the defaults and the range check both stay under it.
+
     Nothing is queued unless every parameter is valid. The message is sent after commit; if the broker
     cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
     as soon as the broker answers again, so a submission is never lost.
@@ -194,6 +203,8 @@ def run_enqueue(
     if queue not in Run.Queue.values:
         raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
     max_timeout, max_memory = run_limits_for(owner or actor)
+    if ceiling is not None:
+        max_timeout, max_memory = min(max_timeout, ceiling[0]), min(max_memory, ceiling[1])
     timeout = timeout_seconds or min(max_timeout, max(settings.NOTEBOOK_DEFAULT_TIMEOUT, notebook.expected_minutes * 60 * 3))
     if not 10 <= timeout <= max_timeout:
         raise ApplicationError("Time limit out of range.", fields={"timeout_seconds": [f"Between 10 and {max_timeout} seconds."]})

@@ -56,3 +56,13 @@ def test_the_guard_finds_a_writer(tmp_path):
     tree = ast.parse("import csv\nw = csv.writer(open('x'))\n")
     found = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "writer"]
     assert found
+
+
+def test_the_csv_response_is_a_neutralised_download_excel_reads_as_utf8():
+    from accounts.spreadsheet_csv import csv_response
+
+    response = csv_response(["name"], [["=cmd"], ["李雷"]], "grades.csv")
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="grades.csv"'
+    assert response.content.decode("utf-8") == "\ufeffname\n'=cmd\n李雷\n"

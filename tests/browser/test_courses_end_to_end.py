@@ -49,11 +49,13 @@ def test_instructor_and_three_students_through_a_course(page, live_server, nb, m
         expect(page.locator("[data-roster]")).to_contain_text(name)
     screenshot(page, "courses-1-enrolled")
 
-    # ... and assigns a notebook with a default.
+    # ... and assigns a notebook with a default, typed in the same fields a student's run form has.
+    choice = page.locator("[data-notebook-choice]")
+    choice.get_by_label("Notebook").select_option("short")
+    choice.get_by_role("button", name="Next: default parameters").click()
     assignment_form = page.locator("[data-assignment-form]")
-    assignment_form.get_by_label("Notebook").select_option("short")
     assignment_form.get_by_label("Title", exact=True).fill("First run of the factory")
-    assignment_form.get_by_label("Default parameters").fill("steps=4")
+    assignment_form.get_by_label("steps").fill("4")
     assignment_form.get_by_role("button", name="Add assignment").click()
     expect(page.locator("h1")).to_have_text("First run of the factory")
     assignment_url = page.url
@@ -102,3 +104,11 @@ def test_instructor_and_three_students_through_a_course(page, live_server, nb, m
     ]  # fmt: skip
     assert course.downloads.count() == 1
     screenshot(page, "courses-4-course-page")
+
+    # ... and the course-wide grade book: one row per student, their steps as the metric, each a link to the run.
+    page.locator("[data-course-gradebook]").click()
+    cells = page.locator("table[data-course-gradebook] tbody tr")
+    expect(cells).to_have_count(3)
+    expect(page.locator("table[data-course-gradebook]")).to_contain_text("王芳")
+    expect(page.locator("table[data-course-gradebook] td[data-cell] a")).to_have_count(3)
+    screenshot(page, "courses-5-course-gradebook")

@@ -34,7 +34,7 @@ NOT_PAGE_SUFFIXES = (".svg", ".json", ".csv", ".zip", ".ipynb", ".html")
 MAIN_PAGES = {
     "anonymous": ["", "health/", "notebooks/"],
     "student": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/"],
-    "instructor": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/"],
+    "instructor": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/", "courses/<int:pk>/gradebook/"],
     "auditor": ["me/", "audits/"],
     "curator": ["me/", "curation/"],
     "maintainer": ["me/", "toolchain/"],

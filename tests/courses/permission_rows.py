@@ -29,6 +29,8 @@ def _managers(status: int, *, members: int = 403, anonymous: int = 302) -> dict[
 
 PAGE_MEMBERS = _members(200)
 API_MEMBERS = _members(200, anonymous=401)
+# The grade books: those who oversee the course; a student of it gets the 404 a stranger gets.
+OVERSEERS_PAGE = {"anonymous": 302, "instructor": 200, "institution_admin": 200, "administrator": 200, "*": 404}
 INSTRUCTOR_ONLY_POST = {"anonymous": 302, "instructor": 400, "administrator": 400, "other_instructor": 400, "*": 403}
 
 ROUTES: dict[str, dict[str, dict[str, int]]] = {
@@ -37,6 +39,9 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "courses/<int:pk>/": {"GET": PAGE_MEMBERS},
     "courses/<int:pk>/enrol/": {"POST": _managers(400)},
     "courses/<int:pk>/assignments/": {"POST": _managers(400)},
+    "courses/<int:pk>/limits/": {"POST": _managers(302)},  # empty fields: the portal's maxima
+    "courses/<int:pk>/gradebook/": {"GET": OVERSEERS_PAGE},
+    "courses/<int:pk>/gradebook.csv": {"GET": OVERSEERS_PAGE},
     "courses/<int:pk>/bundle.zip": {"GET": PAGE_MEMBERS},
     "courses/assignments/<int:pk>/": {
         "GET": PAGE_MEMBERS,
@@ -44,6 +49,9 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     },
     "courses/assignments/<int:pk>/grades.csv": {
         "GET": {"anonymous": 302, "instructor": 200, "institution_admin": 200, "administrator": 200, "*": 404}
+    },
+    "courses/assignments/<int:pk>/settings/": {
+        "POST": {"anonymous": 302, "instructor": 302, "administrator": 302, "institution_admin": 403, "*": 404}
     },
     "courses/submissions/<int:pk>/rerun/": {
         "POST": {"anonymous": 302, "instructor": 302, "administrator": 302, "institution_admin": 403, "*": 404}
@@ -55,6 +63,9 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "api/v1/courses/": {"GET": {"anonymous": 401, "*": 200}, "POST": {"anonymous": 401, "*": 400}},
     "api/v1/courses/<int:pk>/": {"GET": API_MEMBERS},
     "api/v1/courses/<int:pk>/enrolments/csv/": {"POST": _managers(400, anonymous=401)},
+    "api/v1/courses/<int:pk>/limits/": {"GET": API_MEMBERS, "PUT": _managers(400, anonymous=401)},
+    "api/v1/courses/<int:pk>/gradebook/": {"GET": {**OVERSEERS_PAGE, "anonymous": 401}},
+    "api/v1/assignments/<int:pk>/settings/": {"GET": API_MEMBERS, "PUT": _managers(400, anonymous=401)},
     "api/v1/assignments/<int:pk>/runs/": {
         "GET": API_MEMBERS,
         "POST": {"anonymous": 401, "student": 201, "instructor": 403, "institution_admin": 403, "administrator": 403, "*": 404},
