@@ -130,6 +130,9 @@ class AssignmentRunsApi(APIView):
         parameters = serializers.JSONField(required=False, default=dict)
         timeout_seconds = serializers.IntegerField(required=False, min_value=10)
         memory_limit_mb = serializers.IntegerField(required=False, min_value=256)
+        fresh = serializers.BooleanField(
+            required=False, default=False, help_text="Execute even where the assignment reuses identical results."
+        )
 
     @extend_schema(responses={200: SubmissionSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
@@ -195,12 +198,14 @@ class CourseLimitsApi(APIView):
     class OutputSerializer(serializers.Serializer):
         run_timeout_seconds = serializers.IntegerField(allow_null=True)
         run_memory_mb = serializers.IntegerField(allow_null=True)
+        runs_at_once = serializers.IntegerField(allow_null=True)
         effective = RunLimitsSerializer()
 
     def _body(self, course: Course) -> dict[str, Any]:
         return {
             "run_timeout_seconds": course.run_timeout_seconds,
             "run_memory_mb": course.run_memory_mb,
+            "runs_at_once": course.runs_at_once,
             "effective": vars(selectors.course_run_limits(course)),
         }
 
@@ -209,13 +214,21 @@ class CourseLimitsApi(APIView):
         course, _access = selectors.course_get_for_user(actor_of(request), pk)
         return Response(self._body(course))
 
-    @extend_schema(request=LimitsInputSerializer, responses={200: OutputSerializer})
+    class InputSerializer(LimitsInputSerializer):
+        runs_at_once = serializers.IntegerField(
+            allow_null=True,
+            required=False,
+            default=None,
+            help_text="How many of the course's runs may be on the runners at once; null: the portal's setting.",
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def put(self, request: Request, pk: int) -> Response:
         user = actor_of(request)
         course, access = selectors.course_get_for_user(user, pk)
         if not access.manages:
             raise NotAllowed("Only an instructor of this course can set its limits.")
-        data = LimitsInputSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         course = services.course_limits_set(actor=user, course=course, **data.validated_data)
         return Response(self._body(course))
@@ -228,9 +241,11 @@ class AssignmentSettingsApi(APIView):
 
     class InputSerializer(LimitsInputSerializer):
         grade_metric = serializers.CharField(max_length=100, allow_blank=True, default="")
+        reuse_results = serializers.BooleanField(required=False, default=False)
 
     class OutputSerializer(serializers.Serializer):
         grade_metric = serializers.CharField()
+        reuse_results = serializers.BooleanField()
         run_timeout_seconds = serializers.IntegerField(allow_null=True)
         run_memory_mb = serializers.IntegerField(allow_null=True)
         effective = RunLimitsSerializer()
@@ -238,6 +253,7 @@ class AssignmentSettingsApi(APIView):
     def _body(self, assignment: Assignment) -> dict[str, Any]:
         return {
             "grade_metric": assignment.grade_metric,
+            "reuse_results": assignment.reuse_results,
             "run_timeout_seconds": assignment.run_timeout_seconds,
             "run_memory_mb": assignment.run_memory_mb,
             "effective": vars(selectors.assignment_run_limits(assignment)),

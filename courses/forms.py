@@ -119,6 +119,7 @@ class AssignmentSettingsForm(forms.Form):
                 "grade_metric": assignment.grade_metric,
                 "run_timeout_seconds": assignment.run_timeout_seconds,
                 "run_memory_mb": assignment.run_memory_mb,
+                "reuse_results": assignment.reuse_results,
             },
         )
         super().__init__(*args, **kwargs)
@@ -127,6 +128,14 @@ class AssignmentSettingsForm(forms.Form):
             choices.append((assignment.grade_metric, assignment.grade_metric))
         self.fields["grade_metric"].choices = choices  # type: ignore[attr-defined]
         _limit_fields(self, maxima, empty_means=_("the course's limit"))
+        self.fields["reuse_results"] = forms.BooleanField(
+            label=_("Reuse identical results"),
+            required=False,
+            help_text=_(
+                "Only for notebooks marked deterministic: a run with the same parameters in the same kernel "
+                "environment answers at once. Students can still run it fresh."
+            ),
+        )
 
 
 class CourseLimitsForm(forms.Form):
@@ -135,6 +144,15 @@ class CourseLimitsForm(forms.Form):
     def __init__(self, maxima: tuple[int, int], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _limit_fields(self, maxima, empty_means=_("the portal's maximum"))
+        self.fields["runs_at_once"] = forms.IntegerField(
+            label=_("Runs on the runners at once"),
+            required=False,
+            widget=forms.NumberInput(attrs={"min": 1, "max": 1000, "step": 1}),
+            help_text=_(
+                "How many of this course's runs may execute at the same time. Waiting runs are served fairly "
+                "between courses either way. Empty: the portal's setting."
+            ),
+        )
 
 
 class ProjectForm(forms.Form):

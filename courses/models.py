@@ -56,6 +56,12 @@ class Course(models.Model):
     # Run limits for the course's students, under the portal-wide student maxima; empty: the portal's.
     run_timeout_seconds = models.PositiveIntegerField(_("run time limit (seconds)"), null=True, blank=True)
     run_memory_mb = models.PositiveIntegerField(_("run memory limit (MB)"), null=True, blank=True)
+    runs_at_once = models.PositiveIntegerField(
+        _("runs at once"),
+        null=True,
+        blank=True,
+        help_text=_("How many of the course's runs may be on the runners at once; empty: the portal's setting."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -124,6 +130,11 @@ class Assignment(models.Model):
     # Tighter run limits than the course's for this assignment; empty: the course's.
     run_timeout_seconds = models.PositiveIntegerField(_("run time limit (seconds)"), null=True, blank=True)
     run_memory_mb = models.PositiveIntegerField(_("run memory limit (MB)"), null=True, blank=True)
+    reuse_results = models.BooleanField(
+        _("reuse identical results"),
+        default=False,
+        help_text=_("A deterministic notebook's identical earlier result answers at once; students can still run it fresh."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,9 +7,7 @@ their own runs of an assignment, and their classmates' only where the instructor
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -28,8 +26,8 @@ from courses.models import (
     InstitutionMember,
     Submission,
 )
-from notebooks.models import Notebook, Run, Runner
-from notebooks.selectors import queue_positions, runner_is_online
+from notebooks.fair_queue import Wait, waits
+from notebooks.models import Notebook, Run
 from notebooks.services import student_run_maxima
 
 # --- who is who ------------------------------------------------------------------------------------
@@ -208,43 +206,9 @@ def run_visibility(user: Any) -> Q:
     return Q(pk__in=runs)
 
 
-@dataclass
-class QueueEstimate:
-    position: int
-    wait_seconds: int | None
-
-
-def queue_estimates(runs: list[Run]) -> dict[int, QueueEstimate]:
-    """Queue position and an estimated wait for each queued run, from recent run durations.
-
-    The wait is (runs ahead + this one) x the median duration of the queue's last 50 finished runs,
-    divided by the runners online for that queue; None where there is no history to go on.
-    """
-    positions = queue_positions(runs)
-    if not positions:
-        return {}
-    queues = {run.queue for run in runs if run.pk in positions}
-    since = timezone.now() - timedelta(days=30)
-    medians: dict[str, float | None] = {}
-    capacity: dict[str, int] = {}
-    online = [runner for runner in Runner.objects.filter(stopped_at__isnull=True) if runner_is_online(runner)]
-    for queue in queues:
-        finished = Run.objects.filter(
-            queue=queue, status=Run.Status.SUCCEEDED, started_at__isnull=False, finished_at__gte=since
-        ).order_by("-finished_at")[:50]
-        durations = [
-            (end - start).total_seconds() for start, end in finished.values_list("started_at", "finished_at") if start and end
-        ]
-        medians[queue] = statistics.median(durations) if durations else None
-        capacity[queue] = max(1, sum(1 for runner in online if f"notebooks-{queue}" in runner.queues))
-    estimates = {}
-    for run in runs:
-        if run.pk not in positions:
-            continue
-        median = medians.get(run.queue)
-        wait = None if median is None else round(positions[run.pk] * median / capacity[run.queue])
-        estimates[run.pk] = QueueEstimate(position=positions[run.pk], wait_seconds=wait)
-    return estimates
+def queue_estimates(runs: list[Run]) -> dict[int, Wait]:
+    """Place in line and estimated wait of each queued run (the run engine's fair-dispatch estimate)."""
+    return waits(runs)
 
 
 # --- the grade book --------------------------------------------------------------------------------

@@ -296,18 +296,33 @@ def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, i
     return values[0], values[1]
 
 
-def course_limits_set(*, actor: User, course: Course, run_timeout_seconds: Any, run_memory_mb: Any) -> Course:
-    """An instructor sets the course's run limits (empty: the portal's student maxima); logged."""
+def _checked_runs_at_once(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if number is None and isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not 1 <= number <= 1000:
+        message = gettext("From 1 to 1000 runs, or empty for the portal's setting.")
+        raise ApplicationError(message, fields={"runs_at_once": [message]})
+    return number
+
+
+def course_limits_set(
+    *, actor: User, course: Course, run_timeout_seconds: Any, run_memory_mb: Any, runs_at_once: Any = None
+) -> Course:
+    """An instructor sets the course's run limits (empty: the portal's student maxima) and how many of its
+    runs may be on the runners at once (empty: the portal's setting); logged."""
     _manage_access(actor, course, "course.limits_set")
     timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
+    at_once = _checked_runs_at_once(runs_at_once)
+    fields = (*_LIMIT_FIELDS, "runs_at_once")
     with transaction.atomic():
         locked = Course.objects.select_for_update().get(pk=course.pk)
-        before = snapshot(locked, _LIMIT_FIELDS)
-        locked.run_timeout_seconds, locked.run_memory_mb = timeout, memory
-        locked.save(update_fields=[*_LIMIT_FIELDS, "updated_at"])
-        audit_log_record(
-            actor=actor, action="course.limits_set", obj=locked, before=before, after=snapshot(locked, _LIMIT_FIELDS)
-        )
+        before = snapshot(locked, fields)
+        locked.run_timeout_seconds, locked.run_memory_mb, locked.runs_at_once = timeout, memory, at_once
+        locked.save(update_fields=[*fields, "updated_at"])
+        audit_log_record(actor=actor, action="course.limits_set", obj=locked, before=before, after=snapshot(locked, fields))
     return locked
 
 
@@ -319,17 +334,27 @@ def _checked_grade_metric(value: Any) -> str:
 
 
 def assignment_settings_set(
-    *, actor: User, assignment: Assignment, grade_metric: Any, run_timeout_seconds: Any, run_memory_mb: Any
+    *,
+    actor: User,
+    assignment: Assignment,
+    grade_metric: Any,
+    run_timeout_seconds: Any,
+    run_memory_mb: Any,
+    reuse_results: Any = False,
 ) -> Assignment:
-    """An instructor sets the assignment's grade-book metric and run limits (empty: the course's); logged."""
+    """An instructor sets the assignment's grade-book metric, run limits (empty: the course's) and whether
+    identical results are reused; logged."""
     _manage_access(actor, assignment.course, "assignment.settings_set")
     timeout, memory = _checked_limits(run_timeout_seconds, run_memory_mb)
     metric = _checked_grade_metric(grade_metric)
-    fields = ("grade_metric", *_LIMIT_FIELDS)
+    if not isinstance(reuse_results, bool):
+        raise ApplicationError("Say true or false.", fields={"reuse_results": ["Must be true or false."]})
+    fields = ("grade_metric", *_LIMIT_FIELDS, "reuse_results")
     with transaction.atomic():
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
         before = snapshot(locked, fields)
         locked.grade_metric, locked.run_timeout_seconds, locked.run_memory_mb = metric, timeout, memory
+        locked.reuse_results = reuse_results
         locked.save(update_fields=[*fields, "updated_at"])
         audit_log_record(actor=actor, action="assignment.settings_set", obj=locked, before=before, after=snapshot(locked, fields))
     return locked
@@ -426,6 +451,10 @@ def _asked_limit(name: str, value: Any, limit: int, set_by: str) -> int | None:
     return int(value)
 
 
+def _runs_at_once(course: Course) -> int:
+    return course.runs_at_once or settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE
+
+
 def assignment_run_start(
     *,
     actor: User,
@@ -434,9 +463,13 @@ def assignment_run_start(
     from_form: bool = False,
     timeout_seconds: int | None = None,
     memory_limit_mb: int | None = None,
+    fresh: bool = False,
 ) -> Submission:
     """A student runs the assignment: their parameters over the instructor's defaults, on the pinned
     version and the assignment's queue, within the per-student quota; a run after the due date is late.
+    Where the assignment reuses identical results, an identical earlier run answers at once unless the
+    student asks for a `fresh` run. The course's runs are dispatched fairly against other courses, at most
+    `Course.runs_at_once` (or the portal's setting) at a time.
 
     The run's time and memory limits are the tightest of the assignment's, the course's and the portal's
     (what the student asks for, if they ask, and no more): a request above them is refused, naming it."""
@@ -464,7 +497,8 @@ def assignment_run_start(
             version=assignment.version,
             from_form=from_form,
             share=f"course:{assignment.course_id}",
-            share_cap=settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE,
+            share_cap=_runs_at_once(assignment.course),
+            reuse=assignment.reuse_results and not fresh,
             timeout_seconds=timeout,
             memory_limit_mb=memory,
             ceiling=(limits.timeout_seconds, limits.memory_mb),
@@ -503,7 +537,7 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
             queue=assignment.queue,
             version=assignment.version,
             share=f"course:{assignment.course_id}",
-            share_cap=settings.NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE,
+            share_cap=_runs_at_once(assignment.course),
             # The original's limits, under the limits that apply now.
             timeout_seconds=min(submission.run.timeout_seconds, limits.timeout_seconds),
             memory_limit_mb=min(submission.run.memory_limit_mb, limits.memory_mb),

@@ -35,6 +35,7 @@ from courses.models import DerivedProject
 from notebooks.forms import RunForm
 from notebooks.metrics import MetricValue, format_value, metric_values
 from notebooks.models import Notebook
+from notebooks.result_cache import is_deterministic
 from notebooks.services import student_run_maxima
 
 
@@ -281,7 +282,9 @@ def _run_form(assignment: Any, data: Any = None) -> RunForm:
         {**spec, "default": assignment.default_parameters.get(spec["name"], spec["default"])}
         for spec in assignment.version.parameters
     ]
-    form = RunForm(specs, data, default_queue=assignment.queue)
+    form = RunForm(
+        specs, data, default_queue=assignment.queue, offer_reuse=assignment.reuse_results and is_deterministic(assignment.version)
+    )
     del form.fields["queue"]
     return form
 
@@ -311,7 +314,11 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 submission = services.assignment_run_start(
-                    actor=user, assignment=assignment, parameters=form.raw_parameters(), from_form=True
+                    actor=user,
+                    assignment=assignment,
+                    parameters=form.raw_parameters(),
+                    from_form=True,
+                    fresh=form.cleaned_data.get("fresh", False),
                 )
             except ApplicationError as error:
                 form.add_service_errors(error.fields, error.message)

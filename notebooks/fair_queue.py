@@ -192,11 +192,12 @@ def runner_seconds_used(user: Any, *, now: datetime | None = None) -> int:
 
 @dataclass(frozen=True)
 class Wait:
-    runs_ahead: int
-    seconds: int | None  # None: no recent run to estimate from
+    position: int  # place in line: 1 is the next run to start
+    seconds: int | None  # about how long until it ends; None without a recent run to estimate from
 
 
 def typical_run_seconds(queue: str) -> float | None:
+    """The median duration of the queue's last 50 succeeded runs."""
     recent = (
         Run.objects.filter(queue=queue, status=Run.Status.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
         .order_by("-finished_at")
@@ -206,18 +207,24 @@ def typical_run_seconds(queue: str) -> float | None:
     return statistics.median(durations) if durations else None
 
 
+def waits(runs: list[Run]) -> dict[int, Wait]:
+    """Place in line and estimated wait of every queued run in `runs`: a run in place p on a queue with s
+    live slots ends in about ceil(p / s) typical run durations. One pass per queue, however long the list."""
+    from notebooks.selectors import queue_positions
+
+    positions = queue_positions(runs)
+    estimates: dict[int, Wait] = {}
+    for queue in {run.queue for run in runs if run.pk in positions}:
+        typical = typical_run_seconds(queue)
+        slots = runner_slots(queue) or 1
+        for run in runs:
+            if run.queue == queue and run.pk in positions:
+                place = positions[run.pk]
+                seconds = None if typical is None else round(math.ceil(place / slots) * typical)
+                estimates[run.pk] = Wait(position=place, seconds=seconds)
+    return estimates
+
+
 def estimated_wait(run: Run) -> Wait | None:
-    """How many runs go before a waiting run, and about how long until it starts; None once it is sent."""
-    if run.status != Run.Status.QUEUED:
-        return None
-    if run.dispatched_at is not None:
-        return Wait(runs_ahead=0, seconds=None)
-    order = fair_order(run.queue)
-    ahead = order.index(run.pk) if run.pk in order else len(order)
-    typical = typical_run_seconds(run.queue)
-    slots = runner_slots(run.queue) or 1
-    if typical is None:
-        return Wait(runs_ahead=ahead, seconds=None)
-    in_service = Run.objects.filter(_in_service(run.queue)).count()
-    rounds = math.ceil((ahead + max(0, in_service - slots) + 1) / slots)
-    return Wait(runs_ahead=ahead, seconds=int(rounds * typical))
+    """The wait of one queued run (see `waits`); None once it started."""
+    return waits([run]).get(run.pk)

@@ -102,11 +102,6 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "notebooks/notebook_detail.html", context, status=status)
 
 
-def _wait_minutes(run: Run) -> int | None:
-    wait = fair_queue.estimated_wait(run)
-    return max(1, -(-wait.seconds // 60)) if wait is not None and wait.seconds is not None else None
-
-
 def _weekly_budget(request: HttpRequest, notebook: Any) -> dict[str, int] | None:
     """A student's runner time this week against the budget, and how busy the notebook's queue is."""
     if not request.user.is_authenticated or not services.is_student_only(actor_of(request)):
@@ -145,12 +140,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request)
     # The page frames the rendered notebook: the site's policy, with frames from this origin allowed.
     request.csp_frame_src = ["'self'"]  # type: ignore[attr-defined]
+    wait = fair_queue.estimated_wait(run)
     labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
     phases = run.phases
     context = {
         "run": run,
-        "queue_position": selectors.queue_position(run),
-        "wait_minutes": _wait_minutes(run),
+        "queue_position": wait.position if wait else None,
+        "wait_minutes": max(1, -(-wait.seconds // 60)) if wait and wait.seconds is not None else None,
         "status_labels": labels,
         "metrics": run_metric_values(run),
         "phases": phases,

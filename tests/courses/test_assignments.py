@@ -168,4 +168,4 @@ def test_queue_estimate_uses_recent_durations(course, make_user):
 
     estimates = selectors.queue_estimates([first, second])
     assert estimates[first.pk].position == 1 and estimates[second.pk].position == 2
-    assert estimates[first.pk].wait_seconds == 60 and estimates[second.pk].wait_seconds == 120
+    assert estimates[first.pk].seconds == 60 and estimates[second.pk].seconds == 120

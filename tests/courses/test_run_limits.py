@@ -54,8 +54,8 @@ def test_an_instructor_sets_course_limits_under_the_portal_maxima_and_it_is_logg
     course.refresh_from_db()
     assert (course.run_timeout_seconds, course.run_memory_mb) == (300, 1024)
     entry = AuditLogEntry.objects.get(action="course.limits_set")
-    assert entry.before == {"run_timeout_seconds": None, "run_memory_mb": None}
-    assert entry.after == {"run_timeout_seconds": 300, "run_memory_mb": 1024}
+    assert entry.before == {"run_timeout_seconds": None, "run_memory_mb": None, "runs_at_once": None}
+    assert entry.after == {"run_timeout_seconds": 300, "run_memory_mb": 1024, "runs_at_once": None}
 
 
 def test_asking_above_the_portal_maximum_names_the_field_and_the_maximum_and_stores_nothing(course, api):

@@ -141,8 +141,8 @@ def test_the_estimated_wait_counts_the_runs_served_first(nb, make_user, runner, 
 
     wait = fair_queue.estimated_wait(last)
 
-    assert wait is not None and wait.runs_ahead == 4
-    assert wait.seconds == 3 * 30, "four runs ahead on two slots: it starts in the third round"
+    assert wait is not None and wait.position == 5
+    assert wait.seconds == 3 * 30, "fifth in line on two slots: it ends with the third round of runs"
 
 
 def test_a_student_past_the_weekly_runner_time_is_refused_and_nothing_is_queued(nb, make_user, settings, sent):
