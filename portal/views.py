@@ -26,6 +26,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"role_counts": role_counts()})
 
 
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers a signed-in person's choice for the e-mails they get."""
+    from django.views.i18n import set_language as switch
+
+    from accounts.services import user_language_set
+
+    response = switch(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(actor=request.user, language=request.POST.get("language", ""))  # type: ignore[arg-type]
+    return response
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database reachability, for load balancers and the test suite."""
     try:
@@ -216,7 +228,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
         from accounts.selectors import role_application_list_pending
 
         context["applications"] = role_application_list_pending().count()
+    from governance.models import CommunityModel
     from portal.my_work import sections
 
+    context["owned_models"] = CommunityModel.objects.filter(owners=user).count()
     context.update(sections(user, roles))
     return render(request, "portal/my_work.html", context)

@@ -1,0 +1,312 @@
+"""What a model's owner needs to keep it eligible: per model they own, its versions and certification, each
+dimension's counted value against its threshold, what to do next, and the money (the My models page and
+`GET /api/v1/me/models/` show the same rows).
+
+Only models the person owns are read; everything here is also on the public pages (values pending review
+are counted, never shown beyond the public health page). A fixed number of queries, whatever the rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.errors import NotFound
+from accounts.money import format_money
+from governance.methodology import DIMENSIONS, THRESHOLDS
+from governance.models import (
+    Allocation,
+    Audit,
+    Certification,
+    CommunityModel,
+    Dimension,
+    Evaluation,
+    EvaluationRun,
+    Finding,
+    ModelVersion,
+    Quarter,
+)
+from governance.selectors.health import model_health_list
+from governance.selectors.health_explanation import _number, evidence_name, margin
+from notebooks.models import Run
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def owns_any_model(user: Any) -> bool:
+    return bool(user.is_authenticated) and CommunityModel.objects.filter(owners=user).exists()
+
+
+def owned_model_overview(user: Any, slug: str) -> dict[str, Any]:
+    """One model's row if `user` owns it; another person's model and an unknown slug are both "not found"."""
+    rows = owned_models_overview(user, slug=slug)
+    if not rows:
+        raise NotFound("You own no model of that name.")
+    return rows[0]
+
+
+def _days_left(expires_at: datetime | None, now: datetime) -> int | None:
+    return None if expires_at is None else max(0, (expires_at - now).days)
+
+
+def _certification_row(certification: Certification, now: datetime) -> dict[str, Any]:
+    expired = certification.status == Certification.Status.ACTIVE and certification.expires_at <= now
+    return {
+        "status": "expired" if expired else certification.status,
+        "status_label": _("expired") if expired else certification.get_status_display(),
+        "valid_from": certification.valid_from,
+        "expires_at": certification.expires_at,
+        "days_left": None if certification.status != Certification.Status.ACTIVE else _days_left(certification.expires_at, now),
+        "ended_at": certification.ended_at,
+        "end_reason": certification.end_reason,
+        "methodology_version": certification.methodology_version,
+        "suspended_by_audit": certification.suspended_by_audit_id,
+    }
+
+
+def _dimension_row(dimension: str, evaluation: Evaluation | None, pending: int) -> dict[str, Any]:
+    threshold = THRESHOLDS[dimension]
+    value = evaluation.value if evaluation is not None else None
+    evidence = evidence_name(evaluation) if evaluation is not None else ""
+    return {
+        "dimension": dimension,
+        "label": Dimension(dimension).label,
+        "value": value,
+        "value_text": None if value is None else _number(dimension, value),
+        "unit": threshold.unit,
+        "threshold": threshold.text,
+        "margin": None if value is None else _number(dimension, margin(dimension, value)),
+        "passes": None if value is None else threshold.passes(value),
+        "estimated": bool(evaluation is not None and evaluation.estimated),
+        "evaluation": evaluation.pk if evaluation is not None else None,
+        "provenance": evaluation.provenance if evaluation is not None else None,
+        "measured_at": evaluation.measured_at if evaluation is not None else None,
+        "run": evaluation.run_id if evaluation is not None else None,
+        "evidence_url": reverse("governance:evaluation_evidence", args=[evaluation.pk]) if evidence and evaluation else None,
+        "pending_review": pending,
+    }
+
+
+def _step(code: str, text: str, action: str, url: str, dimension: str | None = None) -> dict[str, Any]:
+    return {"code": code, "dimension": dimension, "text": text, "action": action, "url": url}
+
+
+def next_steps(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per thing the owner can act on (missing, failing, pending review, expiring), each with its action:
+    `evaluate` (start a verified evaluation on a portal runner, or submit a community value with evidence),
+    `publish` (a new version), `wait` (for a review or running evaluations), or `none`."""
+    steps: list[dict[str, Any]] = []
+    health_url = row["health_url"]
+    evaluate_url = f"{reverse('governance:my_models')}#model-{row['slug']}"
+    publish_url = f"{row['url']}#new-version"
+    if row["suspended_by_audit"]:
+        audit = row["suspended_by_audit"]
+        text = _(
+            "Certification suspended by audit #%(audit)s (a critical security finding): fix the model and publish a new version."
+        )
+        return [_step("suspended", text % {"audit": audit}, "publish", reverse("governance:audit", args=[audit]))]
+    running = row["evaluation_running"]
+    if running:
+        text = _("Evaluation runs are queued or running: their values arrive when they finish.")
+        steps.append(_step("running", text, "wait", health_url))
+    for item in row["dimensions"]:
+        label = item["label"]
+        if item["value"] is None and item["pending_review"]:
+            text = _("%(dimension)s: a community value waits for a second auditor's review.") % {"dimension": label}
+            steps.append(_step("pending_review", text, "wait", health_url, item["dimension"]))
+        elif item["value"] is None and not running:
+            text = _(
+                "%(dimension)s: no counted value. Start a verified evaluation, or submit a community value with evidence."
+            ) % {"dimension": label}
+            steps.append(_step("missing", text, "evaluate", evaluate_url, item["dimension"]))
+        elif item["passes"] is False:
+            text = _(
+                "%(dimension)s: %(value)s does not pass %(threshold)s. Improve the model, publish a new version and evaluate it."
+            ) % {"dimension": label, "value": item["value_text"], "threshold": item["threshold"]}
+            steps.append(_step("failing", text, "publish", publish_url, item["dimension"]))
+    days = row["days_left"]
+    if row["state"] in {"certified", "expiring"} and days is not None and days < EXPIRY_WARNING_DAYS and not running:
+        text = ngettext(
+            "Certification expires in %(days)s day (%(date)s): start a verified evaluation to renew it.",
+            "Certification expires in %(days)s days (%(date)s): start a verified evaluation to renew it.",
+            days,
+        ) % {"days": days, "date": f"{row['certified_until']:%Y-%m-%d}"}
+        steps.append(_step("expiring", text, "evaluate", evaluate_url))
+    if row["state"] == "not_certified" and not steps and row["current_version"]:
+        text = _("All values pass but the certification has expired: start a verified evaluation to be certified again.")
+        steps.append(_step("expired", text, "evaluate", evaluate_url))
+    if not steps:
+        text = _("Nothing to do: certified until %(date)s.") % {"date": f"{row['certified_until']:%Y-%m-%d}"}
+        steps.append(_step("none", text, "none", health_url))
+    return steps
+
+
+def owned_models_overview(user: Any, *, slug: str | None = None) -> list[dict[str, Any]]:
+    """Every model `user` owns (or just `slug`, if they own it), by slug, as the My models page and API show it
+    (nine queries in all, whatever the number of models)."""
+    now = timezone.now()
+    owned = model_health_list().filter(owners=user) if user.is_authenticated else CommunityModel.objects.none()
+    models = list(owned.filter(slug=slug) if slug is not None else owned)
+    if not models:
+        return []
+    ids = [model.pk for model in models]
+    current_ids = [model.current_version_id for model in models if model.current_version_id]
+    latest_ids = [getattr(model, f"{d}_id") for model in models for d in DIMENSIONS if getattr(model, f"{d}_id")]
+    latest = {e.pk: e for e in Evaluation.objects.filter(pk__in=latest_ids).select_related("run")}
+    pending: dict[tuple[int, str], int] = {}
+    for version_id, dimension in Evaluation.objects.filter(
+        version_id__in=current_ids, status=Evaluation.Status.PENDING
+    ).values_list("version_id", "dimension"):
+        pending[(version_id, dimension)] = pending.get((version_id, dimension), 0) + 1
+    busy = set(
+        EvaluationRun.objects.filter(
+            version_id__in=current_ids, run__status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
+        ).values_list("version_id", flat=True)
+    )
+    suspending = dict(
+        Audit.objects.filter(
+            version_id__in=current_ids,
+            kind=Audit.Kind.SECURITY,
+            status=Audit.Status.ACCEPTED,
+            findings__severity=Finding.Severity.CRITICAL,
+        )
+        .order_by("-decided_at")
+        .values_list("version_id", "pk")
+    )
+    versions: dict[int, list[ModelVersion]] = {}
+    for version in ModelVersion.objects.filter(model_id__in=ids).order_by("model_id", "-number"):
+        versions.setdefault(version.model_id, []).append(version)
+    certifications: dict[int, Certification] = {}
+    for certification in Certification.objects.filter(model_id__in=ids).order_by("version_id", "-valid_from", "-id"):
+        certifications.setdefault(certification.version_id, certification)
+    money: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    allocations = (
+        Allocation.objects.filter(model_id__in=ids)
+        .filter(Q(quarter__status=Quarter.Status.FROZEN) | Q(quarter__stale=False, quarter__computations__gt=0))
+        .select_related("quarter")
+        .order_by("-quarter__label")
+    )
+    for allocation in allocations:
+        quarter = allocation.quarter
+        key = "frozen" if quarter.frozen else "projected"
+        money.setdefault(allocation.model_id, {"frozen": [], "projected": []})[key].append(
+            {
+                "quarter": quarter.label,
+                "amount_minor_units": allocation.amount_minor_units,
+                "currency": quarter.currency,
+                "amount": format_money(allocation.amount_minor_units, quarter.currency),
+                "share": quarter.share,
+                "at": quarter.frozen_at if quarter.frozen else quarter.computed_at,
+            }
+        )
+    rows = []
+    for model in models:
+        version_id = model.current_version_id
+        suspended_by = suspending.get(version_id) if model.suspended else None
+        until = model.certified_until
+        if suspended_by:
+            state = "suspended"
+        elif until is not None:
+            state = "expiring" if (until - now).days < EXPIRY_WARNING_DAYS else "certified"
+        else:
+            state = "not_certified"
+        row: dict[str, Any] = {
+            "slug": model.slug,
+            "name": model.name,
+            "url": reverse("governance:model", args=[model.slug]),
+            "health_url": reverse("governance:model_health", args=[model.slug]),
+            "feed_url": reverse("governance:model_feed", args=[model.slug]),
+            "current_version": model.current_version.version if model.current_version else None,
+            "state": state,
+            "certified_until": until,
+            "days_left": _days_left(until, now),
+            "suspended_by_audit": suspended_by,
+            "evaluation_running": version_id in busy,
+            "dimensions": [
+                _dimension_row(d, latest.get(getattr(model, f"{d}_id")), pending.get((version_id, d), 0)) for d in DIMENSIONS
+            ],
+            "versions": [
+                {
+                    "number": version.number,
+                    "version": version.version,
+                    "created_at": version.created_at,
+                    "current": version.pk == version_id,
+                    "certification": _certification_row(certifications[version.pk], now)
+                    if version.pk in certifications
+                    else None,
+                }
+                for version in versions.get(model.pk, [])
+            ],
+            "projected": money.get(model.pk, {}).get("projected", []),
+            "frozen": money.get(model.pk, {}).get("frozen", []),
+        }
+        row["next_steps"] = next_steps(row)
+        rows.append(row)
+    return rows
+
+
+def frozen_total(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Currency → the formatted sum of every frozen amount of these rows (for the page's summary line)."""
+    totals: dict[str, int] = {}
+    for row in rows:
+        for item in row["frozen"]:
+            totals[item["currency"]] = totals.get(item["currency"], 0) + item["amount_minor_units"]
+    return {currency: format_money(amount, currency) for currency, amount in sorted(totals.items())}
+
+
+def certification_events(model: CommunityModel, *, limit: int = 100) -> list[dict[str, Any]]:
+    """A model's certification events, newest first, for its public Atom feed: each grant, each end (superseded,
+    ended by a new version, suspended by an audit) and each expiry, with the time it happened."""
+    from governance.certification_reasons import reason_text
+
+    now = timezone.now()
+    events: list[dict[str, Any]] = []
+    certifications = model.certifications.select_related("version").order_by("-valid_from", "-id")[:limit]
+    for c in certifications:
+        version = c.version.version
+        events.append(
+            {
+                "id": f"urn:go3s:certification:{c.pk}:granted",
+                "kind": "granted",
+                "at": c.valid_from,
+                "title": _("%(model)s %(version)s certified until %(date)s")
+                % {"model": model.slug, "version": version, "date": f"{c.expires_at:%Y-%m-%d}"},
+                "text": _("Methodology %(methodology)s; rests on values %(values)s.")
+                % {"methodology": c.methodology_version, "values": ", ".join(f"#{pk}" for pk in c.evaluation_ids)},
+            }
+        )
+        if c.expires_at <= now and (c.ended_at is None or c.ended_at > c.expires_at):
+            events.append(
+                {
+                    "id": f"urn:go3s:certification:{c.pk}:expired",
+                    "kind": "expired",
+                    "at": c.expires_at,
+                    "title": _("%(model)s %(version)s: certification expired") % {"model": model.slug, "version": version},
+                    "text": ngettext(
+                        "%(days)s day after its newest counted value.",
+                        "%(days)s days after its newest counted value.",
+                        settings.CERTIFICATION_DAYS,
+                    )
+                    % {"days": settings.CERTIFICATION_DAYS},
+                }
+            )
+        if c.ended_at is not None:
+            events.append(
+                {
+                    "id": f"urn:go3s:certification:{c.pk}:{c.status}",
+                    "kind": c.status,
+                    "at": c.ended_at,
+                    "title": _("%(model)s %(version)s: certification %(status)s")
+                    % {"model": model.slug, "version": version, "status": c.get_status_display()},
+                    "text": reason_text(c.end_reason),
+                }
+            )
+    events.sort(key=lambda event: (event["at"], event["id"]), reverse=True)
+    return events[:limit]
