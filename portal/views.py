@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.auth import actor_of
 from accounts.models import Role
 from accounts.selectors import role_counts, user_roles
 from portal.api_errors import json_error_response
@@ -34,7 +35,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
     response = switch(request)
     if request.method == "POST" and request.user.is_authenticated:
-        user_language_set(actor=request.user, language=request.POST.get("language", ""))  # type: ignore[arg-type]
+        user_language_set(actor=request.user, language=request.POST.get("language", ""))
     return response
 
 
@@ -231,6 +232,6 @@ def my_work(request: HttpRequest) -> HttpResponse:
     from governance.models import CommunityModel
     from portal.my_work import sections
 
-    context["owned_models"] = CommunityModel.objects.filter(owners=user).count()
+    context["owned_models"] = CommunityModel.objects.filter(owners=actor_of(request)).count()
     context.update(sections(user, roles))
     return render(request, "portal/my_work.html", context)

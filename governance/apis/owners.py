@@ -97,7 +97,7 @@ class MyModelsApi(APIView):
     class OutputSerializer(serializers.Serializer[Any]):
         models = MyModelSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(operation_id="me_models_list", responses={200: OutputSerializer})
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer({"models": owned_models_overview(request.user)}).data)
 
@@ -107,6 +107,6 @@ class MyModelApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MyModelSerializer})
+    @extend_schema(operation_id="me_model_retrieve", responses={200: MyModelSerializer})
     def get(self, request: Request, slug: str) -> Response:
         return Response(MyModelSerializer(owned_model_overview(request.user, slug)).data)

@@ -52,6 +52,11 @@ def owned_model_overview(user: Any, slug: str) -> dict[str, Any]:
     return rows[0]
 
 
+def _date(moment: datetime) -> str:
+    """A date as the pages show it (`|date:"Y-m-d"`): in the portal's time zone, not UTC."""
+    return f"{timezone.localtime(moment):%Y-%m-%d}"
+
+
 def _days_left(expires_at: datetime | None, now: datetime) -> int | None:
     return None if expires_at is None else max(0, (expires_at - now).days)
 
@@ -137,13 +142,13 @@ def next_steps(row: dict[str, Any]) -> list[dict[str, Any]]:
             "Certification expires in %(days)s day (%(date)s): start a verified evaluation to renew it.",
             "Certification expires in %(days)s days (%(date)s): start a verified evaluation to renew it.",
             days,
-        ) % {"days": days, "date": f"{row['certified_until']:%Y-%m-%d}"}
+        ) % {"days": days, "date": _date(row["certified_until"])}
         steps.append(_step("expiring", text, "evaluate", evaluate_url))
     if row["state"] == "not_certified" and not steps and row["current_version"]:
         text = _("All values pass but the certification has expired: start a verified evaluation to be certified again.")
         steps.append(_step("expired", text, "evaluate", evaluate_url))
     if not steps:
-        text = _("Nothing to do: certified until %(date)s.") % {"date": f"{row['certified_until']:%Y-%m-%d}"}
+        text = _("Nothing to do: certified until %(date)s.") % {"date": _date(row["certified_until"])}
         steps.append(_step("none", text, "none", health_url))
     return steps
 
@@ -153,7 +158,7 @@ def owned_models_overview(user: Any, *, slug: str | None = None) -> list[dict[st
     (nine queries in all, whatever the number of models)."""
     now = timezone.now()
     owned = model_health_list().filter(owners=user) if user.is_authenticated else CommunityModel.objects.none()
-    models = list(owned.filter(slug=slug) if slug is not None else owned)
+    models: list[Any] = list(owned.filter(slug=slug) if slug is not None else owned)  # annotated rows
     if not models:
         return []
     ids = [model.pk for model in models]
@@ -277,7 +282,7 @@ def certification_events(model: CommunityModel, *, limit: int = 100) -> list[dic
                 "kind": "granted",
                 "at": c.valid_from,
                 "title": _("%(model)s %(version)s certified until %(date)s")
-                % {"model": model.slug, "version": version, "date": f"{c.expires_at:%Y-%m-%d}"},
+                % {"model": model.slug, "version": version, "date": _date(c.expires_at)},
                 "text": _("Methodology %(methodology)s; rests on values %(values)s.")
                 % {"methodology": c.methodology_version, "values": ", ".join(f"#{pk}" for pk in c.evaluation_ids)},
             }

@@ -70,7 +70,7 @@ def tell_granted(certification: Certification) -> None:
                 GRANTED,
                 reverse("governance:model_health", args=[model.slug]),
                 version=certification.version.version,
-                date=f"{certification.expires_at:%Y-%m-%d}",
+                date=f"{timezone.localtime(certification.expires_at):%Y-%m-%d}",
             )
         ]
     )
@@ -168,7 +168,10 @@ def certification_reminders_send() -> int:
             if not created:
                 continue
             model = certification.model
-            params = {"version": certification.version.version, "date": f"{certification.expires_at:%Y-%m-%d}"}
+            params = {
+                "version": certification.version.version,
+                "date": f"{timezone.localtime(certification.expires_at):%Y-%m-%d}",
+            }
             if threshold == CertificationReminder.Threshold.EXPIRED:
                 notice = _notice(model, "certification.expired", EXPIRED, my_models_url(model), **params)
             else:

@@ -25,12 +25,12 @@ def my_models(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/owners/my_models.html", context)
 
 
-class CertificationFeed(Feed):  # type: ignore[type-arg]
+class CertificationFeed(Feed):
     """`/models/<slug>/certifications.atom`: public (models and their health are public), 404 for an unknown slug."""
 
     feed_type = Atom1Feed
 
-    def get_object(self, request: HttpRequest, slug: str) -> CommunityModel:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, slug: str) -> CommunityModel:
         model = CommunityModel.objects.filter(slug=slug).first()
         if model is None:
             raise Http404("No such model.")
