@@ -105,7 +105,7 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
     active = version.certifications.filter(status=Certification.Status.ACTIVE).first()
     if model.current_version_id != version.pk:
         if active:
-            _end(active, status=Certification.Status.ENDED, reason="no longer the current version")
+            _end(active, status=Certification.Status.ENDED, reason="no longer the current version", reset=True)
         return None
     if _suspended(version):
         return None
@@ -129,8 +129,9 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
         reason = "newer counted values"
         if active.methodology_version != methodology:
             reason = f"re-evaluated under methodology {methodology}"
-        # A still-valid set of newer values replaces it (the owners hear the new grant); expired ones end it.
-        _end(active, status=Certification.Status.SUPERSEDED, reason=reason, tell=expires <= timezone.now())
+        # Newer passing values replace it: the owners hear of the new grant (or, if those are already too old to
+        # certify, of the expiry from the daily reminders), not of an end.
+        _end(active, status=Certification.Status.SUPERSEDED, reason=reason, tell=False)
     if expires <= timezone.now():
         return None
     certification = Certification.objects.create(
