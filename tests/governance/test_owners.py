@@ -32,7 +32,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path / "data"
-    settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path / "data" / "packages"}
 
 
 @pytest.fixture
@@ -221,6 +220,31 @@ def test_an_owners_evaluations_count_in_their_quota_and_others_are_refused(
     stranger = make_user(Role.AUDITOR)
     assert_error(api(stranger).post(f"/api/v1/models/{model.slug}/evaluation-runs/"), 403)
     assert AuditLogEntry.objects.filter(action="evaluation.start.denied", actor=stranger).exists()
+
+
+@pytest.mark.notebooks
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_without_any_role_evaluates_their_model_and_the_values_certify_it(client, make_user, evaluation_catalogue):
+    # Given a model whose co-owner holds no role in the community
+    model = register(make_user(Role.CURATOR), "owned-only")
+    co_owner = make_user(email="co@example.org", language="en")
+    model.owners.add(co_owner)
+    client.force_login(co_owner)
+
+    # When they start the verified evaluation from My models (eager: the runs execute after commit)
+    response = client.post(f"/health/{model.slug}/evaluations/start/", {"back": "my_models"})
+
+    # Then the three runs are theirs, their values are verified and counted, and the model is certified
+    assert response.status_code == 302
+    runs = Run.objects.filter(pk__in=EvaluationRun.objects.filter(version__model=model).values("run_id"))
+    assert sorted(runs.values_list("status", flat=True)) == ["succeeded"] * 3 and {r.owner_id for r in runs} == {co_owner.pk}
+    values = Evaluation.objects.filter(version=model.current_version, provenance=Evaluation.Provenance.VERIFIED)
+    assert sorted(values.values_list("dimension", flat=True)) == ["energy", "explainability", "robustness"]
+    assert Certification.objects.filter(model=model, status=Certification.Status.ACTIVE).exists()
+    granted = Notification.objects.get(user=co_owner, kind="certification.granted")
+    assert granted.url == "/health/owned-only/"
+    page = client.get("/me/models/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nothing to do: certified until" in page and "2.3" in page and "91.8" in page
 
 
 # --- Notifications ---------------------------------------------------------------------------------
