@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,12 +17,18 @@ from django.utils.translation import gettext as _
 from governance.models import CommunityModel
 from governance.selectors import owners as selectors
 
+PER_PAGE = 10
+
 
 @login_required
 def my_models(request: HttpRequest) -> HttpResponse:
-    """Every model the signed-in person owns; other people's models never appear (nothing to choose here)."""
-    rows = selectors.owned_models_overview(request.user)
-    context: dict[str, Any] = {"rows": rows, "frozen_total": selectors.frozen_total(rows)}
+    """The models the signed-in person owns, 10 to a page; other people's models never appear."""
+    page = Paginator(selectors.owned_models(request.user).only("pk"), PER_PAGE).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {
+        "page": page,
+        "rows": selectors.owned_models_overview(request.user, among=page.object_list),
+        "frozen_total": selectors.frozen_total(request.user),
+    }
     return render(request, "governance/owners/my_models.html", context)
 
 

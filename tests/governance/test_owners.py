@@ -116,6 +116,22 @@ def test_my_models_reads_in_a_fixed_number_of_queries(api, owner):
     assert len(five.captured_queries) == len(two.captured_queries)
 
 
+def test_my_models_pages_through_many_models_and_says_how_many(client, owner):
+    from governance.views import owners as views
+
+    views.PER_PAGE, original = 2, views.PER_PAGE
+    try:
+        for slug in ("m-a", "m-b", "m-c"):
+            register(owner, slug)
+        first = _page(client, owner)
+        second = _page(client, owner, "/me/models/?page=2")
+    finally:
+        views.PER_PAGE = original
+
+    assert "You own 3 models." in first and 'id="model-m-a"' in first and 'id="model-m-c"' not in first
+    assert 'id="model-m-c"' in second and 'id="model-m-a"' not in second and "?page=2" in first
+
+
 def test_projected_share_and_frozen_amounts_appear_in_major_units(client, api, owner, model, make_user):
     steward = make_user(Role.STEWARD)
     certify(model.current_version)
