@@ -127,6 +127,7 @@ def model_health_summary(slug: str) -> dict[str, Any]:
     certifications = [
         {
             "status": c.status,
+            "status_label": c.get_status_display(),
             "certified": c.status == c.Status.ACTIVE
             and model.certified_until is not None
             and c.version_id == model.current_version_id,

@@ -1,7 +1,7 @@
 """A model owner keeps their models eligible in Chromium: My models shows each model's certification, values,
 next steps and money without scrolling sideways at 390 and 1280 px, in English and Chinese; a next step leads
-to where it is acted on; the model page offers the README badge snippets. Screenshots go to
-test-artifacts/owners/."""
+to where it is acted on; the model page offers the README badge snippets; the inbox reads the owner's
+notifications in the page's language. Screenshots go to test-artifacts/owners/."""
 
 from __future__ import annotations
 
@@ -57,7 +57,14 @@ def test_my_models_fits_and_reads_in_both_languages(browser, live_server, owner)
         page = context.new_page()
         page.set_default_timeout(20_000)
         sign_in(page, owner, live_server.url)
-        for path, name in (("/me/models/", "my-models"), ("/models/digits-classifier/", "model-page")):
+        pages = (
+            ("/me/models/", "my-models"),
+            ("/models/digits-classifier/", "model-page"),
+            ("/health/digits-classifier/", "health-page"),
+            ("/me/", "my-work"),
+            ("/accounts/notifications/", "inbox"),
+        )
+        for path, name in pages:
             page.goto(path)
             if name == "model-page":
                 page.locator("details.badge-snippets summary").click()

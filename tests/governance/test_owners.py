@@ -70,6 +70,8 @@ def test_my_models_shows_values_thresholds_margins_expiry_and_links_the_evidence
     assert "179 days left" in page
     # The evidence link leads to the file
     assert client.get(f"/health/evidence/{energy.pk}/").status_code == 200
+    # The public health page's history names the certification's state (it showed none before #24)
+    assert "<td>active</td>" in client.get("/health/digits/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     # The API: the same content, one object with a list
     assert list(body) == ["models"] and [row["slug"] for row in body["models"]] == ["digits"]
     row = body["models"][0]
