@@ -8,6 +8,7 @@ are counted, never shown beyond the public health page). A fixed number of queri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -71,7 +72,11 @@ def _date(moment: datetime) -> str:
 
 
 def _days_left(expires_at: datetime | None, now: datetime) -> int | None:
-    return None if expires_at is None else max(0, (expires_at - now).days)
+    """Whole days until expiry, rounded up: a certification granted now has 180 days left, one ending within the
+    hour has 1, an expired one 0."""
+    if expires_at is None:
+        return None
+    return max(0, math.ceil((expires_at - now).total_seconds() / 86_400))
 
 
 def _certification_row(certification: Certification, now: datetime) -> dict[str, Any]:
@@ -167,7 +172,7 @@ def next_steps(row: dict[str, Any]) -> list[dict[str, Any]]:
             ) % {"dimension": label, "value": item["value_text"], "threshold": item["threshold"]}
             steps.append(_step("failing", text, "publish", publish_url, item["dimension"]))
     days = row["days_left"]
-    if row["state"] in {"certified", "expiring"} and days is not None and days < EXPIRY_WARNING_DAYS and not running:
+    if row["state"] in {"certified", "expiring"} and days is not None and days <= EXPIRY_WARNING_DAYS and not running:
         text = ngettext(
             "Certification expires in %(days)s day (%(date)s): start a verified evaluation to renew it.",
             "Certification expires in %(days)s days (%(date)s): start a verified evaluation to renew it.",

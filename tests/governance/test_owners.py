@@ -67,7 +67,7 @@ def test_my_models_shows_values_thresholds_margins_expiry_and_links_the_evidence
     assert 'id="model-digits"' in page and "digits" in page
     assert "&lt; 5" in page and "3.8" in page  # robustness 1.2 against < 5: margin 3.8
     assert f'href="/health/evidence/{energy.pk}/"' in page
-    assert "179 days left" in page
+    assert "180 days left" in page
     # The evidence link leads to the file
     assert client.get(f"/health/evidence/{energy.pk}/").status_code == 200
     # The public health page's history names the certification's state (it showed none before #24)
@@ -75,7 +75,7 @@ def test_my_models_shows_values_thresholds_margins_expiry_and_links_the_evidence
     # The API: the same content, one object with a list
     assert list(body) == ["models"] and [row["slug"] for row in body["models"]] == ["digits"]
     row = body["models"][0]
-    assert row["state"] == "certified" and row["days_left"] == 179 and row["current_version"] == "1.0.0"
+    assert row["state"] == "certified" and row["days_left"] == 180 and row["current_version"] == "1.0.0"
     robustness = next(d for d in row["dimensions"] if d["dimension"] == "robustness")
     assert robustness["value"] == "1.200000" and robustness["threshold"] == "< 5" and robustness["margin"] == "3.8"
     assert robustness["passes"] is True and robustness["evaluation"] == certification.robustness_id
@@ -178,7 +178,7 @@ def test_next_steps_name_the_missing_failing_and_pending_dimensions_with_their_a
 def test_next_steps_warn_before_expiry_and_after_a_suspension(api, owner, model, make_user):
     certify(model.current_version, at=timezone.now() - timedelta(days=160))
     expiring = _steps(api, owner)
-    assert expiring["expiring"]["action"] == "evaluate" and "19 days" in expiring["expiring"]["text"]
+    assert expiring["expiring"]["action"] == "evaluate" and "20 days" in expiring["expiring"]["text"]
 
     audit = _critical_audit(model, make_user)
     suspended = _steps(api, owner)
@@ -308,6 +308,7 @@ def test_expiry_reminders_come_once_per_threshold(owner, model):
         ["certification.granted", "certification.expiring_30", "certification.expiring_7", "certification.expired"]
     )
     assert set(CertificationReminder.objects.values_list("threshold", flat=True)) == {"expiring_30", "expiring_7", "expired"}
+    assert AuditLogEntry.objects.filter(action="certification.remind").count() == 3
     expiring = Notification.objects.get(user=owner, kind="certification.expiring_30")
     assert expiring.url == "/me/models/#model-digits" and expiring.params["days"] == "30"
 
