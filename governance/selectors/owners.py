@@ -54,10 +54,6 @@ EVALUATION_FIELDS = (
 )
 
 
-def owns_any_model(user: Any) -> bool:
-    return bool(user.is_authenticated) and CommunityModel.objects.filter(owners=user).exists()
-
-
 def owned_model_overview(user: Any, slug: str) -> dict[str, Any]:
     """One model's row if `user` owns it; another person's model and an unknown slug are both "not found"."""
     rows = owned_models_overview(user, slug=slug)
