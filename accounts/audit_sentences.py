@@ -44,6 +44,7 @@ VERBS: dict[str, Any] = {
     "add": gettext_lazy("added"),
     "remove": gettext_lazy("removed"),
     "withdraw": gettext_lazy("withdrew"),
+    "remind": gettext_lazy("reminded the owners of"),
 }
 
 

@@ -20,6 +20,8 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    # The language the person last chose in the portal's switch: e-mails are written in it. Blank: the default.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     class Meta:
         ordering = ["username"]

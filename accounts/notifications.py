@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Notification, RoleGrant, User
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for some people (see `notify`); `notify_each` stores many of them at once."""
+
+    recipients: Iterable[User]
+    kind: str
+    message: str
+    url: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    topic: str = ""
 
 
 def notify(
@@ -32,31 +45,43 @@ def notify(
 
     `message` is an English msgid (mark it with gettext_noop) with %(name)s placeholders filled from `params`
     when it is read, so each reader sees it in their own language; `topic` lets `notifications_resolve` close
-    it once its object is decided.
+    it once its object is decided. The e-mail is written in the recipient's language (`User.language`).
     """
-    params = dict(params or {})
     excluded = {user.pk for user in exclude if user is not None}
-    people = {user.pk: user for user in recipients if user.pk not in excluded and user.is_active}
-    if not people:
-        return 0
-    Notification.objects.bulk_create(
-        [
-            Notification(user=user, kind=kind, message=message[:300], url=url[:300], params=params, topic=topic[:80])
+    people = [user for user in recipients if user.pk not in excluded]
+    return notify_each([Notice(people, kind, message, url, dict(params or {}), topic)])
+
+
+def _mail(notification: Notification) -> tuple[str, str, str, list[str]]:
+    """The e-mail of one notification, in its reader's language (the portal's default when they chose none)."""
+    user = notification.user
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = notification.text
+    link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{notification.url}"
+    return (f"[Go3s] {text[:120]}", f"{text}\n\n{link}\n", settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+def notify_each(notices: Iterable[Notice]) -> int:
+    """Stores every notice's notifications in one insert and mails them after commit (one message per person
+    and notice; inactive people are skipped). Returns how many notifications were created."""
+    rows: list[Notification] = []
+    for notice in notices:
+        people = {user.pk: user for user in notice.recipients if user.is_active}
+        rows.extend(
+            Notification(
+                user=user,
+                kind=notice.kind,
+                message=notice.message[:300],
+                url=notice.url[:300],
+                params=notice.params,
+                topic=notice.topic[:80],
+            )
             for user in people.values()
-        ]
-    )
-    if params:
-        message = message % params
-    mails = [
-        (
-            f"[Go3s] {message[:120]}",
-            f"{message}\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{url}\n",
-            settings.DEFAULT_FROM_EMAIL,
-            [user.email],
         )
-        for user in people.values()
-        if user.email
-    ]
+    if not rows:
+        return 0
+    Notification.objects.bulk_create(rows)
+    mails = [_mail(row) for row in rows if row.user.email]
 
     def send() -> None:
         try:
@@ -66,7 +91,7 @@ def notify(
 
     if mails:
         transaction.on_commit(send)
-    return len(people)
+    return len(rows)
 
 
 def holders_of(*roles: str) -> QuerySet[User]:

@@ -173,3 +173,18 @@ def user_password_reset(*, user: User, password: str) -> User:
         user.save(update_fields=["password"])
         audit_log_record(actor=user, action="user.password_reset", obj=user, after={"had_usable_password": had_password})
     return user
+
+
+def user_language_set(*, actor: User, language: str) -> bool:
+    """Remembers the language the person chose in the portal's switch, so e-mails reach them in it.
+
+    Their own preference (like marking their inbox read): no audit-log entry. Unknown codes change nothing.
+    Returns whether it changed.
+    """
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES) or actor.language == language:
+        return False
+    actor.language = language
+    actor.save(update_fields=["language"])
+    return True

@@ -52,6 +52,8 @@ PAGES = [
     ("API runs", "/api/v1/runs/", "demo-student"),
     ("API courses", "/api/v1/courses/", "demo-instructor"),
     ("API stats", "/api/v1/stats/", None),
+    ("my models (an owner)", "/me/models/", "demo-curator"),
+    ("API my models", "/api/v1/me/models/", "demo-curator"),
 ]
 
 

@@ -108,6 +108,7 @@ from governance.models import (  # noqa: E402
     AuditComment,
     AuditEvidence,
     Certification,
+    CertificationReminder,
     CommunityModel,
     ConflictOfInterest,
     Evaluation,
@@ -142,7 +143,7 @@ class AuditAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind"]
 
 
-for _model in (Finding, AuditEvidence, AuditComment, EvaluationRun):
+for _model in (Finding, AuditEvidence, AuditComment, EvaluationRun, CertificationReminder):
     admin.site.register(_model, ReadOnlyAdmin)
 
 

@@ -24,3 +24,11 @@ def quarter_compute(label: str) -> str:
     except WrongState as refusal:
         return f"refused: {refusal.message}"
     return f"{quarter.label}: {quarter.eligible_count} eligible"
+
+
+@shared_task(name="governance.certification_reminders", acks_late=True, max_retries=0)
+def certification_reminders() -> str:
+    """Daily: owners hear of certifications expiring within 30 and 7 days, and of expired ones, once each."""
+    from governance.services.owner_notices import certification_reminders_send
+
+    return f"{certification_reminders_send()} reminders sent"

@@ -165,8 +165,12 @@ def run_enqueue(
     share_cap: int = 0,
     reuse: bool = False,
     ceiling: tuple[int, int] | None = None,
+    may_run_without_role: bool = False,
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
+
+    `may_run_without_role=True` is for a domain that has checked its own permission for this run (a model's
+    owner evaluating their own model): the "needs a role" rule does not apply; the quota still does.
 
     `per_user_quota=False` is for work the portal does for everyone rather than for the person who pressed
     the button (a steward re-evaluating every certified model): the per-person cap on active runs does not
@@ -190,7 +194,7 @@ def run_enqueue(
     cannot be reached the run stays queued with `dispatched_at` empty and is sent by `runs_redispatch`
     as soon as the broker answers again, so a submission is never lost.
     """
-    if not _may_run(actor):
+    if not may_run_without_role and not _may_run(actor):
         raise NotAllowed("Running notebooks needs a role in the community: apply for one first.", code="no_role")
     if not notebook.is_active or notebook.current_version_id is None:
         raise WrongState("This notebook is no longer in the catalogue.", code="notebook_retired")

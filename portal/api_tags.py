@@ -21,6 +21,7 @@ API_TAGS = [
 _TAG_RULES = [
     (r"^/api/v1/models/[^/]+/(health|evaluations|evaluation-runs)/", "health"),
     (r"^/api/v1/(evaluations|certifications|health)/", "health"),
+    (r"^/api/v1/me/models/", "health"),
     (r"^/api/v1/(auth|me|roles)/", "accounts"),
     (r"^/api/v1/notebooks/", "notebooks"),
     (r"^/api/v1/runs/", "runs"),

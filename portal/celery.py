@@ -43,6 +43,8 @@ app.conf.update(
         "results-cleanup": {"task": "portal.tasks.results_cleanup", "schedule": timedelta(hours=1)},
         "runs-reap": {"task": "notebooks.runs_reap", "schedule": timedelta(seconds=30)},
         "runs-redispatch": {"task": "notebooks.runs_redispatch", "schedule": timedelta(seconds=15)},
+        # Idempotent (one reminder row per certification and threshold): hourly so a missed day costs an hour.
+        "certification-reminders": {"task": "governance.certification_reminders", "schedule": timedelta(hours=1)},
     },
 )
 app.autodiscover_tasks()

@@ -278,6 +278,7 @@ NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECON
 NOTEBOOK_RUN_VISIBILITY: list[str] = [
     "courses.selectors.run_visibility",
     "governance.selectors.toolchain.benchmark_run_visibility",
+    "governance.selectors.health.evaluation_run_visibility",
 ]
 NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
     "governance.services.toolchain.benchmark_run_finished",

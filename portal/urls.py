@@ -34,7 +34,7 @@ urlpatterns = [
     path("", include("guide.urls")),
     path("", include("governance.urls")),
     path("", include("courses.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

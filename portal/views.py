@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.auth import actor_of
 from accounts.models import Role
 from accounts.selectors import role_counts, user_roles
 from portal.api_errors import json_error_response
@@ -24,6 +25,18 @@ from portal.middleware import content_security_policy
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"role_counts": role_counts()})
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers a signed-in person's choice for the e-mails they get."""
+    from django.views.i18n import set_language as switch
+
+    from accounts.services import user_language_set
+
+    response = switch(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(actor=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -215,7 +228,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
         from accounts.selectors import role_application_list_pending
 
         context["applications"] = role_application_list_pending().count()
+    from governance.models import CommunityModel
     from portal.my_work import sections
 
+    context["owned_models"] = CommunityModel.objects.filter(owners=actor_of(request)).count()
     context.update(sections(user, roles))
     return render(request, "portal/my_work.html", context)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Certification", "Dimension", "Evaluation", "EvaluationRun", "Reevaluation"]
+__all__ = ["Certification", "CertificationReminder", "Dimension", "Evaluation", "EvaluationRun", "Reevaluation"]
 
 
 class Dimension(models.TextChoices):
@@ -157,3 +157,29 @@ class Certification(models.Model):
     @property
     def evaluation_ids(self) -> list[int]:
         return sorted([self.robustness_id, self.explainability_id, self.energy_id])
+
+
+class CertificationReminder(models.Model):
+    """That the owners were told a certification is about to expire (30 or 7 days ahead) or has expired.
+
+    One row per certification and threshold, claimed before telling: the daily job may run twice, the owners
+    hear once.
+    """
+
+    class Threshold(models.TextChoices):
+        DAYS_30 = "expiring_30", _("expires within 30 days")
+        DAYS_7 = "expiring_7", _("expires within 7 days")
+        EXPIRED = "expired", _("expired")
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="reminders")
+    threshold = models.CharField(max_length=12, choices=Threshold.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["certification", "threshold"], name="one_reminder_per_threshold")]
+        verbose_name = _("certification reminder")
+        verbose_name_plural = _("certification reminders")
+
+    def __str__(self) -> str:
+        return f"{self.certification} {self.threshold}"

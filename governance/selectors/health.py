@@ -6,14 +6,34 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import NotFound
 from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION
-from governance.models import Audit, Certification, CommunityModel, Evaluation, Finding, ModelVersion, Reevaluation
+from governance.models import (
+    Audit,
+    Certification,
+    CommunityModel,
+    Evaluation,
+    EvaluationRun,
+    Finding,
+    ModelVersion,
+    Reevaluation,
+)
 from notebooks.models import Run
+
+
+def evaluation_run_visibility(user: Any) -> Q:
+    """For `settings.NOTEBOOK_RUN_VISIBILITY`: auditors and stewards see every evaluation run, whoever started it
+    (an owner's evaluations of their own model are open to the people who check them)."""
+    from accounts.models import Role
+    from accounts.selectors import user_has_role
+
+    if user_has_role(user, Role.AUDITOR, Role.STEWARD):
+        return Q(pk__in=EvaluationRun.objects.values("run_id"))
+    return Q(pk__in=[])
 
 
 def certified_now(at: datetime | None = None) -> QuerySet[Certification]:
@@ -107,6 +127,7 @@ def model_health_summary(slug: str) -> dict[str, Any]:
     certifications = [
         {
             "status": c.status,
+            "status_label": c.get_status_display(),
             "certified": c.status == c.Status.ACTIVE
             and model.certified_until is not None
             and c.version_id == model.current_version_id,

@@ -18,13 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_log_record, refused
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
-from accounts.notifications import notify
 from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS, THRESHOLDS_BY_VERSION, VERSION, VERSIONS
 from governance.models import (
@@ -38,6 +36,7 @@ from governance.models import (
     ModelVersion,
     Reevaluation,
 )
+from governance.services import owner_notices
 from notebooks.models import Notebook, Run, Runner
 from notebooks.services import run_enqueue
 
@@ -77,16 +76,10 @@ def _suspended(version: ModelVersion) -> Audit | None:
     )
 
 
-def _tell_owners(model: CommunityModel, message: str) -> None:
-    notify(
-        recipients=model.owners.all(),
-        kind="certification",
-        message=message,
-        url=reverse("governance:model_health", args=[model.slug]),
-    )
-
-
-def _end(certification: Certification, *, status: str, reason: str, audit: Audit | None = None) -> None:
+def _end(
+    certification: Certification, *, status: str, reason: str, audit: Audit | None = None, tell: bool = True, reset: bool = False
+) -> None:
+    """Ends the certification; its owners hear why (`tell=False` when a new certification replaces it at once)."""
     certification.status = status
     certification.ended_at = timezone.now()
     certification.end_reason = reason[:300]
@@ -98,7 +91,8 @@ def _end(certification: Certification, *, status: str, reason: str, audit: Audit
         obj=certification,
         after={"reason": reason, "version": certification.version_id},
     )
-    _tell_owners(certification.model, f"Certification of {certification.model.slug} {status}: {reason}")
+    if tell:
+        owner_notices.tell_ended(certification, audit=audit, reset=reset)
 
 
 @transaction.atomic
@@ -111,7 +105,7 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
     active = version.certifications.filter(status=Certification.Status.ACTIVE).first()
     if model.current_version_id != version.pk:
         if active:
-            _end(active, status=Certification.Status.ENDED, reason="no longer the current version")
+            _end(active, status=Certification.Status.ENDED, reason="no longer the current version", reset=True)
         return None
     if _suspended(version):
         return None
@@ -135,7 +129,9 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
         reason = "newer counted values"
         if active.methodology_version != methodology:
             reason = f"re-evaluated under methodology {methodology}"
-        _end(active, status=Certification.Status.SUPERSEDED, reason=reason)
+        # Newer passing values replace it: the owners hear of the new grant (or, if those are already too old to
+        # certify, of the expiry from the daily reminders), not of an end.
+        _end(active, status=Certification.Status.SUPERSEDED, reason=reason, tell=False)
     if expires <= timezone.now():
         return None
     certification = Certification.objects.create(
@@ -148,7 +144,7 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
         valid_from=timezone.now(),
         expires_at=expires,
     )
-    _tell_owners(model, f"{model.slug} {version.version} is certified until {expires:%Y-%m-%d}")
+    owner_notices.tell_granted(certification)
     audit_log_record(
         actor=None,
         action="certification.grant",
@@ -163,7 +159,7 @@ def certification_end_for_model(*, model: CommunityModel, reason: str) -> None:
     for certification in Certification.objects.filter(model=model, status=Certification.Status.ACTIVE).exclude(
         version_id=model.current_version_id
     ):
-        _end(certification, status=Certification.Status.ENDED, reason=reason)
+        _end(certification, status=Certification.Status.ENDED, reason=reason, reset=True)
 
 
 def certification_suspend(*, audit: Audit) -> None:
@@ -299,6 +295,8 @@ def evaluation_review(*, actor: User, evaluation: Evaluation, accept: bool, note
         )
         if accept:
             certification_refresh(version=locked.version)
+        else:
+            owner_notices.tell_rejected(locked)
     return locked
 
 
@@ -357,10 +355,14 @@ def _evaluation_notebooks(methodology: str) -> dict[str, Notebook]:
 def evaluations_start(
     *, actor: User, version: ModelVersion, methodology: str = VERSION, reevaluation: Reevaluation | None = None
 ) -> list[EvaluationRun]:
-    """A steward starts the three evaluation notebooks of `methodology` against the version's package (one action,
-    three runs), on the GPU queue when a GPU runner is online. The runs are sent to the broker after commit."""
-    if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
-        raise refused(actor=actor, action="evaluation.start", obj=version, reason="Only stewards start evaluation runs.")
+    """A steward, or an owner of the model, starts the three evaluation notebooks of `methodology` against the
+    version's package (one action, three runs), on the GPU queue when a GPU runner is online. The runs are the
+    actor's: an owner's count in the owner's quota of active runs, and auditors see them (evaluation-run
+    visibility). The runs are sent to the broker after commit."""
+    steward = user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR)
+    if not steward and (reevaluation is not None or not version.model.owners.filter(pk=actor.pk).exists()):
+        reason = "Only stewards and the model's owners start evaluation runs."
+        raise refused(actor=actor, action="evaluation.start", obj=version, reason=reason)
     if methodology not in THRESHOLDS_BY_VERSION:
         raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
     if version.model.current_version_id != version.pk:
@@ -386,6 +388,7 @@ def evaluations_start(
                 parameters=parameters,
                 queue=queue,
                 per_user_quota=reevaluation is None,  # a re-evaluation of every certified model is the portal's work
+                may_run_without_role=not steward,  # an owner evaluating their own model needs no other role
             )
             started.append(
                 EvaluationRun.objects.create(
@@ -401,7 +404,12 @@ def evaluations_start(
             actor=actor,
             action="evaluation.start",
             obj=version,
-            after={"runs": [item.run_id for item in started], "methodology": methodology, "queue": queue},
+            after={
+                "runs": [item.run_id for item in started],
+                "methodology": methodology,
+                "queue": queue,
+                "as": "steward" if steward else "owner",
+            },
         )
     return started
 

@@ -27,6 +27,7 @@ from governance.methodology import VERSION, thresholds_for_manifest
 from governance.models import Allocation, Quarter
 from governance.selectors import quarter_evidence
 from governance.selectors.health import certified_now
+from governance.services import owner_notices
 
 LABEL = re.compile(r"^[0-9]{4}Q[1-4]$")
 T = TypeVar("T")
@@ -314,6 +315,7 @@ def quarter_freeze(*, actor: User | None, label: str) -> Quarter:
             ]
         )
         audit_log_record(actor=actor, action="quarter.freeze", obj=quarter, after={"sha256": quarter.manifest_sha256})
+        owner_notices.tell_frozen(quarter)  # each paid model's owners hear their amount (mailed after commit)
         return quarter
 
     return _guarded("quarter.freeze", label, actor, work)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -11,9 +13,11 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
@@ -87,9 +91,12 @@ def health_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "sentence": health_explanation.certification_sentence(health, explanations),
         "thresholds": THRESHOLDS,
         "evaluations": selectors.version_evaluations(version)[:100] if version else [],
-        "evaluation_runs": EvaluationRun.objects.filter(version=version).select_related("run")[:12] if version else [],
+        "evaluation_runs": (
+            EvaluationRun.objects.filter(version=version).select_related("run", "requested_by")[:12] if version else []
+        ),
         "certifications": health["certifications"],
         "is_steward": user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR),
+        "is_owner": request.user.is_authenticated and model.owners.filter(pk=request.user.pk).exists(),
         "is_auditor": user_has_role(request.user, Role.AUDITOR),
         "dimensions": DIMENSIONS,
         "methodology_version": VERSION,
@@ -106,6 +113,8 @@ def evaluations_start(request: HttpRequest, slug: str) -> HttpResponse:
         raise ApplicationError(_("This model has no version."))
     started = services.evaluations_start(actor=actor_of(request), version=model.current_version)
     messages.success(request, _("%(count)s evaluation runs queued.") % {"count": len(started)})
+    if request.POST.get("back") == "my_models":
+        return redirect(f"{reverse('governance:my_models')}#model-{slug}")
     return redirect("governance:model_health", slug=slug)
 
 
@@ -185,22 +194,33 @@ def evaluation_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 BADGE = {
-    "certified": ("#2e7d32", "certified"),
-    "expiring": ("#2e7d32", "certified"),
-    "suspended": ("#c62828", "suspended"),
-    "not_certified": ("#6b7280", "not certified"),
-    "unknown": ("#6b7280", "unknown model"),
+    "certified": ("#2e7d32", gettext_lazy("certified")),
+    "expiring": ("#2e7d32", gettext_lazy("certified")),
+    "suspended": ("#c62828", gettext_lazy("suspended")),
+    "not_certified": ("#6b7280", gettext_lazy("not certified")),
+    "unknown": ("#6b7280", gettext_lazy("unknown model")),
 }
+
+
+def _text_width(text: str) -> int:
+    """Approximate width in pixels at 11 px Verdana: wide (CJK) characters take about twice a Latin one."""
+    return sum(13 if unicodedata.east_asian_width(char) in "WF" else 7 for char in text)
 
 
 @cache_control(max_age=300, public=True)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
-    """A public SVG badge: certification state under methodology v1 (English, like every README badge)."""
+    """A public SVG badge of the certification state, in the page's language, or in `?lang=` (`en`, `zh-hans`)
+    for a README, where the image is fetched without the reader's language."""
+    language = request.GET.get("lang", "")
+    if language not in dict(settings.LANGUAGES):
+        language = get_language() or settings.LANGUAGE_CODE
     model = selectors.model_health_get(slug)
     state = health_rows([model])[0]["state"] if model is not None else "unknown"
-    colour, text = BADGE[state]
-    label = "go3s health"
-    left, right = 7 * len(label) + 12, 7 * len(text) + 12
+    with translation.override(language):
+        colour, lazy_text = BADGE[state]
+        text = str(lazy_text)
+        label = _("go3s health")
+    left, right = _text_width(label) + 12, _text_width(text) + 12
     svg = render_to_string(
         "governance/health/badge.svg",
         {
@@ -213,10 +233,13 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
             "left_mid": left // 2,
             "right_mid": left + right // 2,
             "slug": slug,
+            "language": language,
         },
     )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8", status=200 if model is not None else 404)
     response["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox"
     )
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
     return response

@@ -10,6 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -73,6 +76,20 @@ def model_create(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/registry/new.html", {"form": form}, status=status)
 
 
+def badge_snippets(request: HttpRequest, slug: str) -> dict[str, str]:
+    """The README snippets of a model's badge (in the page's language), linking to its public health page."""
+    language = get_language() or settings.LANGUAGE_CODE
+    image = request.build_absolute_uri(f"{reverse('governance:badge', args=[slug])}?lang={language}")
+    health = request.build_absolute_uri(reverse("governance:model_health", args=[slug]))
+    alt = _("Go3s health of %(model)s") % {"model": slug}
+    return {
+        "image": image,
+        "health": health,
+        "markdown": f"[![{alt}]({image})]({health})",
+        "html": format_html('<a href="{}"><img src="{}" alt="{}" height="20"></a>', health, image, alt),
+    }
+
+
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         health = health_selectors.model_health_summary(slug)
@@ -84,6 +101,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "model": model,
         "health": health,
+        "badge": badge_snippets(request, model.slug),
         "versions": selectors.model_versions(model),
         "owners": model.owners.all(),
         "is_owner": user.is_authenticated and model.owners.filter(pk=user.pk).exists(),

@@ -46,7 +46,7 @@ def test_owners_hear_about_certification(make_user):
 
     certify(model.current_version)
 
-    assert Notification.objects.filter(user=owner, kind="certification", message__contains="certified until").exists()
+    assert Notification.objects.filter(user=owner, kind="certification.granted", message__contains="certified until").exists()
 
 
 def test_the_inbox_shows_and_marks_read(client, make_user):

@@ -29,7 +29,7 @@ ROLES = ["anonymous", "student", "instructor", "auditor", "curator", "maintainer
 SIZES = [(390, 844), (1280, 800)]
 # Routes that answer with something other than an HTML page (files, JSON, downloads) are not laid out.
 NOT_PAGES = ("api/v1/", "api/schema/", "healthz", "jsi18n/", "i18n/", "health/evidence/")
-NOT_PAGE_SUFFIXES = (".svg", ".json", ".csv", ".zip", ".ipynb", ".html")
+NOT_PAGE_SUFFIXES = (".svg", ".json", ".csv", ".zip", ".ipynb", ".html", ".atom")
 # Each role's main pages (their screenshots go to test-artifacts/): route → the role's landing set.
 MAIN_PAGES = {
     "anonymous": ["", "health/", "notebooks/"],
@@ -37,7 +37,7 @@ MAIN_PAGES = {
     "instructor": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/", "courses/<int:pk>/gradebook/"],
     "auditor": ["me/", "audits/"],
     "curator": ["me/", "curation/"],
-    "maintainer": ["me/", "toolchain/"],
+    "maintainer": ["me/", "toolchain/", "me/models/"],
     "steward": ["me/", "sponsorship/", "sponsorship/quarters/<str:label>/"],
     "administrator": ["me/", "accounts/audit-log/", "accounts/roles/queue/"],
 }

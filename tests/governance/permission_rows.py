@@ -44,12 +44,21 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "health/<slug:slug>/": {"GET": PUBLIC},
     "health/evidence/<int:pk>/": {"GET": PUBLIC},
     "health/<slug:slug>/evaluations/": {"POST": {"anonymous": 302, "auditor": 400, "other_auditor": 400, "*": 403}},
-    "health/<slug:slug>/evaluations/start/": {"POST": {"anonymous": 302, "steward": 409, "administrator": 409, "*": 403}},
+    # stewards and the model's owner (the maintainer) may start; the matrix's catalogue lacks the notebooks: 409
+    "health/<slug:slug>/evaluations/start/": {
+        "POST": {"anonymous": 302, "steward": 409, "administrator": 409, "maintainer": 409, "*": 403}
+    },
     # the matrix's catalogue has no v2 evaluation notebooks: stewards get the 409 that names them
     "health/reevaluations/start/": {"POST": {"anonymous": 302, "steward": 409, "administrator": 409, "*": 403}},
     "health/reevaluations/<int:pk>/": {"GET": {"anonymous": 302, "steward": 200, "administrator": 200, "*": 403}},
     "api/v1/health/reevaluations/<int:pk>/": {"GET": {"anonymous": 401, "steward": 200, "administrator": 200, "*": 403}},
     "badges/models/<slug:slug>.svg": {"GET": PUBLIC},
+    # Owners: My models (every signed-in person; an owner of none sees an empty page), the public feed
+    "me/models/": {"GET": {"anonymous": 302, "*": 200}},
+    "models/<slug:slug>/certifications.atom": {"GET": PUBLIC},
+    "api/v1/me/models/": {"GET": {"anonymous": 401, "*": 200}},
+    # one owned model: the maintainer owns the matrix model; to anyone else it is not found
+    "api/v1/me/models/<slug:slug>/": {"GET": {"anonymous": 401, "maintainer": 200, "*": 404}},
     # Audit pages
     "audits/": {"GET": SIGNED_IN},
     "audits/new/": {"POST": {"anonymous": 302, "auditor": 400, "other_auditor": 400, "*": 403}},
@@ -76,7 +85,9 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
     "api/v1/models/<slug:slug>/conflicts/": {"POST": {"anonymous": 401, "*": 400}},
     "api/v1/models/<slug:slug>/health/": {"GET": PUBLIC},
     "api/v1/models/<slug:slug>/evaluations/": {"GET": PUBLIC, "POST": {"anonymous": 401, "*": 400}},
-    "api/v1/models/<slug:slug>/evaluation-runs/": {"POST": {"anonymous": 401, "steward": 409, "administrator": 409, "*": 403}},
+    "api/v1/models/<slug:slug>/evaluation-runs/": {
+        "POST": {"anonymous": 401, "steward": 409, "administrator": 409, "maintainer": 409, "*": 403}
+    },
     "api/v1/evaluations/<int:pk>/review/": {"POST": {"anonymous": 401, "*": 400}},
     # API: audits
     "api/v1/audits/": {"GET": {"anonymous": 401, "*": 200}, "POST": {"anonymous": 401, "*": 400}},
@@ -143,7 +154,7 @@ def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
 
 
 def url(route: str, world: dict[str, Any], visitor: str, make_user: Any) -> str | None:
-    if route.startswith(("api/v1/models/", "models/", "health/", "badges/")) and "<slug:slug>" in route:
+    if route.startswith(("api/v1/models/", "api/v1/me/models/", "models/", "health/", "badges/")) and "<slug:slug>" in route:
         return "/" + route.replace("<slug:slug>", world["model"].slug)
     if route == "api/v1/certifications/<int:pk>/attestation.json":
         return "/" + route.replace("<int:pk>", str(world["model"].certifications.first().pk))

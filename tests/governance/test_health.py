@@ -226,10 +226,10 @@ def test_runs_that_do_not_follow_the_methodology_are_not_counted(model, make_use
 
 
 def test_the_badge_is_public_svg_and_says_the_state(client, model):
-    before = client.get(f"/badges/models/{model.slug}.svg")
+    before = client.get(f"/badges/models/{model.slug}.svg", HTTP_ACCEPT_LANGUAGE="en")
     certify(model.current_version)
-    after = client.get(f"/badges/models/{model.slug}.svg")
-    unknown = client.get("/badges/models/nope.svg")
+    after = client.get(f"/badges/models/{model.slug}.svg", HTTP_ACCEPT_LANGUAGE="en")
+    unknown = client.get("/badges/models/nope.svg", HTTP_ACCEPT_LANGUAGE="en")
 
     assert before["Content-Type"].startswith("image/svg+xml") and b"not certified" in before.content
     assert b">certified<" in after.content
