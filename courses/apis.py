@@ -99,7 +99,13 @@ class EnrolmentCsvApi(APIView):
         enrolled = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
         responses={201: OutputSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:

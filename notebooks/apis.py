@@ -99,9 +99,14 @@ class NotebookCheckApi(APIView):
         parameters = ParameterSerializer(many=True)
 
     @extend_schema(
+        # One declared body (generators build one request type per operation); the notebook's JSON as the whole
+        # request body is accepted as well.
         request={
-            "application/json": dict,
-            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
         },
         responses={200: OutputSerializer},
     )

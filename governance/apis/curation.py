@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -157,10 +157,13 @@ def read_upload(request: Request) -> tuple[bytes, str, str]:
 
 
 class DatasetImportApi(APIView):
-    """Adds items and annotations from CSV or JSON Lines to a draft; all or nothing."""
+    """Adds items and annotations from CSV or JSON Lines to a draft; all or nothing.
+
+    Declared as a multipart upload (one body type per operation, for generated clients); a raw `text/csv` or
+    `application/x-ndjson` body is accepted as well."""
 
     permission_classes = [IsCurator]
-    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
+    parser_classes = [MultiPartParser, BoundedJSONParser]
 
     class OutputSerializer(serializers.Serializer):
         items = serializers.IntegerField()
@@ -174,9 +177,8 @@ class DatasetImportApi(APIView):
                     "file": {"type": "string", "format": "binary"},
                     "format": {"type": "string", "enum": ["csv", "jsonl"]},
                 },
+                "required": ["file"],
             },
-            "text/csv": {"type": "string"},
-            "application/x-ndjson": {"type": "string"},
         },
         responses={201: OutputSerializer},
     )

@@ -308,7 +308,9 @@ class ModelEvaluationsApi(ReadPublicWriteSignedIn):
         )
         return page_response(request, evaluations, lambda page: EvaluationSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: EvaluationSerializer})
+    # One declared body (generators build one request type per operation): multipart, as it may carry a file.
+    # A JSON body without the file is accepted as well.
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: EvaluationSerializer})
     def post(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(slug)
         data = self.InputSerializer(data=request.data)
