@@ -73,5 +73,5 @@ ERROR_CODES = (
     "inconsistent", "no_exchange_rate", "not_computed", "not_frozen", "quarter_exists", "quarter_frozen",
     "seal_mismatch", "stale",
     # courses
-    "already_enrolled", "course_exists", "empty_bundle", "no_institution", "run_quota_used",
+    "already_enrolled", "bad_invite_code", "course_exists", "empty_bundle", "no_institution", "run_quota_used",
 )  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 _KEYWORDS = (b"token", b"bearer")
@@ -20,9 +21,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not parts or parts[0].lower() not in _KEYWORDS:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Invalid token header: send `Authorization: Bearer <key>`.")
+            raise exceptions.AuthenticationFailed(_("Invalid token header: send `Authorization: Bearer <key>`."))
         try:
             key = parts[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("Invalid token header: the key has characters a key never has.") from None
+            raise exceptions.AuthenticationFailed(_("Invalid token header: the key has characters a key never has.")) from None
         return self.authenticate_credentials(key)

@@ -24,7 +24,8 @@ import pytest
 
 from accounts.models import Role
 from tests.governance.factories import certify, register
-from tests.integration.test_runs_through_a_worker import _worker_env, broker  # noqa: F401  (a fixture)
+from tests.integration.test_runs_through_a_worker import _worker_env
+from tests.integration.test_runs_through_a_worker import broker as broker  # a fixture
 from tests.integration.workers import celery_worker, worker_log
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -34,14 +35,14 @@ PACKAGE = "go3s_client"
 
 
 def _generate(schema_url: str, folder: Path) -> ModuleType:
-    request = urllib.request.Request(schema_url, headers={"Accept-Language": "zh-hans", "Accept": "application/json"})
+    request = urllib.request.Request(schema_url, headers={"Accept-Language": "zh-hans", "Accept": "application/json"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 — the live test server
         schema = json.loads(response.read())
     (folder / "schema.json").write_text(json.dumps(schema))
     venv_bin = Path(sys.executable).parent
+    command = ["generate", "--path", str(folder / "schema.json"), "--meta", "none", "--output-path", str(folder / PACKAGE)]
     generated = subprocess.run(
-        [str(venv_bin / "openapi-python-client"), "generate", "--path", str(folder / "schema.json"), "--meta", "none",
-         "--output-path", str(folder / PACKAGE)],  # fmt: skip
+        [str(venv_bin / "openapi-python-client"), *command],
         env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"},  # its ruff post-hooks
         capture_output=True,
         text=True,
