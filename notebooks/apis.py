@@ -33,6 +33,7 @@ class ParameterSerializer(serializers.Serializer):
 
 class NotebookSerializer(serializers.ModelSerializer[Notebook]):
     version = serializers.CharField(source="current_version.sha256", allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Notebook

@@ -43,6 +43,7 @@ class ReadPublicWriteSignedIn(APIView):
 
 class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
     created_by = serializers.CharField(source="created_by.username")
+    metadata = serializers.DictField(read_only=True, help_text="The package's metadata.json (inputs, outputs, labels).")
 
     class Meta:
         model = ModelVersion

@@ -73,6 +73,7 @@ class QuarterSerializer(serializers.ModelSerializer[Quarter]):
 class AllocationSerializer(serializers.ModelSerializer[Allocation]):
     model = serializers.CharField(source="model_slug")
     version = serializers.CharField(source="version.version")
+    evaluation_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
 
     class Meta:
         model = Allocation

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.test import Client
 from openapi_spec_validator import validate
@@ -193,3 +194,26 @@ def test_a_path_without_its_trailing_slash_is_served(make_user, settings):
     )
     assert listed.status_code == 200 and "results" in listed.json()
     assert posted.status_code == 201 and posted.json()["role"] == Role.AUDITOR
+
+
+def test_the_schema_is_its_committed_version(document):
+    """`portal/api-schema/v<major>.yaml` is the contract clients are generated from. A change to the API shows
+    here first: regenerate the file (below) and read its diff. If it would break a client generated from the
+    committed file (a path, operation, field or enum value removed or renamed, a type changed, an input newly
+    required), it is a new major version: raise `API_VERSION` in portal/settings.py, name the file after it and
+    say what changed in README.md ("API versions")."""
+    major = settings.API_VERSION.split(".")[0]
+    committed = yaml.safe_load((ROOT / "portal" / "api-schema" / f"v{major}.yaml").read_text(encoding="utf-8"))
+    regenerate = (
+        f"DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python manage.py spectacular --file portal/api-schema/v{major}.yaml"
+    )
+    changed = sorted(
+        f"{section} {name}"
+        for section, live, old in (
+            ("path", document["paths"], committed["paths"]),
+            ("component", document["components"]["schemas"], committed["components"]["schemas"]),
+        )
+        for name in set(live) | set(old)
+        if live.get(name) != old.get(name)
+    )
+    assert document == committed, f"The API changed ({', '.join(changed) or 'info'}); regenerate with: {regenerate}"
