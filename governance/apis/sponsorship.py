@@ -279,6 +279,30 @@ class VerificationApi(APIView):
         return Response(self.OutputSerializer(quarter_verification.quarter_verify(quarter)).data)
 
 
+class SignatureSerializer(serializers.Serializer):
+    keyid = serializers.CharField()
+    sig = serializers.CharField(help_text="Base64 Ed25519 signature over DSSE's PAE(payloadType, payload).")
+
+
+class EnvelopeSerializer(serializers.Serializer):
+    """A DSSE envelope around an in-toto Statement."""
+
+    payload = serializers.CharField(help_text="Base64 of the canonical JSON Statement.")
+    payloadType = serializers.CharField()  # DSSE names it so
+    signatures = SignatureSerializer(many=True)
+
+
+class PublicKeySerializer(serializers.Serializer):
+    keytype = serializers.CharField()
+    scheme = serializers.CharField()
+    keyid = serializers.CharField()
+    public_key_hex = serializers.CharField()
+    public_key_pem = serializers.CharField()
+    development = serializers.BooleanField(help_text="True for a key generated for development, not the portal's own.")
+    envelope = serializers.CharField()
+    payload_type = serializers.CharField()
+
+
 def _envelope_response(envelope: dict[str, Any], filename: str) -> HttpResponse:
     body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
     response = HttpResponse(body, content_type="application/json")
@@ -292,7 +316,7 @@ class QuarterAttestationApi(APIView):
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): EnvelopeSerializer})
     def get(self, request: Request, label: str) -> HttpResponse:
         quarter = quarter_for(request, label)
         if not quarter.frozen:
@@ -307,7 +331,7 @@ class CertificationAttestationApi(APIView):
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): EnvelopeSerializer})
     def get(self, request: Request, pk: int) -> HttpResponse:
         statement = attestation_statements.certification_statement(pk)
         return _envelope_response(attestations.envelope(statement), f"certification-{pk}.dsse.json")
@@ -318,7 +342,7 @@ class AttestationKeyApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): PublicKeySerializer})
     def get(self, request: Request) -> Response:
         return Response(attestations.public_key_document())
 
