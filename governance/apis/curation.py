@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
@@ -71,12 +71,19 @@ class DatasetListSerializer(DatasetSerializer):
         fields = ["slug", "version", "state", "owner", "licence", "item_count", "undecided_count", "released_at", "created_at"]
 
 
+class DatasetVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Dataset.State.choices)
+    created_at = serializers.DateTimeField()
+
+
 class DatasetDetailSerializer(DatasetSerializer):
     versions = serializers.SerializerMethodField()
 
     class Meta(DatasetSerializer.Meta):
         fields = [*DatasetSerializer.Meta.fields, "versions"]
 
+    @extend_schema_field(DatasetVersionSerializer(many=True))
     def get_versions(self, dataset: Dataset) -> list[dict[str, Any]]:
         user = self.context["user"]
         return [
