@@ -13,6 +13,7 @@ from accounts import selectors, services
 from accounts.auth import actor_of
 from accounts.errors import NotAllowed
 from accounts.models import Role, RoleApplication
+from accounts.pagination import ListPage, page_response
 
 
 class TokenObtainApi(APIView):
@@ -75,6 +76,7 @@ class RoleApplicationListApi(APIView):
     """Your own applications; approvers also see every pending one (`?scope=pending`)."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=Role.choices)
@@ -86,7 +88,7 @@ class RoleApplicationListApi(APIView):
             applications = selectors.role_application_list_pending()
         else:
             applications = selectors.role_application_list_for_user(actor_of(request))
-        return Response(RoleApplicationOutputSerializer(applications[:200], many=True).data)
+        return page_response(request, applications, lambda page: RoleApplicationOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: RoleApplicationOutputSerializer})
     def post(self, request: Request) -> Response:

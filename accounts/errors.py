@@ -47,3 +47,31 @@ class TooLarge(ApplicationError):
 class ServiceUnavailable(ApplicationError):
     status = 503
     default_code = "service_unavailable"
+
+
+# Every `code` an API error may carry: the OpenAPI schema declares `Error.code` as this enum, so a generated
+# client can match on it. Closed by construction: tests/portal/test_api_contract.py finds every code the source
+# raises and requires it here; `portal.api_errors.error_body` answers `error` for anything else.
+ERROR_CODES = (
+    # generic, by status
+    "invalid", "bad_request", "parse_error", "not_authenticated", "authentication_failed", "bad_credentials",
+    "forbidden", "permission_denied", "csrf_failed", "not_found", "method_not_allowed", "not_acceptable", "conflict",
+    "too_large", "unsupported_media_type", "throttled", "locked_out", "service_unavailable", "server_error", "error",
+    # accounts and roles
+    "application_pending", "already_decided", "no_role", "role_held", "role_not_held", "confirmation_required",
+    # notebooks and runs
+    "catalogue_incomplete", "invalid_notebook", "invalid_parameters", "notebook_retired", "run_ended",
+    "too_many_active_runs",
+    # registry, audits, health
+    "already_declared", "already_reviewed", "evaluation_running", "four_eyes", "invalid_package", "invalid_upload",
+    "no_version", "not_auditor", "not_current", "not_editable", "not_submitted", "slug_taken", "version_exists",
+    # curation and toolchain
+    "arbitration_open", "csv_rejected", "dataset_empty", "dataset_not_draft", "draft_exists", "flag_not_true_positive",
+    "flag_resolved", "item_removed", "label_exists", "not_curator", "not_maintainer", "pii_open", "pii_unscanned",
+    "scan_running", "unknown_label",
+    # sponsorship
+    "inconsistent", "no_exchange_rate", "not_computed", "not_frozen", "quarter_exists", "quarter_frozen",
+    "seal_mismatch", "stale",
+    # courses
+    "already_enrolled", "bad_invite_code", "course_exists", "empty_bundle", "no_institution", "run_quota_used",
+)  # fmt: skip

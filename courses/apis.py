@@ -15,8 +15,10 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
+from accounts.pagination import ListPage, page_response
 from courses import selectors, services
 from courses.models import Assignment, Course, DerivedProject, Submission
+from notebooks.api_fields import ParameterValuesField
 from notebooks.apis import RunSerializer
 
 
@@ -34,6 +36,7 @@ class CourseListApi(APIView):
     """Courses the user teaches, studies in or (as institution admin) oversees; instructors create them."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=40)
@@ -43,7 +46,8 @@ class CourseListApi(APIView):
 
     @extend_schema(responses={200: CourseSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(CourseSerializer(selectors.course_list_for_user(actor_of(request))[:500], many=True).data)
+        courses = selectors.course_list_for_user(actor_of(request))
+        return page_response(request, courses, lambda page: CourseSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: CourseSerializer})
     def post(self, request: Request) -> Response:
@@ -53,28 +57,29 @@ class CourseListApi(APIView):
         return Response(CourseSerializer(course).data, status=status.HTTP_201_CREATED)
 
 
+class CourseAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    notebook = serializers.CharField(source="notebook.slug")
+    version = serializers.CharField(source="version.sha256")
+    due_at = serializers.DateTimeField(allow_null=True)
+    queue = serializers.CharField()
+    run_quota = serializers.IntegerField()
+
+
 class CourseDetailApi(APIView):
     permission_classes = [IsAuthenticated]
-
-    class AssignmentSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        title = serializers.CharField()
-        notebook = serializers.CharField(source="notebook.slug")
-        version = serializers.CharField(source="version.sha256")
-        due_at = serializers.DateTimeField(allow_null=True)
-        queue = serializers.CharField()
-        run_quota = serializers.IntegerField()
 
     class OutputSerializer(serializers.Serializer):
         course = CourseSerializer()
         role = serializers.CharField()
         invite_code = serializers.CharField(allow_null=True)
-        assignments = serializers.ListField(child=serializers.DictField())
+        assignments = CourseAssignmentSerializer(many=True)
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, pk: int) -> Response:
         course, access = selectors.course_get_for_user(actor_of(request), pk)
-        assignments = self.AssignmentSerializer(selectors.assignment_list(course), many=True).data
+        assignments = CourseAssignmentSerializer(selectors.assignment_list(course), many=True).data
         body = {
             "course": CourseSerializer(course).data,
             "role": access.role,
@@ -94,7 +99,13 @@ class EnrolmentCsvApi(APIView):
         enrolled = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
         responses={201: OutputSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -125,9 +136,10 @@ class AssignmentRunsApi(APIView):
     """Runs of an assignment the user may see; a student starts one with their parameters."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
-        parameters = serializers.JSONField(required=False, default=dict)
+        parameters = ParameterValuesField(required=False, default=dict)
         timeout_seconds = serializers.IntegerField(required=False, min_value=10)
         memory_limit_mb = serializers.IntegerField(required=False, min_value=256)
         fresh = serializers.BooleanField(
@@ -138,13 +150,14 @@ class AssignmentRunsApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         user = actor_of(request)
         assignment, access = selectors.assignment_get_for_user(user, pk)
-        submissions = list(
-            selectors.submission_list_for_user(user, assignment, access).select_related("run__version", "run__owner")[:500]
-        )
-        positions = {
-            run_id: estimate.position for run_id, estimate in selectors.queue_estimates([s.run for s in submissions]).items()
-        }
-        return Response(SubmissionSerializer(submissions, many=True, context={"queue_positions": positions}).data)
+        submissions = selectors.submission_list_for_user(user, assignment, access).select_related("run__version", "run__owner")
+
+        def serialize(page: list[Submission]) -> Any:
+            estimates = selectors.queue_estimates([submission.run for submission in page])
+            positions = {run_id: estimate.position for run_id, estimate in estimates.items()}
+            return SubmissionSerializer(page, many=True, context={"queue_positions": positions}).data
+
+        return page_response(request, submissions, serialize)
 
     @extend_schema(request=InputSerializer, responses={201: SubmissionSerializer})
     def post(self, request: Request, pk: int) -> Response:
@@ -170,10 +183,12 @@ class DerivedProjectListApi(APIView):
     """Approved derived projects, public."""
 
     permission_classes = [AllowAny]
+    pagination_class = ListPage
 
     @extend_schema(responses={200: DerivedProjectSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(DerivedProjectSerializer(selectors.derived_project_list(), many=True).data)
+        projects = selectors.derived_project_list()
+        return page_response(request, projects, lambda page: DerivedProjectSerializer(page, many=True).data)
 
 
 class LimitsInputSerializer(serializers.Serializer):

@@ -95,9 +95,14 @@ def course_access(user: Any, course: Course) -> CourseAccess | None:
 
 
 def course_list_for_user(user: Any) -> QuerySet[Course]:
-    courses = Course.objects.select_related("institution").annotate(
-        students=Count("enrolments", filter=Q(enrolments__role=Enrolment.Role.STUDENT), distinct=True),
-        assignment_count=Count("assignments", distinct=True),
+    # Counted rows lose Meta.ordering; lists page, so they state theirs.
+    courses = (
+        Course.objects.select_related("institution")
+        .order_by("-created_at", "-id")
+        .annotate(
+            students=Count("enrolments", filter=Q(enrolments__role=Enrolment.Role.STUDENT), distinct=True),
+            assignment_count=Count("assignments", distinct=True),
+        )
     )
     if is_portal_admin(user):
         return courses

@@ -15,22 +15,25 @@ from rest_framework.views import APIView
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, TooLarge
 from accounts.json_input import BoundedJSONParser
+from accounts.pagination import ListPage, page_response
 from notebooks import selectors, services
+from notebooks.api_fields import MetricsField, ParameterValueField, ParameterValuesField
 from notebooks.models import Notebook, Run
 
 
 class ParameterSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.ChoiceField(choices=["int", "float", "str", "bool", "list"])
-    default = serializers.JSONField()
+    default = ParameterValueField()
     help = serializers.CharField(allow_blank=True)
     min = serializers.FloatField(required=False)
     max = serializers.FloatField(required=False)
-    choices = serializers.ListField(child=serializers.JSONField(), required=False)
+    choices = serializers.ListField(child=ParameterValueField(), required=False)
 
 
 class NotebookSerializer(serializers.ModelSerializer[Notebook]):
     version = serializers.CharField(source="current_version.sha256", allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Notebook
@@ -61,6 +64,7 @@ class NotebookListApi(APIView):
     """The catalogue, public."""
 
     permission_classes = [AllowAny]
+    pagination_class = ListPage
 
     @extend_schema(
         parameters=[OpenApiParameter("kind", str, enum=["course", "evaluation"], required=False)],
@@ -70,7 +74,7 @@ class NotebookListApi(APIView):
         kind = request.query_params.get("kind", "")
         if kind and kind not in Notebook.Kind.values:
             raise ApplicationError("Unknown kind.", fields={"kind": ["Must be course or evaluation."]})
-        return Response(NotebookSerializer(selectors.notebook_list(kind=kind), many=True).data)
+        return page_response(request, selectors.notebook_list(kind=kind), lambda page: NotebookSerializer(page, many=True).data)
 
 
 class NotebookDetailApi(APIView):
@@ -96,9 +100,14 @@ class NotebookCheckApi(APIView):
         parameters = ParameterSerializer(many=True)
 
     @extend_schema(
+        # One declared body (generators build one request type per operation); the notebook's JSON as the whole
+        # request body is accepted as well.
         request={
-            "application/json": dict,
-            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
         },
         responses={200: OutputSerializer},
     )
@@ -122,6 +131,8 @@ class RunSerializer(serializers.ModelSerializer[Run]):
     version = serializers.CharField(source="version.sha256")
     owner = serializers.CharField(source="owner.username")
     runner = serializers.CharField(source="runner_host")
+    parameters = ParameterValuesField(read_only=True)
+    metrics = MetricsField(read_only=True)
     elapsed_seconds = serializers.FloatField(allow_null=True)
     dispatched = serializers.SerializerMethodField()
     queue_position = serializers.SerializerMethodField()
@@ -155,10 +166,11 @@ class RunSerializer(serializers.ModelSerializer[Run]):
 
 class RunListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         notebook = serializers.SlugField()
-        parameters = serializers.JSONField(required=False, default=dict)
+        parameters = ParameterValuesField(required=False, default=dict)
         queue = serializers.ChoiceField(choices=Run.Queue.choices, required=False)
         timeout_seconds = serializers.IntegerField(required=False, min_value=10)
         memory_limit_mb = serializers.IntegerField(required=False, min_value=256)
@@ -176,7 +188,7 @@ class RunListApi(APIView):
                 str,
                 enum=["mine", "visible"],
                 required=False,
-                description="`mine` (default): your runs; `visible`: every run you may see. The newest 200.",
+                description="`mine` (default): your runs; `visible`: every run you may see. Newest first.",
             ),
         ],
         responses={200: RunSerializer(many=True)},
@@ -188,9 +200,11 @@ class RunListApi(APIView):
             if wanted not in Run.Status.values:
                 raise ApplicationError("Unknown status.", fields={"status": [f"One of: {', '.join(Run.Status.values)}."]})
             runs = runs.filter(status=wanted)
-        page = list(runs[:200])
-        context = {"queue_positions": selectors.queue_positions(page)}
-        return Response(RunSerializer(page, many=True, context=context).data)
+        return page_response(
+            request,
+            runs,
+            lambda page: RunSerializer(page, many=True, context={"queue_positions": selectors.queue_positions(page)}).data,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: RunSerializer})
     def post(self, request: Request) -> Response:
@@ -241,7 +255,8 @@ class RunnerSerializer(serializers.Serializer):
 
 class RunnerListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     @extend_schema(responses={200: RunnerSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(RunnerSerializer(selectors.runner_list(), many=True).data)
+        return page_response(request, selectors.runner_list(), lambda page: RunnerSerializer(page, many=True).data)

@@ -16,11 +16,15 @@ from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from accounts.errors import ApplicationError
+from accounts.errors import ERROR_CODES, ApplicationError
+
+_KNOWN_CODES = frozenset(ERROR_CODES)
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    """The error shape. `code` is one of the schema's enum (`accounts.errors.ERROR_CODES`): a code outside it
+    (a library's own) is sent as `error`, so a generated client that parses the enum strictly never fails on it."""
+    return {"error": {"code": code if code in _KNOWN_CODES else "error", "message": message, "fields": fields or {}}}
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

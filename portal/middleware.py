@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import is_valid_path
 from django.utils.translation import gettext as _
 
 from portal.api_errors import error_body
@@ -96,3 +97,27 @@ class RequestBoundsMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body(code, message), status=status)
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class ApiPathMiddleware:
+    """Every `/api/` answer is JSON, whatever the path.
+
+    A path that matches no route is a JSON 404 here, before Django's HTML 404 (or its debug page). A path that
+    matches only with a trailing slash is served as if it had one: CommonMiddleware's APPEND_SLASH would answer
+    with a redirect that generated clients do not follow, and a POST's redirect loses its body (in DEBUG it is
+    a RuntimeError, a 500). Wrong methods are DRF's JSON 405.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith("/api/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf):
+                if path.endswith("/") or not is_valid_path(f"{path}/", urlconf):
+                    return JsonResponse(error_body("not_found", _("No API endpoint has this path.")), status=404)
+                request.path_info = f"{path}/"
+                request.path = f"{request.path}/"
+        return self.get_response(request)

@@ -10,20 +10,52 @@
   on public endpoints), 400 where there is input, 404 where there is a path parameter or a paginated
   list, and 404/409/413/415/503 on writes (a body can name a missing object); a view adds more with
   `extra_error_codes = ("429",)`. An operation's own `extend_schema(responses=...)` wins.
+- Marks every response field the serializer always writes as `required` (all but fields declared with
+  `required=False`, which a serializer leaves out when the object has no value), so generated clients type them
+  as present.
+- Generates the schema in English whoever asks (`SchemaGenerator`): a client generated from it must not depend
+  on the Accept-Language of the request that fetched it.
+- Declares the API token as an HTTP bearer scheme (`accounts.token_auth` accepts `Bearer <key>` and `Token <key>`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator as SpectacularSchemaGenerator
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 
+from accounts.errors import ERROR_CODES
 from portal.api_tags import tag_for_path
 
 
+class SchemaGenerator(SpectacularSchemaGenerator):
+    def get_schema(self, request: Any = None, public: bool = False) -> dict[str, Any]:
+        with translation.override("en"):  # lazy texts are resolved inside get_schema
+            schema: dict[str, Any] = super().get_schema(request, public)
+        return schema
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.token_auth.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token from `POST /api/v1/auth/token/`, sent as `Authorization: Bearer <token>` "
+            "(`Authorization: Token <token>` is accepted too).",
+        }
+
+
 class ErrorDetailSerializer(serializers.Serializer[Any]):
-    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`, `not_found`, `wrong_state`.")
+    code = serializers.ChoiceField(
+        choices=list(ERROR_CODES), help_text="A stable machine-readable code, e.g. `invalid`, `not_found`, `quarter_frozen`."
+    )
     message = serializers.CharField(help_text="A human-readable message, in the request's language.")
     fields = serializers.DictField(  # type: ignore[assignment]  # the metaclass moves it into declared fields
         child=serializers.ListField(child=serializers.CharField()), help_text="Messages per input field (may be empty)."
@@ -56,6 +88,23 @@ class AutoSchema(SpectacularAutoSchema):
             owner = owner.split(".")[-1].removesuffix("Api")
             name = owner + name.removesuffix("Serializer")
         return name
+
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        if direction != "response":
+            return schema
+        instance = serializer if isinstance(serializer, serializers.BaseSerializer) else serializer()
+        declared = getattr(type(instance), "_declared_fields", {})
+        # A field declared `required=False` without a default is left out when the object has no such value.
+        optional = {
+            name
+            for name, field in declared.items()
+            if not field.required and not field.read_only and field.default is serializers.empty
+        }
+        required = [name for name in schema.get("properties", {}) if name not in optional]
+        if required:
+            schema["required"] = required
+        return schema
 
     def get_tags(self) -> list[str]:
         tag = tag_for_path(self.path)

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.ApiPathMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -169,24 +170,26 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.token_auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "portal.schema.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "accounts.pagination.ListPage",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "accounts.json_input.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Request bodies are JSON; a view that takes a file adds MultiPartParser itself (and declares only that).
+    "DEFAULT_PARSER_CLASSES": ["accounts.json_input.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+API_VERSION = "2.0.0"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Go3s Community Portal API",
     "DESCRIPTION": "Audits, curation, model health and sponsorship, courses and notebook runs.",
-    "VERSION": "1.0.0",
+    # The contract's version (semantic): a change that breaks a client generated from the schema is a new
+    # major version, stated in README.md's "API versions"; tests/portal/test_api_contract.py holds it to v2.yaml.
+    "VERSION": API_VERSION,
+    "SERVERS": [{"url": "/", "description": "The portal that serves this schema (paths are relative to its host)."}],
+    "DEFAULT_GENERATOR_CLASS": "portal.schema.SchemaGenerator",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -204,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         "QuarterStatusEnum": "governance.models.sponsorship.Quarter.Status",
         "EvaluationStatusEnum": "governance.models.health.Evaluation.Status",
         "RoleApplicationStatusEnum": "accounts.models.RoleApplication.Status",
+        "ErrorCodeEnum": "accounts.errors.ERROR_CODES",
     },
 }
 

@@ -8,9 +8,9 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -141,12 +141,42 @@ def stats(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/stats.html", {"figures": figures, "bars": bars, "chart_width": 20 + 44 * max(1, len(bars))})
 
 
+class StatsMonthSerializer(serializers.Serializer[Any]):
+    month = serializers.CharField(help_text="YYYY-MM")
+    runs = serializers.IntegerField()
+
+
+class StatsNotebookDownloadsSerializer(serializers.Serializer[Any]):
+    slug = serializers.CharField()
+    title_en = serializers.CharField()
+    title_zh = serializers.CharField()
+    downloads = serializers.IntegerField()
+    institutions = serializers.IntegerField()
+
+
+class StatsDownloadsSerializer(serializers.Serializer[Any]):
+    bundles = serializers.IntegerField()
+    institutions = serializers.IntegerField()
+    per_notebook = StatsNotebookDownloadsSerializer(many=True)
+
+
 class StatsApi(APIView):
     """Public aggregate counts of the community."""
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    class OutputSerializer(serializers.Serializer[Any]):
+        institutions = serializers.IntegerField()
+        roles = serializers.DictField(child=serializers.IntegerField(), help_text="Role → how many hold it.")
+        notebooks = serializers.IntegerField()
+        runs_total = serializers.IntegerField()
+        runs_succeeded = serializers.IntegerField()
+        runs_per_month = StatsMonthSerializer(many=True)
+        downloads = StatsDownloadsSerializer()
+        derived_projects = serializers.IntegerField()
+        derived_project_awards = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request) -> Response:
         return Response(_community_figures())
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
 from accounts.json_input import BoundedJSONParser
-from governance.apis.registry import PAGE, page_of
+from accounts.pagination import ListPage, page_response
 from governance.models import Audit, AuditComment, AuditEvidence, Finding
 from governance.selectors import audits as selectors
 from governance.selectors import registry as registry_selectors
@@ -85,6 +85,7 @@ def _detail(request: Request, pk: int) -> Any:
 
 class AuditListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         model = serializers.SlugField(max_length=80)
@@ -97,7 +98,6 @@ class AuditListApi(APIView):
             OpenApiParameter("status", str, enum=Audit.Status.values, required=False),
             OpenApiParameter("kind", str, enum=Audit.Kind.values, required=False),
             OpenApiParameter("model", str, required=False),
-            OpenApiParameter("page", int, required=False),
         ],
         responses={200: AuditSerializer(many=True)},
     )
@@ -107,12 +107,10 @@ class AuditListApi(APIView):
             raise ApplicationError("Unknown status.", fields={"status": [f"One of: {', '.join(Audit.Status.values)}."]})
         if wanted["kind"] and wanted["kind"] not in Audit.Kind.values:
             raise ApplicationError("Unknown kind.", fields={"kind": [f"One of: {', '.join(Audit.Kind.values)}."]})
-        page = page_of(request)
         audits = selectors.audit_list_for_user(
             actor_of(request), status=wanted["status"], kind=wanted["kind"], model=wanted["model"]
         )
-        audits = audits[(page - 1) * PAGE : page * PAGE]
-        return Response(AuditSerializer(audits, many=True).data)
+        return page_response(request, audits, lambda page: AuditSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: AuditDetailSerializer})
     def post(self, request: Request) -> Response:
@@ -160,8 +158,8 @@ class AuditDecideApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
-        # Checked by the service after four eyes, so an auditor who may not decide hears why first.
-        decision = serializers.CharField(max_length=20, required=False, default="", help_text="accept, reject or changes")
+        # Optional here and checked by the service after four eyes, so an auditor who may not decide hears why first.
+        decision = serializers.ChoiceField(choices=["accept", "reject", "changes"], required=False)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000)
 
     @extend_schema(request=InputSerializer, responses={200: AuditDetailSerializer})
@@ -169,7 +167,8 @@ class AuditDecideApi(APIView):
         audit = selectors.audit_get_for_user(actor_of(request), pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.audit_decide(actor=actor_of(request), audit=audit, **data.validated_data)
+        values = data.validated_data
+        services.audit_decide(actor=actor_of(request), audit=audit, decision=values.get("decision", ""), note=values["note"])
         return Response(_detail(request, pk))
 
 
@@ -192,7 +191,7 @@ class AuditFindingsApi(APIView):
 
 class AuditEvidenceApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(required=False)
@@ -200,7 +199,9 @@ class AuditEvidenceApi(APIView):
         link = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
-    @extend_schema(request=InputSerializer, responses={201: EvidenceSerializer})
+    # One declared body (generators build one request type per operation): multipart, as it may carry a file.
+    # A JSON body without the file is accepted as well.
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: EvidenceSerializer})
     def post(self, request: Request, pk: int) -> Response:
         actor = actor_of(request)
         audit = selectors.audit_get_for_user(actor, pk)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, TooLarge
 from accounts.json_input import BoundedJSONParser
 from accounts.models import Role
+from accounts.pagination import ListPage, page_response
 from accounts.permissions import HasRole
 from accounts.user_markdown import render_user_markdown
 from governance.models import Dataset, PiiFlag, PiiScan
@@ -70,12 +71,19 @@ class DatasetListSerializer(DatasetSerializer):
         fields = ["slug", "version", "state", "owner", "licence", "item_count", "undecided_count", "released_at", "created_at"]
 
 
+class DatasetVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Dataset.State.choices)
+    created_at = serializers.DateTimeField()
+
+
 class DatasetDetailSerializer(DatasetSerializer):
     versions = serializers.SerializerMethodField()
 
     class Meta(DatasetSerializer.Meta):
         fields = [*DatasetSerializer.Meta.fields, "versions"]
 
+    @extend_schema_field(DatasetVersionSerializer(many=True))
     def get_versions(self, dataset: Dataset) -> list[dict[str, Any]]:
         user = self.context["user"]
         return [
@@ -85,6 +93,8 @@ class DatasetDetailSerializer(DatasetSerializer):
 
 
 class DatasetListApi(PublicReadCuratorWrite):
+    pagination_class = ListPage
+
     class InputSerializer(serializers.Serializer):
         slug = serializers.SlugField(max_length=100)
         licence = serializers.CharField(max_length=60)
@@ -92,8 +102,8 @@ class DatasetListApi(PublicReadCuratorWrite):
 
     @extend_schema(responses={200: DatasetListSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        datasets = selectors.dataset_list_for_user(request.user)[:500]
-        return Response(DatasetListSerializer(datasets, many=True).data)
+        datasets = selectors.dataset_list_for_user(request.user)
+        return page_response(request, datasets, lambda page: DatasetListSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: DatasetSerializer})
     def post(self, request: Request) -> Response:
@@ -154,10 +164,13 @@ def read_upload(request: Request) -> tuple[bytes, str, str]:
 
 
 class DatasetImportApi(APIView):
-    """Adds items and annotations from CSV or JSON Lines to a draft; all or nothing."""
+    """Adds items and annotations from CSV or JSON Lines to a draft; all or nothing.
+
+    Declared as a multipart upload (one body type per operation, for generated clients); a raw `text/csv` or
+    `application/x-ndjson` body is accepted as well."""
 
     permission_classes = [IsCurator]
-    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
+    parser_classes = [MultiPartParser, BoundedJSONParser]
 
     class OutputSerializer(serializers.Serializer):
         items = serializers.IntegerField()
@@ -171,9 +184,8 @@ class DatasetImportApi(APIView):
                     "file": {"type": "string", "format": "binary"},
                     "format": {"type": "string", "enum": ["csv", "jsonl"]},
                 },
+                "required": ["file"],
             },
-            "text/csv": {"type": "string"},
-            "application/x-ndjson": {"type": "string"},
         },
         responses={201: OutputSerializer},
     )
@@ -231,11 +243,13 @@ class ArbitrationApi(APIView):
     """Items of the dataset without a majority label and without a ruling."""
 
     permission_classes = [IsCurator]
+    pagination_class = ListPage
 
     @extend_schema(responses={200: ArbitrationItemSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
         dataset = selectors.dataset_get_for_user(request.user, slug)
-        return Response(ArbitrationItemSerializer(selectors.arbitration_queue(dataset)[:500], many=True).data)
+        items = selectors.arbitration_queue(dataset)
+        return page_response(request, items, lambda page: ArbitrationItemSerializer(page, many=True).data)
 
 
 class RulingSerializer(serializers.Serializer):
@@ -250,6 +264,7 @@ class RulingSerializer(serializers.Serializer):
 
 class RulingListApi(APIView):
     permission_classes = [IsCurator]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         item = serializers.IntegerField()
@@ -259,7 +274,7 @@ class RulingListApi(APIView):
     @extend_schema(responses={200: RulingSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
         dataset = selectors.dataset_get_for_user(request.user, slug)
-        return Response(RulingSerializer(selectors.ruling_list(dataset)[:500], many=True).data)
+        return page_response(request, selectors.ruling_list(dataset), lambda page: RulingSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: RulingSerializer})
     def post(self, request: Request, slug: str) -> Response:
@@ -284,11 +299,12 @@ class PiiScanSerializer(serializers.ModelSerializer[PiiScan]):
 
 class PiiScanListApi(APIView):
     permission_classes = [IsCurator]
+    pagination_class = ListPage
 
     @extend_schema(responses={200: PiiScanSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
         dataset = selectors.dataset_get_for_user(request.user, slug)
-        return Response(PiiScanSerializer(selectors.pii_scan_list(dataset)[:100], many=True).data)
+        return page_response(request, selectors.pii_scan_list(dataset), lambda page: PiiScanSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={202: PiiScanSerializer})
     def post(self, request: Request, slug: str) -> Response:
@@ -318,6 +334,7 @@ class PiiFlagSerializer(serializers.ModelSerializer[PiiFlag]):
 
 class PiiFlagListApi(APIView):
     permission_classes = [IsCurator]
+    pagination_class = ListPage
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=PiiFlag.Status.values, required=False)],
@@ -328,7 +345,8 @@ class PiiFlagListApi(APIView):
         if wanted and wanted not in PiiFlag.Status.values:
             raise ApplicationError("Unknown status.", fields={"status": [f"One of: {', '.join(PiiFlag.Status.values)}."]})
         dataset = selectors.dataset_get_for_user(request.user, slug)
-        return Response(PiiFlagSerializer(selectors.pii_flag_list(dataset, status=wanted)[:1000], many=True).data)
+        flags = selectors.pii_flag_list(dataset, status=wanted)
+        return page_response(request, flags, lambda page: PiiFlagSerializer(page, many=True).data)
 
 
 class PiiFlagDetailApi(APIView):
@@ -407,13 +425,14 @@ class PiiTermListApi(APIView):
     """The curators' deny-list of medical terms."""
 
     permission_classes = [IsCurator]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         term = serializers.CharField(max_length=100)
 
     @extend_schema(responses={200: PiiTermSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(PiiTermSerializer(selectors.pii_term_list(), many=True).data)
+        return page_response(request, selectors.pii_term_list(), lambda page: PiiTermSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: PiiTermSerializer})
     def post(self, request: Request) -> Response:

@@ -11,9 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
 from accounts.json_input import BoundedJSONParser
 from accounts.models import Role
+from accounts.pagination import ListPage, page_response
 from accounts.selectors import user_has_role
 from governance.archive_limits import read_upload
 from governance.methodology import DIMENSIONS, THRESHOLDS
@@ -34,15 +35,6 @@ from governance.services import health as health_services
 from governance.services import registry as services
 from notebooks.selectors import run_get_for_user
 
-PAGE = 100
-
-
-def page_of(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise ApplicationError("Invalid page.", fields={"page": ["A positive integer."]})
-    return int(raw)
-
 
 class ReadPublicWriteSignedIn(APIView):
     def get_permissions(self) -> list[BasePermission]:
@@ -51,6 +43,7 @@ class ReadPublicWriteSignedIn(APIView):
 
 class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
     created_by = serializers.CharField(source="created_by.username")
+    metadata = serializers.DictField(read_only=True, help_text="The package's metadata.json (inputs, outputs, labels).")
 
     class Meta:
         model = ModelVersion
@@ -124,18 +117,21 @@ def package_from(values: dict[str, Any]) -> Package:
 
 
 class ModelListApi(ReadPublicWriteSignedIn):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
+    pagination_class = ListPage
 
     class InputSerializer(PackageInput):
         slug = serializers.CharField(max_length=80)
         name = serializers.CharField(max_length=200)
         summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
-    @extend_schema(responses={200: ModelSerializer(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=False, description="Search in slugs and names.")],
+        responses={200: ModelSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
-        page = page_of(request)
-        models = selectors.model_list(search=request.query_params.get("q", "")[:80])[(page - 1) * PAGE : page * PAGE]
-        return Response(ModelSerializer(models, many=True).data)
+        models = selectors.model_list(search=request.query_params.get("q", "")[:80])
+        return page_response(request, models, lambda page: ModelSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: ModelDetailSerializer})
     def post(self, request: Request) -> Response:
@@ -165,7 +161,7 @@ class ModelDetailApi(APIView):
 
 class ModelVersionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(request=PackageInput, responses={201: VersionSerializer})
     def post(self, request: Request, slug: str) -> Response:
@@ -290,7 +286,8 @@ class ModelHealthApi(APIView):
 
 
 class ModelEvaluationsApi(ReadPublicWriteSignedIn):
-    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         dimension = serializers.ChoiceField(choices=[d.value for d in DIMENSIONS])
@@ -305,12 +302,16 @@ class ModelEvaluationsApi(ReadPublicWriteSignedIn):
     @extend_schema(responses={200: EvaluationSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(slug)
-        if model.current_version is None:
-            return Response([])
-        evaluations = health_selectors.version_evaluations(model.current_version)[:500]
-        return Response(EvaluationSerializer(evaluations, many=True).data)
+        evaluations = (
+            Evaluation.objects.none()
+            if model.current_version is None
+            else health_selectors.version_evaluations(model.current_version)
+        )
+        return page_response(request, evaluations, lambda page: EvaluationSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: EvaluationSerializer})
+    # One declared body (generators build one request type per operation): multipart, as it may carry a file.
+    # A JSON body without the file is accepted as well.
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: EvaluationSerializer})
     def post(self, request: Request, slug: str) -> Response:
         model = selectors.model_get(slug)
         data = self.InputSerializer(data=request.data)

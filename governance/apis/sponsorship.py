@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.auth import actor_of
 from accounts.errors import NotFound, WrongState
 from accounts.models import Role
+from accounts.pagination import ListPage, page_response
 from accounts.selectors import user_has_role
 from accounts.spreadsheet_csv import csv_text
 from governance import attestations
@@ -72,6 +73,7 @@ class QuarterSerializer(serializers.ModelSerializer[Quarter]):
 class AllocationSerializer(serializers.ModelSerializer[Allocation]):
     model = serializers.CharField(source="model_slug")
     version = serializers.CharField(source="version.version")
+    evaluation_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
 
     class Meta:
         model = Allocation
@@ -80,6 +82,7 @@ class AllocationSerializer(serializers.ModelSerializer[Allocation]):
 
 class QuarterListApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = ListPage
 
     class InputSerializer(serializers.Serializer):
         label = serializers.CharField(max_length=6)  # type: ignore[assignment]  # a field, not Field.label
@@ -97,7 +100,7 @@ class QuarterListApi(APIView):
         quarters = selectors.quarter_list()
         if not user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR):
             quarters = quarters.filter(status=Quarter.Status.FROZEN)
-        return Response(QuarterSerializer(quarters[:200], many=True).data)
+        return page_response(request, quarters, lambda page: QuarterSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: QuarterSerializer})
     def post(self, request: Request) -> Response:
@@ -214,13 +217,34 @@ class AllocationsCsvApi(APIView):
         return _csv_response(header, rows, f"allocations-{quarter.label}.csv")
 
 
+class ManifestSerializer(serializers.Serializer):
+    """The sealed manifest (`governance/sponsorship_rules.py`); the portal's record fields (`models`, the exchange
+    rate, …) follow the rule's fields."""
+
+    quarter = serializers.CharField()
+    methodology_version = serializers.CharField()
+    thresholds = serializers.DictField(child=serializers.CharField())
+    pool_minor_units = serializers.IntegerField()
+    currency = serializers.CharField()
+    weight = serializers.CharField(help_text="A decimal, as text.")
+    cap = serializers.CharField(help_text="A decimal, as text.")
+    share = serializers.CharField(help_text="A fraction, as text.")
+    tie_break = serializers.CharField()
+    eligible = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()), help_text="Model slug → evaluation ids."
+    )
+    allocations = serializers.DictField(child=serializers.IntegerField(), help_text="Model slug → minor units.")
+    allocated_minor_units = serializers.IntegerField()
+    unallocated_minor_units = serializers.IntegerField()
+
+
 class ManifestApi(APIView):
     """The sealed manifest, as exactly the bytes whose SHA-256 is published: `sha256sum` of the download is it."""
 
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): ManifestSerializer})
     def get(self, request: Request, label: str) -> HttpResponse:
         quarter = quarter_for(request, label)
         if not quarter.frozen or quarter.manifest is None:
@@ -255,6 +279,30 @@ class VerificationApi(APIView):
         return Response(self.OutputSerializer(quarter_verification.quarter_verify(quarter)).data)
 
 
+class SignatureSerializer(serializers.Serializer):
+    keyid = serializers.CharField()
+    sig = serializers.CharField(help_text="Base64 Ed25519 signature over DSSE's PAE(payloadType, payload).")
+
+
+class EnvelopeSerializer(serializers.Serializer):
+    """A DSSE envelope around an in-toto Statement."""
+
+    payload = serializers.CharField(help_text="Base64 of the canonical JSON Statement.")
+    payloadType = serializers.CharField()  # DSSE names it so
+    signatures = SignatureSerializer(many=True)
+
+
+class PublicKeySerializer(serializers.Serializer):
+    keytype = serializers.CharField()
+    scheme = serializers.CharField()
+    keyid = serializers.CharField()
+    public_key_hex = serializers.CharField()
+    public_key_pem = serializers.CharField()
+    development = serializers.BooleanField(help_text="True for a key generated for development, not the portal's own.")
+    envelope = serializers.CharField()
+    payload_type = serializers.CharField()
+
+
 def _envelope_response(envelope: dict[str, Any], filename: str) -> HttpResponse:
     body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
     response = HttpResponse(body, content_type="application/json")
@@ -268,7 +316,7 @@ class QuarterAttestationApi(APIView):
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): EnvelopeSerializer})
     def get(self, request: Request, label: str) -> HttpResponse:
         quarter = quarter_for(request, label)
         if not quarter.frozen:
@@ -283,7 +331,7 @@ class CertificationAttestationApi(APIView):
     extra_error_codes = ("409",)  # not frozen yet, or rows that no longer match the seal
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): EnvelopeSerializer})
     def get(self, request: Request, pk: int) -> HttpResponse:
         statement = attestation_statements.certification_statement(pk)
         return _envelope_response(attestations.envelope(statement), f"certification-{pk}.dsse.json")
@@ -294,7 +342,7 @@ class AttestationKeyApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): PublicKeySerializer})
     def get(self, request: Request) -> Response:
         return Response(attestations.public_key_document())
 

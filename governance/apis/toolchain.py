@@ -14,10 +14,12 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.models import Role
+from accounts.pagination import ListPage, page_response
 from accounts.permissions import HasRole
 from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
 from governance.selectors import toolchain as selectors
 from governance.services import toolchain as services
+from notebooks.api_fields import MetricsField, ParameterValuesField
 from notebooks.selectors import notebook_get
 
 IsMaintainer = HasRole.of(Role.TOOLCHAIN_MAINTAINER, Role.ADMINISTRATOR)
@@ -31,6 +33,7 @@ class MemberReadMaintainerWrite(APIView):
 class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
     notebook = serializers.CharField(source="notebook.slug")
     created_by = serializers.CharField(source="created_by.username")
+    parameters = ParameterValuesField(read_only=True)
 
     class Meta:
         model = Benchmark
@@ -41,6 +44,8 @@ class BenchmarkSerializer(serializers.ModelSerializer[Benchmark]):
 class ResultSerializer(serializers.ModelSerializer[BenchmarkResult]):
     benchmark = serializers.CharField(source="benchmark.slug")
     run = serializers.IntegerField(source="run_id", allow_null=True)
+    metrics = MetricsField(read_only=True)
+    toolchain = serializers.DictField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = BenchmarkResult
@@ -60,19 +65,21 @@ class BenchmarkRunSerializer(serializers.ModelSerializer[BenchmarkRun]):
 
 
 class BenchmarkListApi(MemberReadMaintainerWrite):
+    pagination_class = ListPage
+
     class InputSerializer(serializers.Serializer):
         slug = serializers.SlugField(max_length=100)
         title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         notebook = serializers.SlugField()
-        parameters = serializers.JSONField(required=False, default=dict)
+        parameters = ParameterValuesField(required=False, default=dict)
         metric_key = serializers.CharField(max_length=100)
         higher_is_better = serializers.BooleanField(default=True)
-        queue = serializers.ChoiceField(choices=Benchmark.Queue.choices, required=False, default="")
+        queue = serializers.ChoiceField(choices=Benchmark.Queue.choices, required=False, help_text="Default: the notebook's.")
         regression_threshold_percent = serializers.FloatField(required=False, allow_null=True, default=None)
 
     @extend_schema(responses={200: BenchmarkSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(BenchmarkSerializer(selectors.benchmark_list(), many=True).data)
+        return page_response(request, selectors.benchmark_list(), lambda page: BenchmarkSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: BenchmarkSerializer})
     def post(self, request: Request) -> Response:
@@ -95,10 +102,13 @@ class BenchmarkDetailApi(APIView):
 class BenchmarkRunListApi(MemberReadMaintainerWrite):
     """GET the benchmark's runs; POST starts one (a notebook run with the benchmark's fixed parameters)."""
 
+    pagination_class = ListPage
+
     @extend_schema(responses={200: BenchmarkRunSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
         benchmark = selectors.benchmark_get(slug)
-        return Response(BenchmarkRunSerializer(selectors.benchmark_runs(benchmark)[:200], many=True).data)
+        runs = selectors.benchmark_runs(benchmark)
+        return page_response(request, runs, lambda page: BenchmarkRunSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={201: BenchmarkRunSerializer})
     def post(self, request: Request, slug: str) -> Response:
@@ -108,18 +118,19 @@ class BenchmarkRunListApi(MemberReadMaintainerWrite):
 
 class BenchmarkResultListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     @extend_schema(responses={200: ResultSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
         benchmark = selectors.benchmark_get(slug)
-        return Response(
-            ResultSerializer(selectors.benchmark_results(benchmark).select_related("benchmark")[:500], many=True).data
-        )
+        results = selectors.benchmark_results(benchmark).select_related("benchmark")
+        return page_response(request, results, lambda page: ResultSerializer(page, many=True).data)
 
 
 class RegressionListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPage
 
     @extend_schema(responses={200: ResultSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(ResultSerializer(selectors.regression_list()[:500], many=True).data)
+        return page_response(request, selectors.regression_list(), lambda page: ResultSerializer(page, many=True).data)

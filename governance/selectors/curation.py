@@ -33,7 +33,7 @@ def dataset_list_for_user(user: Any, *, owner_id: int | None = None) -> QuerySet
     datasets = Dataset.objects.filter(_visible(user)).select_related("owner")
     if owner_id is not None:
         datasets = datasets.filter(owner_id=owner_id)
-    return datasets.annotate(
+    return datasets.order_by("slug", "-version").annotate(  # counted rows lose Meta.ordering; pages need one
         item_count=Count("items", filter=Q(items__removed=False), distinct=True),
         undecided_count=Count("items", filter=Q(items__removed=False, items__final_label=""), distinct=True),
         open_flag_count=Count(

@@ -23,9 +23,14 @@ def benchmark_run_visibility(user: Any) -> Q:
 
 
 def benchmark_list() -> QuerySet[Benchmark]:
-    return Benchmark.objects.select_related("notebook", "created_by").annotate(
-        result_count=Count("results", distinct=True),
-        regression_count=Count("results", filter=Q(results__is_regression=True), distinct=True),
+    # Counted rows lose Meta.ordering; lists page, so they state theirs.
+    return (
+        Benchmark.objects.select_related("notebook", "created_by")
+        .order_by("slug")
+        .annotate(
+            result_count=Count("results", distinct=True),
+            regression_count=Count("results", filter=Q(results__is_regression=True), distinct=True),
+        )
     )
 
 

@@ -70,8 +70,8 @@ def test_list_shows_only_own_applications_unless_approver_asks_for_pending(make_
     RoleApplication.objects.create(applicant=alice, role=Role.AUDITOR, motivation="a")
     RoleApplication.objects.create(applicant=bob, role=Role.CURATOR, motivation="b")
 
-    alice_view = api(alice).get(APPLICATIONS + "?scope=pending").json()
-    steward_view = api(steward).get(APPLICATIONS + "?scope=pending").json()
+    alice_view = api(alice).get(APPLICATIONS + "?scope=pending").json()["results"]
+    steward_view = api(steward).get(APPLICATIONS + "?scope=pending").json()["results"]
 
     assert [row["applicant"] for row in alice_view] == [alice.username]
     assert {row["applicant"] for row in steward_view} == {alice.username, bob.username}

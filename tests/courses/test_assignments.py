@@ -136,7 +136,7 @@ def test_the_assignment_page_lists_a_students_own_runs_only(course, make_user, c
     page = client.get(f"/courses/assignments/{assignment.pk}/").content.decode()
     assert f"/runs/{mine.pk}/" in page and f"/runs/{theirs.pk}/" not in page
 
-    api = client.get(f"/api/v1/assignments/{assignment.pk}/runs/").json()
+    api = client.get(f"/api/v1/assignments/{assignment.pk}/runs/").json()["results"]
     assert [row["run"]["id"] for row in api] == [mine.pk]
 
 

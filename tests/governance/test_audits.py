@@ -115,13 +115,13 @@ def test_drafts_are_private_and_foreign_audits_are_404_in_lists_too(api, people,
 
     for name in ("reviewer", "owner", "student", "steward"):
         assert_error(api(people[name]).get(f"/api/v1/audits/{audit_id}/"), 404)
-        assert api(people[name]).get("/api/v1/audits/").json() == []
+        assert api(people[name]).get("/api/v1/audits/").json()["results"] == []
     api(people["author"]).patch(f"/api/v1/audits/{audit_id}/", {"summary": "x"}, format="json")
     api(people["author"]).post(f"/api/v1/audits/{audit_id}/submit/")
     assert api(people["reviewer"]).get(f"/api/v1/audits/{audit_id}/").status_code == 200
     assert api(people["owner"]).get(f"/api/v1/audits/{audit_id}/").status_code == 200
     assert_error(api(people["student"]).get(f"/api/v1/audits/{audit_id}/"), 404)
-    assert api(people["student"]).get("/api/v1/audits/").json() == []
+    assert api(people["student"]).get("/api/v1/audits/").json()["results"] == []
 
 
 def test_only_the_author_edits_and_the_refusal_is_logged(api, people, model):

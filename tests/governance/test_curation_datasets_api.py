@@ -91,12 +91,12 @@ def test_drafts_are_hidden_from_everyone_but_curators(api, make_user, curator, d
     released = Dataset.objects.create(slug="public-set", owner=curator, licence="CC0", state=Dataset.State.RELEASED)
     student = make_user(Role.STUDENT)
 
-    listed = {row["slug"] for row in api(student).get("/api/v1/datasets/").json()}
+    listed = {row["slug"] for row in api(student).get("/api/v1/datasets/").json()["results"]}
     assert listed == {released.slug}
     assert_error(api(student).get(f"/api/v1/datasets/{draft.slug}/"), 404)
     assert_error(api(None).get(f"/api/v1/datasets/{draft.slug}/agreement/"), 404)
     assert api(None).get(f"/api/v1/datasets/{released.slug}/agreement/").status_code == 200
-    assert {row["slug"] for row in api(curator).get("/api/v1/datasets/").json()} == {released.slug, draft.slug}
+    assert {row["slug"] for row in api(curator).get("/api/v1/datasets/").json()["results"]} == {released.slug, draft.slug}
 
 
 def test_new_version_is_a_new_record_and_history_stays(api, curator, draft):

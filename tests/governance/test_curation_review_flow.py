@@ -33,7 +33,7 @@ def _scan(client, slug, capture):
 
 
 def test_arbitration_queue_holds_items_without_a_majority(api, curator, dataset):
-    queue = api(curator).get("/api/v1/datasets/notes/arbitration/").json()
+    queue = api(curator).get("/api/v1/datasets/notes/arbitration/").json()["results"]
 
     assert [row["key"] for row in queue] == ["3", "4"]
     assert {a["annotator"]: a["label"] for a in queue[0]["annotations"]} == {"ann": "normal", "bob": "abnormal", "cy": "unclear"}
@@ -56,7 +56,7 @@ def test_ruling_sets_the_final_label_is_logged_and_raises_agreement_after(api, c
     assert after["before"] == before["before"]
     assert after["before"]["method"] == "fleiss"
     assert after["after"]["kappa"] > after["before"]["kappa"]
-    assert [row["key"] for row in client.get("/api/v1/datasets/notes/arbitration/").json()] == ["4"]
+    assert [row["key"] for row in client.get("/api/v1/datasets/notes/arbitration/").json()["results"]] == ["4"]
 
 
 def test_ruling_needs_a_reason(api, curator, dataset):
@@ -85,7 +85,7 @@ def test_scan_flags_planted_personal_data_with_progress(api, curator, dataset, d
 
     assert scan["status"] == "succeeded"
     assert (scan["items_done"], scan["items_total"], scan["progress_percent"]) == (5, 5, 100)
-    flags = api(curator).get("/api/v1/datasets/notes/flags/").json()
+    flags = api(curator).get("/api/v1/datasets/notes/flags/").json()["results"]
     assert sorted((flag["item_key"], flag["kind"], flag["text"]) for flag in flags) == [
         ("2", "phone", "13812345678"),
         ("3", "medical_record", "MRN 1234567"),
@@ -118,7 +118,7 @@ def test_release_is_refused_until_flags_are_cleared_then_granted(api, curator, d
     error = assert_error(client.post("/api/v1/datasets/notes/release/"), 409, "pii_open")
     assert "4 flags not reviewed" in error["message"]
 
-    flags = {flag["kind"]: flag for flag in client.get("/api/v1/datasets/notes/flags/").json()}
+    flags = {flag["kind"]: flag for flag in client.get("/api/v1/datasets/notes/flags/").json()["results"]}
     for kind in ("phone", "email", "medical_record"):
         assert (
             client.post(

@@ -60,10 +60,10 @@ def test_the_token_endpoint_declares_the_lockout(document):
 
 
 def test_the_run_list_documents_the_parameters_it_reads(document):
-    """It declared a `page` it ignored (the list is the newest 200) and not the `scope` it reads."""
+    """It declared a `page` it ignored (the list was the newest 200) and not the `scope` it reads; now it pages."""
     names = {parameter["name"] for parameter in document["paths"]["/api/v1/runs/"]["get"]["parameters"]}
 
-    assert names == {"status", "scope"}
+    assert names == {"status", "scope", "page", "page_size"}
 
 
 def test_an_unknown_notebook_in_a_run_body_is_a_declared_404(document, make_user, api, catalogue):
