@@ -61,9 +61,10 @@ ERROR_CODES = (
     "application_pending", "already_decided", "no_role", "role_held", "role_not_held", "confirmation_required",
     # notebooks and runs
     "catalogue_incomplete", "invalid_notebook", "invalid_parameters", "notebook_retired", "run_ended",
-    "too_many_active_runs",
+    "too_many_active_runs", "weekly_runner_time_used", "limit_exceeded", "limit_out_of_range",
     # registry, audits, health
     "already_declared", "already_reviewed", "evaluation_running", "four_eyes", "invalid_package", "invalid_upload",
+    "package_check_limit",
     "no_version", "not_auditor", "not_current", "not_editable", "not_submitted", "slug_taken", "version_exists",
     # curation and toolchain
     "arbitration_open", "csv_rejected", "dataset_empty", "dataset_not_draft", "draft_exists", "flag_not_true_positive",
