@@ -142,7 +142,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     request.csp_frame_src = ["'self'"]  # type: ignore[attr-defined]
     wait = fair_queue.estimated_wait(run)
     labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
-    phases = run.phases
+    phases = [] if run.reused_from_id else run.phases  # a reused result took no time of its own
     context = {
         "run": run,
         "queue_position": wait.position if wait else None,

@@ -96,3 +96,4 @@ def test_the_api_reuses_unless_asked_fresh_and_the_page_links_the_earlier_run(ap
     client.force_login(student)
     page = client.get(f"/runs/{reused['id']}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'href="/runs/{first["id"]}/"' in page and "Same result as" in page
+    assert "data-reused-timings" in page and "data-phases" not in page, "a reused result shows no time of its own"
