@@ -37,7 +37,13 @@ def reachable(host: str, port: int) -> bool:
 
 @contextmanager
 def celery_worker(
-    *, broker_url: str, data_dir: Path, queues: str = "default", extra_env: dict[str, str] | None = None
+    *,
+    broker_url: str,
+    data_dir: Path,
+    queues: str = "default",
+    extra_env: dict[str, str] | None = None,
+    app: str = "portal",
+    name: str = "test",
 ) -> Iterator[subprocess.Popen[str]]:
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("CELERY_")},
@@ -56,7 +62,7 @@ def celery_worker(
             "-m",
             "celery",
             "-A",
-            "portal",
+            app,
             "worker",
             "--pool=solo",
             "--concurrency=1",
@@ -65,7 +71,7 @@ def celery_worker(
             "--without-gossip",
             "--without-mingle",
             "--loglevel=INFO",
-            f"--hostname=test-{os.getpid()}@%h",
+            f"--hostname={name}-{os.getpid()}@%h",
         ],
         cwd=ROOT,
         env=env,
