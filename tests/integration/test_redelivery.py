@@ -55,7 +55,7 @@ def test_a_run_longer_than_the_visibility_timeout_executes_once(catalogue, redis
         celery_worker(broker_url=redis_broker, data_dir=second, name="runner-b", **options),
     ):
         assert wait_for(lambda: "ready." in worker_log(first) and "ready." in worker_log(second), timeout=60)
-        response = client.post("/api/v1/runs/", {"notebook": "sleeps", "parameters": {"steps": 10}}, format="json")
+        response = client.post("/api/v1/runs/", {"notebook": "sleeps", "parameters": {"steps": 6}}, format="json")
         assert response.status_code == 201, response.content
         run_id = response.json()["id"]
         assert wait_for(lambda: Run.objects.get(pk=run_id).is_terminal, timeout=120, interval=0.5)

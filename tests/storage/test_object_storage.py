@@ -20,7 +20,7 @@ from notebooks.views import OUTPUT_POLICY
 from tests.governance.factories import counted, register
 from tests.notebooks import builders
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.notebooks, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
