@@ -139,5 +139,15 @@ def test_production_settings_pass_the_deploy_check():
     }
 
     result = _manage(["check", "--deploy", "--fail-level", "WARNING"], production)
+    with_bucket = _manage(
+        [
+            "shell",
+            "-c",
+            'from django.core.files.storage import storages; s = storages["default"]; print(type(s).__name__, s.bucket_name)',
+        ],
+        {**production, **S3},
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert with_bucket.returncode == 0, with_bucket.stderr
+    assert with_bucket.stdout.splitlines()[-1].split() == ["S3Storage", "go3s-portal"]
