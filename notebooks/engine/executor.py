@@ -443,7 +443,10 @@ def _finish(
             changes.update(_store_outputs(run, nb, html))
         except StorageError as storage_error:
             log.exception("storing the results of run %s failed", run.pk)
-            changes.update(status=Run.Status.FAILED, error=str(storage_error)[:2000], metrics={}, cell_seconds=[])
+            # Without its results the run failed, whatever its notebook did; a reason it already had is kept after.
+            reason = f"{storage_error}; before that: {error}" if error else str(storage_error)
+            failed = Run.Status.FAILED if status == Run.Status.SUCCEEDED else status
+            changes.update(status=failed, error=reason[:2000], metrics={}, cell_seconds=[])
     if cells_done is not None and nb is not None and changes["status"] == Run.Status.SUCCEEDED:
         changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
     updated = _still_mine(run).update(**changes)

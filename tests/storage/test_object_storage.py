@@ -176,3 +176,18 @@ def test_a_storage_outage_fails_the_run_with_the_reason_serves_nothing_and_the_r
     again = _run(nb("short"), student)
     assert again.status == Run.Status.SUCCEEDED, again.error
     assert b"total 3" in client.get(f"/runs/{again.pk}/output.html").getvalue()
+
+
+def test_a_failed_run_whose_results_cannot_be_stored_keeps_its_own_reason_after_the_storage_one(nb, student, settings):
+    FAIL_SUFFIX[0] = ".ipynb"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.storage.test_object_storage.UnreachableStorage"},
+    }
+
+    run = _run(nb("fails"), student)
+
+    assert run.status == Run.Status.FAILED
+    assert run.error.startswith("the results could not be written to the storage: ConnectionError")
+    assert run.error.endswith("; before that: ValueError: the data is wrong")
+    assert not run.output_notebook
