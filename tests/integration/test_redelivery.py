@@ -17,7 +17,7 @@ from accounts.models import Role
 from notebooks.models import Run
 from portal.celery import app
 from tests.integration.test_runs_through_a_worker import _point_app_at
-from tests.integration.workers import celery_worker, reachable, wait_for, worker_log
+from tests.integration.workers import celery_worker, reachable, short_scratch, wait_for, worker_log
 
 pytestmark = [
     pytest.mark.integration,
@@ -49,10 +49,24 @@ def test_a_run_longer_than_the_visibility_timeout_executes_once(catalogue, redis
     first.mkdir()
     second.mkdir()
     env = {"NOTEBOOK_CATALOGUE_DIR": str(catalogue), "NOTEBOOK_KERNEL_POOL_SIZE": "0"}
-    options = {"app": "tests.integration.short_visibility", "queues": "notebooks-cpu", "extra_env": env}
+    options = {"app": "tests.integration.short_visibility", "queues": "notebooks-cpu"}
     with (
-        celery_worker(broker_url=redis_broker, data_dir=first, name="runner-a", **options),
-        celery_worker(broker_url=redis_broker, data_dir=second, name="runner-b", **options),
+        short_scratch() as scratch_a,
+        short_scratch() as scratch_b,
+        celery_worker(
+            broker_url=redis_broker,
+            data_dir=first,
+            name="runner-a",
+            extra_env={**env, "NOTEBOOK_SCRATCH_DIR": scratch_a},
+            **options,
+        ),
+        celery_worker(
+            broker_url=redis_broker,
+            data_dir=second,
+            name="runner-b",
+            extra_env={**env, "NOTEBOOK_SCRATCH_DIR": scratch_b},
+            **options,
+        ),
     ):
         assert wait_for(lambda: "ready." in worker_log(first) and "ready." in worker_log(second), timeout=60)
         response = client.post("/api/v1/runs/", {"notebook": "sleeps", "parameters": {"steps": 6}}, format="json")

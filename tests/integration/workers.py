@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -89,6 +91,17 @@ def celery_worker(
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def short_scratch() -> Iterator[str]:
+    """A scratch folder for a runner with a short path: a kernel's IPC sockets live under it, and a socket's path
+    may not exceed 107 characters (pytest's temporary folders grow with the test's name and the session count)."""
+    folder = tempfile.mkdtemp(prefix="go3s-", dir="/tmp")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def worker_log(data_dir: Path) -> str:

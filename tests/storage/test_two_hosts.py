@@ -28,7 +28,15 @@ from governance.models import EvaluationRun
 from notebooks.models import Run
 from notebooks.services import catalogue_sync
 from tests.governance.factories import PACKAGE_DIR
-from tests.integration.workers import ROOT, celery_worker, database_url_of_test_db, reachable, wait_for, worker_log
+from tests.integration.workers import (
+    ROOT,
+    celery_worker,
+    database_url_of_test_db,
+    reachable,
+    short_scratch,
+    wait_for,
+    worker_log,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -55,7 +63,7 @@ def shared_broker(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def web(tmp_path: Path, s3_server, shared_broker) -> Iterator[tuple[str, dict[str, str], Path]]:
     """The web host: gunicorn on a free port, its own data directory, the test database."""
-    data_dir = tmp_path / "w"  # short: the kernels' IPC sockets live under it
+    data_dir = tmp_path / "w"
     data_dir.mkdir()
     bucket = s3_server.new_bucket()
     storage = s3_server.environment(bucket)
@@ -71,7 +79,19 @@ def web(tmp_path: Path, s3_server, shared_broker) -> Iterator[tuple[str, dict[st
     }
     log = open(data_dir / "web.log", "w")  # noqa: SIM115 — closed below, after the process ends
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "120"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--timeout",
+            "120",
+            "--no-control-socket",
+        ],  # one per user by default: two suites at once would share it
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -131,11 +151,14 @@ def test_a_web_host_and_a_runner_host_share_only_database_broker_and_storage(web
     )  # fmt: skip
     assert registered.status_code == 201, registered.text[:2000]
 
-    with celery_worker(
-        broker_url=shared["CELERY_BROKER_URL"],
-        data_dir=runner_dir,
-        queues="notebooks-cpu",
-        extra_env={**shared, "NOTEBOOK_KERNEL_POOL_SIZE": "1"},
+    with (
+        short_scratch() as scratch,
+        celery_worker(
+            broker_url=shared["CELERY_BROKER_URL"],
+            data_dir=runner_dir,
+            queues="notebooks-cpu",
+            extra_env={**shared, "NOTEBOOK_KERNEL_POOL_SIZE": "1", "NOTEBOOK_SCRATCH_DIR": scratch},
+        ),
     ):
         course = requests.post(
             f"{url}/api/v1/runs/",
@@ -157,6 +180,7 @@ def test_a_web_host_and_a_runner_host_share_only_database_broker_and_storage(web
             assert cancelled.status_code in (200, 202), cancelled.text[:2000]
         course_run = _final(course.json()["id"], timeout=240)
         evaluated = _final(evaluation_runs[0].run_id, timeout=240)
+        assert not list(Path(scratch).glob("run-*"))  # the runner removed each run's copy of its inputs
 
     log = worker_log(runner_dir)
     assert course_run.status == Run.Status.SUCCEEDED, (course_run.error, log[-3000:])
