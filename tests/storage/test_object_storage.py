@@ -191,3 +191,29 @@ def test_a_failed_run_whose_results_cannot_be_stored_keeps_its_own_reason_after_
     assert run.error.startswith("the results could not be written to the storage: ConnectionError")
     assert run.error.endswith("; before that: ValueError: the data is wrong")
     assert not run.output_notebook
+
+
+class UnreadableStorage(FileSystemStorage):
+    def _open(self, name: str, mode: str = "rb") -> Any:
+        raise ConnectionError("Could not connect to the endpoint URL")
+
+
+def test_downloads_say_503_when_the_storage_cannot_be_reached_and_serve_again_when_it_is_back(
+    nb, student, settings, client, make_user
+):
+    run = _run(nb("short"), student)
+    energy = counted(register(make_user(Role.CURATOR), "unreachable").current_version, "energy", 0.02, evidence=b"g")
+    working = settings.STORAGES
+    settings.STORAGES = {**working, "default": {"BACKEND": "tests.storage.test_object_storage.UnreadableStorage"}}
+    client.force_login(student)
+    urls = [f"/runs/{run.pk}/output.html", f"/runs/{run.pk}/output.ipynb", f"/health/evidence/{energy.pk}/"]
+
+    for url in urls:
+        english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert (english.status_code, english["Retry-After"]) == (503, "30"), url
+        assert english.content.decode().startswith("The file storage cannot be reached just now.")
+        assert chinese.status_code == 503 and chinese.content.decode().startswith("文件存储暂时无法访问")
+
+    settings.STORAGES = working
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
