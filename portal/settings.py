@@ -233,7 +233,7 @@ if BROKER_IS_EMBEDDED:
     for _folder in (_broker_dir / "messages", _broker_dir / "control", DATA_DIR / "celery-results"):
         _folder.mkdir(parents=True, exist_ok=True)
 else:
-    # Redis (and SQS) deliver a message again when it is not acknowledged within this many seconds; a run's
+    # Redis delivers a message again when it is not acknowledged within this many seconds; a run's
     # message is acknowledged when the run ends (late acks), so every run must end well before (checked below).
     CELERY_VISIBILITY_TIMEOUT = env.integer("CELERY_VISIBILITY_TIMEOUT", 7200, min_value=60)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
