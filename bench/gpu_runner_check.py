@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +20,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+from django.core.files.storage import default_storage  # noqa: E402
+
 from accounts.models import Role, RoleGrant, User  # noqa: E402
+from governance.models import CommunityModel  # noqa: E402
+from governance.packages import read_package  # noqa: E402
+from governance.services.health import evaluations_start  # noqa: E402
+from governance.services.registry import model_create  # noqa: E402
 from notebooks.models import Notebook, Run, Runner  # noqa: E402
 from notebooks.services import run_enqueue  # noqa: E402
 
@@ -43,6 +51,39 @@ CHECKS += [
 ]
 if os.environ.get("ONLY_HEALTH") == "1":  # the E1-E3 checks alone (the CT notebook was checked before)
     CHECKS = [check for check in CHECKS if check[0].startswith("e")]
+if os.environ.get("ONLY_STORAGE") == "1":  # the registered model's evaluation alone
+    CHECKS = []
+# And a steward's evaluation of a registered model, as the portal starts it: the runner reads the model's package
+# from the storage (copied into the run's scratch directory), not from a catalogue folder (STORAGE_CHECK=0: skip).
+STORAGE_CHECK = os.environ.get("STORAGE_CHECK", "1") == "1"
+
+
+def _registered_runs(user: User) -> list[tuple[Run, dict[str, object]]]:
+    """Registers the digits-robust example through the registry (its package goes to the storage) and starts its
+    evaluation (three runs, on the GPU queue while a GPU runner is online)."""
+    RoleGrant.objects.get_or_create(user=user, role=Role.STEWARD, revoked_at=None)
+    package_dir = ROOT / "catalogue" / "models" / "digits-robust"
+    model = CommunityModel.objects.filter(slug="gpu-check-robust").first()
+    if model is None:
+        model = model_create(
+            actor=user, slug="gpu-check-robust", name="GPU check", summary="", version="1.0.0", licence="Apache-2.0",
+            model_card="", package=read_package(
+                onnx_bytes=(package_dir / "model.onnx").read_bytes(), eval_bytes=(package_dir / "eval.npz").read_bytes(),
+                metadata=(package_dir / "metadata.json").read_text(),
+            ),
+        )  # fmt: skip
+    version = model.current_version
+    assert version is not None
+    print(f"package in the storage: {version.onnx_file.name} ({default_storage.size(version.onnx_file.name)} bytes)")
+    return [(item.run, {"evaluation": item.dimension}) for item in evaluations_start(actor=user, version=version)]
+
+
+def _wait(run: Run) -> float:
+    started = time.monotonic()
+    while not Run.objects.get(pk=run.pk).is_terminal:
+        time.sleep(0.5)
+    run.refresh_from_db()
+    return time.monotonic() - started
 
 
 def main() -> None:
@@ -56,16 +97,21 @@ def main() -> None:
         print(
             f"runner {runner.hostname}: queues={runner.queues} gpu={runner.gpu_name!r} ({runner.gpu_memory_mb} MB) toolchain={runner.toolchain}"
         )
+    print(f"storage: {settings.STORAGES['default']['BACKEND']}")
     results = []
-    for slug, queue, parameters in CHECKS:
-        notebook = Notebook.objects.get(slug=slug)
-        run = run_enqueue(actor=user, notebook=notebook, parameters=parameters, queue=queue, timeout_seconds=600)
-        started = time.monotonic()
-        while not Run.objects.get(pk=run.pk).is_terminal:
-            time.sleep(0.5)
-        run.refresh_from_db()
-        wall = time.monotonic() - started
-        result = {
+
+    def runs() -> Iterator[tuple[Run, dict[str, object]]]:
+        for slug, queue, parameters in CHECKS:  # one at a time: the wall time is the run's own
+            notebook = Notebook.objects.get(slug=slug)
+            yield run_enqueue(actor=user, notebook=notebook, parameters=parameters, queue=queue, timeout_seconds=600), {}
+        if STORAGE_CHECK:
+            yield from _registered_runs(user)  # queued together, as the steward's one action queues them
+
+    for run, extra in runs():
+        slug, queue, parameters = run.notebook.slug, run.queue, run.parameters
+        wall = _wait(run)
+        stored = bool(run.output_html) and default_storage.exists(run.output_html.name)
+        result = {**extra, "output_in_storage": stored,
             "notebook": slug, "queue": queue, "parameters": run.parameters, "status": run.status, "error": run.error,
             "runner": run.runner_host, "gpu_name": run.gpu_name, "wall_seconds": round(wall, 1),
             "run_seconds": round(run.elapsed_seconds or 0, 1), "metrics": run.metrics,

@@ -1,8 +1,14 @@
-"""What the run engine tells the domains: a run reached an end state.
+"""What the run engine asks and tells the domains: the files a run reads, and that a run reached an end state.
 
 The engine knows no domain. Apps that start runs for their own purposes (benchmarks, health evaluations)
 list a callable `(run_id) -> None` in `settings.NOTEBOOK_RUN_FINISHED_HOOKS`; it is called once per run
 end, after the outcome is stored. A failing hook is logged and never changes the run.
+
+A run that reads more than the catalogue (a health evaluation reads a model's package) gets it from
+`settings.NOTEBOOK_RUN_INPUTS`: callables `(run) -> {relative path: storage name | bytes}` that say what the
+runner copies into the run's scratch directory before the kernel starts (a name in the default storage, or the
+bytes themselves). The runner shares nothing with the web process but the database, the broker and the
+storage, so this is how a file reaches a runner on another machine.
 """
 
 from __future__ import annotations
@@ -38,6 +44,15 @@ def _send_next(run_id: int) -> None:
         dispatch_fairly(queue)
     except Exception:  # the dispatcher's beat tick sends it instead
         log.exception("dispatching after run %s ended failed", run_id)
+
+
+def run_inputs(run: Any) -> dict[str, str | bytes]:
+    """What the domains say the run reads besides the catalogue. A failing provider fails the run (the caller
+    says so on it): a run started without its inputs would measure nothing."""
+    inputs: dict[str, str | bytes] = {}
+    for path in getattr(settings, "NOTEBOOK_RUN_INPUTS", []):
+        inputs.update(import_string(path)(run))
+    return inputs
 
 
 def run_finished(run_id: int) -> None:

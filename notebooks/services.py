@@ -295,7 +295,7 @@ def run_dispatch(*, run_id: int) -> bool:
             args=(run.pk, run.attempt),
             queue=QUEUE_NAMES[run.queue],
             soft_time_limit=run.timeout_seconds + 60,
-            time_limit=run.timeout_seconds + 120,
+            time_limit=run.timeout_seconds + settings.NOTEBOOK_TASK_GRACE_SECONDS,
         )
     except OperationalError:
         log.warning("broker unreachable: run %s stays queued and will be dispatched later", run.pk)

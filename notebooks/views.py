@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
 from notebooks import fair_queue, selectors, services
+from notebooks.downloads import StorageUnreachable, StoredFileMissing, open_stored, storage_unreachable_response
 from notebooks.forms import RunForm
 from notebooks.hooks import detail_panels
 from notebooks.metrics import compare_rows, run_metric_values
@@ -182,7 +183,13 @@ def run_output_html(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise Http404 from None
     if not run.output_html:
         raise Http404
-    response = FileResponse(run.output_html.open("rb"), content_type="text/html; charset=utf-8")
+    try:
+        stored = open_stored(run.output_html.name, run.output_html.storage)
+    except StoredFileMissing:
+        raise Http404 from None
+    except StorageUnreachable:
+        return storage_unreachable_response()
+    response = FileResponse(stored, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = OUTPUT_POLICY
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Referrer-Policy"] = "no-referrer"
@@ -197,8 +204,14 @@ def run_output_notebook(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise Http404 from None
     if not run.output_notebook:
         raise Http404
+    try:
+        stored = open_stored(run.output_notebook.name, run.output_notebook.storage)
+    except StoredFileMissing:
+        raise Http404 from None
+    except StorageUnreachable:
+        return storage_unreachable_response()
     response = FileResponse(
-        run.output_notebook.open("rb"),
+        stored,
         as_attachment=True,
         filename=f"{run.notebook.slug}-run-{run.pk}.ipynb",
         content_type="application/x-ipynb+json",

@@ -94,3 +94,40 @@ class Env:
         if debug:
             return debug_default
         raise ImproperlyConfigured(f"Environment variable {name} is required when DEBUG is off.")
+
+    def object_storage(self) -> dict[str, str] | None:
+        """The S3-compatible object storage named by django-storages' variables, or None for the file system.
+
+        `AWS_STORAGE_BUCKET_NAME` selects it; the access key, the secret key and the region must come with it
+        (`AWS_S3_ENDPOINT_URL` only for MinIO and other S3-compatible servers). A partial set refuses to start,
+        naming what is missing: a runner that silently fell back to its own disk would write results the web
+        server never sees.
+        """
+        bucket = self.text("AWS_STORAGE_BUCKET_NAME", "")
+        required = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_REGION_NAME")
+        optional = ("AWS_S3_ENDPOINT_URL", "AWS_S3_ADDRESSING_STYLE")
+        if not bucket:
+            given = [name for name in (*required, *optional) if self.text(name, "")]
+            if given:
+                raise ImproperlyConfigured(
+                    f"Environment variable AWS_STORAGE_BUCKET_NAME is required when {', '.join(given)} "
+                    "is set (object storage is used only when the bucket is named)."
+                )
+            return None
+        missing = [name for name in required if not self.text(name, "")]
+        if missing:
+            raise ImproperlyConfigured(
+                f"Environment variable {missing[0]} is required when AWS_STORAGE_BUCKET_NAME is set "
+                f"(missing: {', '.join(missing)})."
+            )
+        options = {
+            "bucket": bucket,
+            "access_key": self.text("AWS_ACCESS_KEY_ID", ""),
+            "secret_key": self.text("AWS_SECRET_ACCESS_KEY", ""),
+            "region": self.text("AWS_S3_REGION_NAME", ""),
+            "endpoint_url": "",
+            "addressing_style": self.choice("AWS_S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")),
+        }
+        if self.text("AWS_S3_ENDPOINT_URL", ""):
+            options["endpoint_url"] = self.url("AWS_S3_ENDPOINT_URL", "", schemes=("http", "https"))
+        return options

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.api_tags import API_TAGS
 from portal.env import Env
+from portal.object_storage import default_storage_backend
 
 # Lets generic classes like ModelSerializer[Model] be subscripted at run time (for type checking).
 django_stubs_ext.monkeypatch()
@@ -153,8 +154,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [("vendor/mermaid", BASE_DIR / "node_modules" / "mermaid" / "dist")]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Run outputs, evaluation packages, evidence and uploads: the file system under PORTAL_DATA_DIR (embedded), or an
+# S3-compatible bucket (S3, MinIO, …) when AWS_STORAGE_BUCKET_NAME is set, which runners on other machines share
+# with the web process. Nothing is served from the bucket directly: downloads stream through the portal, which
+# checks permissions and sets each file's headers (the run output's CSP). Any URL the storage signs expires soon.
+OBJECT_STORAGE = env.object_storage()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_backend(
+        OBJECT_STORAGE, querystring_expire=env.integer("AWS_QUERYSTRING_EXPIRE", 300, min_value=10, max_value=3600)
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -215,7 +223,8 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", "filesystem://", schemes=("filesystem", "redis", "rediss", "amqp"))
 BROKER_IS_EMBEDDED = CELERY_BROKER_URL.startswith("filesystem://")
 if BROKER_IS_EMBEDDED:
-    _broker_dir = DATA_DIR / "broker"
+    # One folder is the broker: processes that share it (on one machine) share the queues.
+    _broker_dir = Path(env.text("CELERY_BROKER_DIR", str(DATA_DIR / "broker"))).resolve()
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir / "messages"),
         "data_folder_out": str(_broker_dir / "messages"),
@@ -228,7 +237,10 @@ if BROKER_IS_EMBEDDED:
     for _folder in (_broker_dir / "messages", _broker_dir / "control", DATA_DIR / "celery-results"):
         _folder.mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 7200)}
+    # Redis delivers a message again when it is not acknowledged within this many seconds; a run's
+    # message is acknowledged when the run ends (late acks), so every run must end well before (checked below).
+    CELERY_VISIBILITY_TIMEOUT = env.integer("CELERY_VISIBILITY_TIMEOUT", 7200, min_value=60)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     _default_result_backend = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "rpc://"
 CELERY_RESULT_BACKEND = env.text("CELERY_RESULT_BACKEND", _default_result_backend)
 CELERY_RESULT_EXPIRES = timedelta(hours=env.integer("CELERY_RESULT_EXPIRES_HOURS", 6, min_value=1))
@@ -241,15 +253,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "in
 # --- Notebook runs ---------------------------------------------------------------------------------
 NOTEBOOK_CATALOGUE_DIR = Path(env.text("NOTEBOOK_CATALOGUE_DIR", str(BASE_DIR / "catalogue")))
 NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scratch")))
-# Keep each run's working directory (what the notebook wrote) instead of removing it: for debugging.
-# Folders outside the catalogue a run may read, linked into its scratch root by name (read-only in the
-# sandbox): the evaluation packages the health notebooks read as `../packages/<name>`.
-NOTEBOOK_SHARED_DIRS = {"packages": DATA_DIR / "packages"}
+# Folders on the runner's own disk, outside the catalogue, that a run may read, linked into its scratch root by
+# name (read-only in the sandbox). None by default: what a run reads besides the catalogue comes from the
+# storage (NOTEBOOK_RUN_INPUTS), so a runner needs no folder shared with the web process.
+NOTEBOOK_SHARED_DIRS: dict[str, Path] = {}
 # Kernels run inside bubblewrap (notebooks/engine/sandbox.py). Without a working sandbox the runner refuses
 # to start kernels outside DEBUG unless NOTEBOOK_ALLOW_UNSANDBOXED is set; the kernel runs as this uid.
 NOTEBOOK_SANDBOX = env.flag("NOTEBOOK_SANDBOX", True)
 NOTEBOOK_ALLOW_UNSANDBOXED = env.flag("NOTEBOOK_ALLOW_UNSANDBOXED", False)
 NOTEBOOK_SANDBOX_UID = env.integer("NOTEBOOK_SANDBOX_UID", 65534, min_value=1)
+# Keep each run's working directory (what the notebook wrote) instead of removing it: for debugging.
 NOTEBOOK_KEEP_SCRATCH = env.flag("NOTEBOOK_KEEP_SCRATCH", False)
 NOTEBOOK_KERNEL_NAME = env.text("NOTEBOOK_KERNEL_NAME", "go3s-factory")
 # Kernels started ahead per runner process; each serves one run and is discarded.
@@ -260,6 +273,19 @@ NOTEBOOK_KERNEL_PREIMPORTS = env.csv("NOTEBOOK_KERNEL_PREIMPORTS", ["numpy"])
 NOTEBOOK_KERNEL_THREADS = env.integer("NOTEBOOK_KERNEL_THREADS", 0, min_value=0, max_value=256)
 NOTEBOOK_DEFAULT_TIMEOUT = env.integer("NOTEBOOK_DEFAULT_TIMEOUT", 900, min_value=10)
 NOTEBOOK_MAX_TIMEOUT = env.integer("NOTEBOOK_MAX_TIMEOUT", 3600, min_value=10)
+# A run's task is killed NOTEBOOK_TASK_GRACE_SECONDS after its timeout (notebooks.services.run_dispatch), so the
+# longest a run's message stays unacknowledged is NOTEBOOK_MAX_TIMEOUT plus that grace. On a broker that
+# redelivers unacknowledged messages (Redis) that must stay below the visibility timeout, or the message of a
+# run still running is delivered again (another runner then skips it, the run being claimed; the test
+# tests/integration/test_redelivery.py shows it runs once).
+NOTEBOOK_TASK_GRACE_SECONDS = 120
+if CELERY_BROKER_URL.startswith("redis") and NOTEBOOK_MAX_TIMEOUT + NOTEBOOK_TASK_GRACE_SECONDS >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"Environment variable CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} is too short for "
+        f"NOTEBOOK_MAX_TIMEOUT={NOTEBOOK_MAX_TIMEOUT}: the broker would deliver a run's message again while it "
+        f"still runs. Raise it above {NOTEBOOK_MAX_TIMEOUT + NOTEBOOK_TASK_GRACE_SECONDS} "
+        f"(NOTEBOOK_MAX_TIMEOUT + {NOTEBOOK_TASK_GRACE_SECONDS} s) or lower NOTEBOOK_MAX_TIMEOUT."
+    )
 NOTEBOOK_DEFAULT_MEMORY_MB = env.integer("NOTEBOOK_DEFAULT_MEMORY_MB", 4096, min_value=256)
 NOTEBOOK_MAX_MEMORY_MB = env.integer("NOTEBOOK_MAX_MEMORY_MB", 16384, min_value=256)
 # A hard virtual-memory ceiling on CPU kernels; GPU runners turn it off (CUDA reserves huge address space).
@@ -288,6 +314,8 @@ NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
     "governance.services.toolchain.benchmark_run_finished",
     "governance.services.health.evaluation_run_finished",
 ]
+# Files a run reads besides the catalogue, copied from the storage into its scratch directory (`(run) -> {path: …}`).
+NOTEBOOK_RUN_INPUTS: list[str] = ["governance.services.health.evaluation_run_inputs"]
 # Extra panels on a catalogue notebook's page: dotted callables `(request, notebook) -> str | None` (HTML).
 NOTEBOOK_DETAIL_PANELS: list[str] = ["courses.views.notebook_panel"]
 

@@ -19,6 +19,7 @@ from notebooks.models import Notebook
 from notebooks.services import catalogue_sync
 from tests.accounts.factories import UserFactory
 from tests.notebooks import builders
+from tests.object_storage import S3Server, s3_storages, start_s3_server
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +88,21 @@ def browser_client() -> Callable[[User | None], Client]:
 def _close_kernel_pool() -> Iterator[None]:
     yield
     close_pool()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's standalone S3 server on a free localhost port, for the whole session (started on first use)."""
+    yield from start_s3_server(tmp_path_factory.mktemp("moto") / "moto_server.log")
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server, settings) -> str:
+    """A fresh bucket that this test process's default storage writes to, as a portal with
+    AWS_STORAGE_BUCKET_NAME set would."""
+    bucket = s3_server.new_bucket()
+    settings.STORAGES = s3_storages(s3_server, bucket, settings.STORAGES)
+    return bucket
 
 
 @pytest.fixture

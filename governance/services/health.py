@@ -8,11 +8,8 @@ PRODUCT.md: a new version ends it at once, an accepted critical security finding
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -303,34 +300,26 @@ def evaluation_review(*, actor: User, evaluation: Evaluation, accept: bool, note
 # --- verified evaluations from portal runs -------------------------------------------------------
 
 
-def package_directory(version: ModelVersion) -> Path:
-    """The version's evaluation package as a folder the evaluation notebooks read (written once, atomically).
+def package_name(version: ModelVersion) -> str:
+    """The folder a run of the evaluation notebooks reads the version's package from, as `../packages/<name>`."""
+    return f"{version.model.slug}-{version.number}-{version.onnx_sha256[:12]}"
 
-    Runners read it from the portal's data directory, so every runner needs that directory mounted; the
-    folder is the `packages` entry of NOTEBOOK_SHARED_DIRS, which each run sees as `../packages/`.
-    """
-    target = Path(settings.NOTEBOOK_SHARED_DIRS["packages"]) / f"{version.model.slug}-{version.number}-{version.onnx_sha256[:12]}"
-    if (target / "metadata.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".staging-"))
-    with version.onnx_file.open("rb") as source:
-        (staging / "model.onnx").write_bytes(source.read())
-    with version.eval_file.open("rb") as source:
-        (staging / "eval.npz").write_bytes(source.read())
+
+def evaluation_run_inputs(run: Run) -> dict[str, str | bytes]:
+    """For the run engine (NOTEBOOK_RUN_INPUTS): an evaluation run reads its version's package, which the runner
+    copies from the storage into the run's scratch directory as `packages/<name>/` (model.onnx, eval.npz and
+    metadata.json). Other runs read nothing more."""
+    evaluation_run = EvaluationRun.objects.select_related("version__model").filter(run_id=run.pk).first()
+    if evaluation_run is None:
+        return {}
+    version = evaluation_run.version
+    folder = f"packages/{package_name(version)}"
     metadata = {**version.metadata, "name": version.model.slug, "version": version.version}
-    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2))
-    # Readable by the sandboxed kernel, which runs as another (unprivileged) user; mkdtemp made it 0700.
-    staging.chmod(0o755)
-    for child in staging.iterdir():
-        child.chmod(0o644)
-    try:
-        os.rename(staging, target)
-    except OSError:  # another request wrote it first
-        for child in staging.iterdir():
-            child.unlink()
-        staging.rmdir()
-    return target
+    return {
+        f"{folder}/model.onnx": version.onnx_file.name,
+        f"{folder}/eval.npz": version.eval_file.name,
+        f"{folder}/metadata.json": json.dumps(metadata, indent=2).encode(),
+    }
 
 
 def evaluation_queue() -> str:
@@ -372,9 +361,9 @@ def evaluations_start(
         raise WrongState("Evaluation runs for this version are still queued or running.", code="evaluation_running")
     thresholds = THRESHOLDS_BY_VERSION[methodology]
     notebooks = _evaluation_notebooks(methodology)
-    # Relative to the notebook's folder: the runner links the packages folder into each run's scratch
-    # directory (NOTEBOOK_SHARED_DIRS), and a `path` parameter may not name anything outside it.
-    path = f"../packages/{package_directory(version).name}"
+    # Relative to the notebook's folder: the runner copies the package into each run's scratch directory
+    # (evaluation_run_inputs), and a `path` parameter may not name anything outside it.
+    path = f"../packages/{package_name(version)}"
     queue = evaluation_queue()
     started = []
     with transaction.atomic():

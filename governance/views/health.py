@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from governance.selectors import health_explanation
 from governance.selectors import registry as registry_selectors
 from governance.services import health as services
 from governance.views.errors import page_errors
+from notebooks.downloads import StorageUnreachable, StoredFileMissing, open_stored, storage_unreachable_response
 from notebooks.models import Run
 
 
@@ -180,12 +180,16 @@ def evaluation_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     """
     evaluation = Evaluation.objects.select_related("run").filter(pk=pk, status=Evaluation.Status.COUNTED).first()
     name = health_explanation.evidence_name(evaluation) if evaluation is not None else ""
-    if not name or not default_storage.exists(name):
+    if not name:
         return render(request, "404.html", status=404)
+    try:
+        stored = open_stored(name)
+    except StoredFileMissing:
+        return render(request, "404.html", status=404)
+    except StorageUnreachable:
+        return storage_unreachable_response()
     filename = name.rsplit("/", 1)[-1]
-    response = FileResponse(
-        default_storage.open(name, "rb"), as_attachment=True, filename=filename, content_type="application/octet-stream"
-    )
+    response = FileResponse(stored, as_attachment=True, filename=filename, content_type="application/octet-stream")
     response["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )

@@ -24,6 +24,7 @@ from typing import Any
 import nbformat
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 from nbclient import NotebookClient
@@ -34,7 +35,7 @@ from notebooks.catalogue import node_from_bytes
 from notebooks.engine.kernels import PooledKernel, get_pool
 from notebooks.engine.limits import Stop, Watchdog, limit_address_space
 from notebooks.engine.rendering import render_html
-from notebooks.hooks import run_finished
+from notebooks.hooks import run_finished, run_inputs
 from notebooks.models import Run
 from notebooks.result_cache import kernel_environment_lock, key_for_finished_run
 
@@ -144,6 +145,7 @@ def _scratch_for(run: Run, kernel: PooledKernel) -> Path:
     for entry in catalogue.iterdir():
         if entry.is_dir() and entry.name != own_dir.name:
             (root / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+    _fetch_inputs(run, root)
     for name, shared in settings.NOTEBOOK_SHARED_DIRS.items():
         if Path(shared).is_dir() and not (root / name).exists():
             (root / name).symlink_to(Path(shared).resolve(), target_is_directory=True)
@@ -161,6 +163,36 @@ def _scratch_for(run: Run, kernel: PooledKernel) -> Path:
             if not entry.name.endswith(".ipynb") and entry.name != "output":
                 (work / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
     return work
+
+
+class StorageError(RuntimeError):
+    """The storage could not be read or written: the run fails with this reason; the runner stays up."""
+
+
+def _fetch_inputs(run: Run, root: Path) -> None:
+    """Copies what the run reads besides the catalogue (notebooks.hooks.run_inputs) from the storage into its
+    scratch root, before the kernel runs anything. The copies are the runner's (a sandboxed kernel reads them,
+    cannot change them) and go with the scratch directory when the run ends."""
+    inputs = run_inputs(run)
+    for relative, source in sorted(inputs.items()):
+        target = root / relative
+        if Path(relative).is_absolute() or ".." in Path(relative).parts or not relative:
+            raise ValueError(f"a run input must be a relative path inside the scratch directory: {relative!r}")
+        for folder in reversed([target.parent, *target.parent.parents]):
+            if folder == root or root not in folder.parents:
+                continue
+            if not folder.exists():
+                folder.mkdir()
+                folder.chmod(0o755)
+        try:
+            if isinstance(source, bytes):
+                target.write_bytes(source)
+            else:
+                with default_storage.open(source, "rb") as stream, open(target, "wb") as copy:
+                    shutil.copyfileobj(stream, copy, 1024 * 1024)
+        except Exception as error:
+            raise StorageError(f"the run's input {relative} could not be read from the storage: {error}") from error
+        target.chmod(0o644)
 
 
 def cell_seconds(nb: Any) -> list[dict[str, Any]]:
@@ -309,7 +341,8 @@ def _execute_claimed(run: Run) -> str:
         outcome["truncated"] = bool(client.truncated_cells)
     except Exception as error:  # the kernel could not start, or the runner broke: say so on the run
         log.exception("run %s could not execute", run.pk)
-        outcome = {"status": Run.Status.FAILED, "error": f"{type(error).__name__}: {error}"}
+        reason = str(error) if isinstance(error, StorageError) else f"{type(error).__name__}: {error}"
+        outcome = {"status": Run.Status.FAILED, "error": reason[:2000]}
     except BaseException:
         _release(pool, kernel, work)
         raise
@@ -422,16 +455,20 @@ def _finish(
         )
         changes["metrics"] = extract_metrics(nb)
         changes["cell_seconds"] = cell_seconds(nb)
-        stem = f"run-{run.pk}-{run.attempt}"
-        storage = Run._meta.get_field("output_notebook").storage
-        changes["output_notebook"] = storage.save(f"runs/{stem}.ipynb", ContentFile(nbformat.writes(nb).encode()))
         try:
             html = render_html(nb)
         except Exception as render_error:
             log.exception("rendering run %s failed", run.pk)
             html = f"<p>The notebook could not be rendered: {type(render_error).__name__}</p>"
-        changes["output_html"] = storage.save(f"runs/{stem}.html", ContentFile(html.encode()))
-    if cells_done is not None and nb is not None and status == Run.Status.SUCCEEDED:
+        try:
+            changes.update(_store_outputs(run, nb, html))
+        except StorageError as storage_error:
+            log.exception("storing the results of run %s failed", run.pk)
+            # Without its results the run failed, whatever its notebook did; a reason it already had is kept after.
+            reason = f"{storage_error}; before that: {error}" if error else str(storage_error)
+            failed = Run.Status.FAILED if status == Run.Status.SUCCEEDED else status
+            changes.update(status=failed, error=reason[:2000], metrics={}, cell_seconds=[])
+    if cells_done is not None and nb is not None and changes["status"] == Run.Status.SUCCEEDED:
         changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
         changes["result_key"] = key_for_finished_run(run, _kernel_lock())
     updated = _still_mine(run).update(**changes)
@@ -439,3 +476,23 @@ def _finish(
         run_finished(run.pk)
     else:
         log.warning("run %s attempt %s finished after losing ownership; outcome not stored", run.pk, run.attempt)
+
+
+def _store_outputs(run: Run, nb: Any, html: str) -> dict[str, str]:
+    """Writes the output notebook and its HTML to the storage; the run names them only once both are stored
+    (the caller records them with the outcome), so nothing half-written is ever served. A failed write removes
+    what was written and raises StorageError with the reason."""
+    stem = f"run-{run.pk}-{run.attempt}"
+    storage = Run._meta.get_field("output_notebook").storage
+    stored: dict[str, str] = {}
+    try:
+        stored["output_notebook"] = storage.save(f"runs/{stem}.ipynb", ContentFile(nbformat.writes(nb).encode()))
+        stored["output_html"] = storage.save(f"runs/{stem}.html", ContentFile(html.encode()))
+    except Exception as error:
+        for name in stored.values():
+            try:
+                storage.delete(name)
+            except Exception:
+                log.warning("could not remove %s after a failed write", name, exc_info=True)
+        raise StorageError(f"the results could not be written to the storage: {type(error).__name__}: {error}") from error
+    return stored

@@ -20,7 +20,6 @@ pytestmark = [pytest.mark.notebooks, pytest.mark.django_db(transaction=True)]
 def test_one_action_measures_all_three_dimensions_and_certifies(make_user, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path / "data"
-    settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path / "data" / "packages"}
     settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"
     catalogue_sync(actor=None, root=django_settings.BASE_DIR / "catalogue")
     model = register(make_user(Role.CURATOR), "digits-robust")

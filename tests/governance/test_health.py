@@ -25,7 +25,6 @@ pytestmark = pytest.mark.django_db
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path / "data"
-    settings.NOTEBOOK_SHARED_DIRS = {"packages": tmp_path / "data" / "packages"}
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +39,13 @@ def reachable(host: str, port: int) -> bool:
 
 @contextmanager
 def celery_worker(
-    *, broker_url: str, data_dir: Path, queues: str = "default", extra_env: dict[str, str] | None = None
+    *,
+    broker_url: str,
+    data_dir: Path,
+    queues: str = "default",
+    extra_env: dict[str, str] | None = None,
+    app: str = "portal",
+    name: str = "test",
 ) -> Iterator[subprocess.Popen[str]]:
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("CELERY_")},
@@ -56,7 +64,7 @@ def celery_worker(
             "-m",
             "celery",
             "-A",
-            "portal",
+            app,
             "worker",
             "--pool=solo",
             "--concurrency=1",
@@ -65,7 +73,7 @@ def celery_worker(
             "--without-gossip",
             "--without-mingle",
             "--loglevel=INFO",
-            f"--hostname=test-{os.getpid()}@%h",
+            f"--hostname={name}-{os.getpid()}@%h",
         ],
         cwd=ROOT,
         env=env,
@@ -83,6 +91,17 @@ def celery_worker(
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def short_scratch() -> Iterator[str]:
+    """A scratch folder for a runner with a short path: a kernel's IPC sockets live under it, and a socket's path
+    may not exceed 107 characters (pytest's temporary folders grow with the test's name and the session count)."""
+    folder = tempfile.mkdtemp(prefix="go3s-", dir="/tmp")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def worker_log(data_dir: Path) -> str:

@@ -46,6 +46,46 @@ def test_secret_is_required_outside_debug_and_defaulted_in_debug():
         Env({}).secret("SECRET_KEY", debug_default="dev", debug=False)
 
 
+S3 = {
+    "AWS_STORAGE_BUCKET_NAME": "go3s-portal",
+    "AWS_ACCESS_KEY_ID": "portal",
+    "AWS_SECRET_ACCESS_KEY": "portal-secret",
+    "AWS_S3_REGION_NAME": "us-east-1",
+}
+
+
+def test_object_storage_is_off_without_a_bucket_and_complete_with_one():
+    assert Env({}).object_storage() is None
+    options = Env({**S3, "AWS_S3_ENDPOINT_URL": "http://minio:9000", "AWS_S3_ADDRESSING_STYLE": "path"}).object_storage()
+
+    assert options == {
+        "bucket": "go3s-portal",
+        "access_key": "portal",
+        "secret_key": "portal-secret",
+        "region": "us-east-1",
+        "endpoint_url": "http://minio:9000",
+        "addressing_style": "path",
+    }
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({**S3, "AWS_ACCESS_KEY_ID": ""}, "AWS_ACCESS_KEY_ID"),
+        ({key: value for key, value in S3.items() if key != "AWS_SECRET_ACCESS_KEY"}, "AWS_SECRET_ACCESS_KEY"),
+        ({key: value for key, value in S3.items() if key != "AWS_S3_REGION_NAME"}, "AWS_S3_REGION_NAME"),
+        ({key: value for key, value in S3.items() if key != "AWS_STORAGE_BUCKET_NAME"}, "AWS_STORAGE_BUCKET_NAME"),
+        ({"AWS_S3_ENDPOINT_URL": "http://minio:9000"}, "AWS_STORAGE_BUCKET_NAME"),
+        ({**S3, "AWS_S3_ENDPOINT_URL": "minio:9000"}, "AWS_S3_ENDPOINT_URL"),
+        ({**S3, "AWS_S3_ADDRESSING_STYLE": "sideways"}, "AWS_S3_ADDRESSING_STYLE"),
+    ],
+)
+def test_an_incomplete_object_storage_is_refused_naming_the_variable(environ, named):
+    with pytest.raises(ImproperlyConfigured) as raised:
+        Env(environ).object_storage()
+    assert named in str(raised.value)
+
+
 def _manage(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # A bare environment: nothing of the test settings' own environment may leak into the child.
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root")}
@@ -65,6 +105,12 @@ def _manage(args: list[str], environ: dict[str, str]) -> subprocess.CompletedPro
         ({"DEBUG": "0"}, "SECRET_KEY"),
         ({"DEBUG": "0", "SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"DEBUG": "1", "AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT"),
+        ({"DEBUG": "1", "AWS_STORAGE_BUCKET_NAME": "go3s-portal"}, "AWS_ACCESS_KEY_ID"),
+        # Redis delivers an unacknowledged message again after the visibility timeout: a run may not outlast it.
+        (
+            {"DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "CELERY_VISIBILITY_TIMEOUT": "3600"},
+            "CELERY_VISIBILITY_TIMEOUT",
+        ),
     ],
 )
 def test_process_refuses_to_start_on_a_bad_setting(environ, named):
@@ -75,6 +121,16 @@ def test_process_refuses_to_start_on_a_bad_setting(environ, named):
     assert "ImproperlyConfigured" in result.stderr
 
 
+def test_a_visibility_timeout_above_the_longest_run_starts():
+    environ = {"DEBUG": "1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "CELERY_VISIBILITY_TIMEOUT": "3721"}
+    result = _manage(
+        ["shell", "-c", "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"], environ
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "'visibility_timeout': 3721" in result.stdout
+
+
 def test_production_settings_pass_the_deploy_check():
     production = {
         "DEBUG": "0",
@@ -83,5 +139,15 @@ def test_production_settings_pass_the_deploy_check():
     }
 
     result = _manage(["check", "--deploy", "--fail-level", "WARNING"], production)
+    with_bucket = _manage(
+        [
+            "shell",
+            "-c",
+            'from django.core.files.storage import storages; s = storages["default"]; print(type(s).__name__, s.bucket_name)',
+        ],
+        {**production, **S3},
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert with_bucket.returncode == 0, with_bucket.stderr
+    assert with_bucket.stdout.splitlines()[-1].split() == ["S3Storage", "go3s-portal"]
