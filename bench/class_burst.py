@@ -66,7 +66,7 @@ def main() -> None:
         for sql in ("DROP DATABASE IF EXISTS go3s_burst", "CREATE DATABASE go3s_burst"):
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True, capture_output=True)
         env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/go3s_burst"
-        env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/13"
+        env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/7"
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
 
@@ -77,7 +77,6 @@ def main() -> None:
     from django.db.models import Count
 
     from accounts.models import AuditLogEntry, Role, RoleGrant, User
-    from notebooks import fair_queue
     from notebooks.models import Notebook, Run, Runner
     from notebooks.services import catalogue_sync, run_dispatch, run_enqueue
 
@@ -86,7 +85,7 @@ def main() -> None:
     if not args.embedded:
         import redis
 
-        redis.Redis(db=13).flushdb()
+        redis.Redis(db=7).flushdb()
     notebook = Notebook.objects.get(slug="bench-short")
 
     def students(prefix: str, count: int) -> list[User]:
@@ -128,7 +127,9 @@ def main() -> None:
         time.sleep(3)  # each runner's pooled kernel is ready
 
         if args.fifo:  # the old behaviour: every run goes to the broker as it is submitted
-            fair_queue.dispatch_fairly = lambda queue: []  # type: ignore[assignment]
+            import notebooks.services
+
+            notebooks.services.dispatch_fairly = lambda queue: []  # type: ignore[assignment]
 
         burst = time.time()
         submitted: dict[int, tuple[str, float]] = {}
@@ -175,7 +176,7 @@ def main() -> None:
         waits = [finished[pk] - submitted[pk][1] for pk in ids]
         first = min(finished[pk] for pk in ids) - (burst if course == "A" else b_submitted) if ids else float("nan")
         column = str(ahead) if course == "B" else ""
-        print(f"{course:<8}{len(ids):>6}{first:>16.1f}{percentile(waits, 0.5):>9.1f}{percentile(waits, 0.95):>9.1f}{column:>30}")
+        print(f"{course:<8}{len(ids):>6}{first:>16.1f}{percentile(waits, 0.5):>9.1f}{percentile(waits, 0.95):>9.1f}{column:>14}")
     print(f"runs lost: {len(lost)}   runs executed twice: {len(twice)} (requeued by the reaper: {requeued})   cache hits: 0")
     per_runner = Run.objects.filter(pk__in=submitted).values("runner__hostname").annotate(n=Count("pk"))
     print("runs per runner:", {row["runner__hostname"]: row["n"] for row in per_runner})

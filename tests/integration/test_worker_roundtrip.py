@@ -37,7 +37,7 @@ def test_roundtrip_through_the_embedded_filesystem_broker(tmp_path, make_user):
     }
     for folder in ("broker/messages", "broker/control", "celery-results"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
-    client = Celery(broker="filesystem://", backend=f"file://{tmp_path / 'celery-results'}")
+    client = Celery(broker="filesystem://", backend=f"file://{tmp_path / 'celery-results'}", set_as_current=False)
     client.conf.broker_transport_options = folders
     client.conf.task_serializer = "json"
     assert settings.BROKER_IS_EMBEDDED
@@ -50,7 +50,7 @@ def test_roundtrip_through_the_embedded_filesystem_broker(tmp_path, make_user):
 def test_roundtrip_through_redis(tmp_path, make_user):
     make_user()
     broker = "redis://127.0.0.1:6379/14"
-    client = Celery(broker=broker, backend=broker)
+    client = Celery(broker=broker, backend=broker, set_as_current=False)
     client.conf.task_serializer = "json"
     client.connection_for_write().default_channel.client.flushdb()
 
