@@ -44,6 +44,20 @@ def _metrics_of(executed: Any) -> dict[str, Any]:
 
 _seen_in_chromium: set[str] = set()
 
+BUDGET_FACTOR = 3
+
+
+def assert_within_budget(slug: str, seconds: float, expected_minutes: int) -> None:
+    """A smoke run may take at most `BUDGET_FACTOR` times the minutes the notebook declares
+    (`metadata.portal.resources.expected_minutes`, measured at default parameters): a notebook that grew
+    slower than its declaration says fails here instead of surprising the people who queue it."""
+    budget = BUDGET_FACTOR * expected_minutes * 60
+    assert seconds <= budget, (
+        f"{slug}: the smoke run took {seconds:.0f} s, over {BUDGET_FACTOR} x its declared "
+        f"expected_minutes={expected_minutes} ({budget} s); measure it again at default parameters and "
+        "correct resources.expected_minutes, or make the notebook faster"
+    )
+
 
 def _check_rendering(executed: Any, document: str, slug: str) -> None:
     """The stored HTML shows what the executed notebook holds (every run), and renders in Chromium with
@@ -82,6 +96,8 @@ def run_through_engine(
         scratch = Path(settings.NOTEBOOK_SCRATCH_DIR) / f"run-{run.pk}-{run.attempt}"
         try:
             assert run.status == Run.Status.SUCCEEDED, f"{run.status}: {run.error}\n{run.traceback[-3000:]}"
+            assert run.elapsed_seconds is not None and run.finished_at is not None
+            assert_within_budget(portal["slug"], run.elapsed_seconds, portal["resources"]["expected_minutes"])
             if inspect_output is not None:
                 inspect_output(scratch / path.parent.name / "output" / portal["slug"])
             executed = nbformat.reads(run.output_notebook.read().decode(), as_version=4)
