@@ -105,6 +105,11 @@ def run_through_engine(
             metrics = _metrics_of(executed)
             undeclared = set(portal.get("metrics", {})) - set(metrics)
             assert undeclared == set(), f"metadata.portal.metrics declares metrics the run did not report: {undeclared}"
+            if portal.get("deterministic"):  # a claim reuse relies on: the same parameters, the same results
+                again = run_enqueue(actor=user, notebook=run.notebook, parameters=run.parameters, timeout_seconds=900)
+                again.refresh_from_db()
+                assert again.status == Run.Status.SUCCEEDED and again.reused_from_id is None, again.error
+                assert again.metrics == run.metrics, f"{portal['slug']} is marked deterministic but its metrics changed"
             return metrics
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
