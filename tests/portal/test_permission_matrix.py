@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.parsers import MultiPartParser
 
-from accounts.models import Role, RoleApplication
+from accounts.models import RateCounter, Role, RoleApplication
 from notebooks.models import Notebook, Run
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +215,7 @@ def test_route_answers_each_visitor_as_declared(route, world, guide_imported, ma
                     Run.objects.filter(pk=world["run"].pk).update(status=Run.Status.SUCCEEDED)
             # Each visitor arrives as its own client: rate limits counted per client (password reset) start afresh.
             cache.clear()
+            RateCounter.objects.all().delete()
             client = Client(HTTP_ACCEPT_LANGUAGE="en")
             if visitor != "anonymous":
                 client.force_login(world["users"][visitor])
