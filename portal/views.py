@@ -184,17 +184,22 @@ class StatsApi(APIView):
 def methodology(request: HttpRequest, version: str) -> HttpResponse:
     """The model-health methodology, versioned: how each evaluation notebook measures, and the thresholds.
 
-    v1 is published as it was (English); v2 has an English and a Chinese text, chosen by the page language.
+    Each version has an English text and a Chinese translation, chosen by the reader's language (English
+    where a catalogue has no translation).
     """
     from accounts.languages import reader_language
     from guide.markdown import render as render_markdown
 
     folder = settings.NOTEBOOK_CATALOGUE_DIR / "evaluation"
-    texts = {"v1": {"en": "METHODOLOGY.md"}, "v2": {"en": "METHODOLOGY-v2.md", "zh-hans": "METHODOLOGY-v2.zh-hans.md"}}
+    texts = {
+        "v1": {"en": "METHODOLOGY.md", "zh-hans": "METHODOLOGY.zh-hans.md"},
+        "v2": {"en": "METHODOLOGY-v2.md", "zh-hans": "METHODOLOGY-v2.zh-hans.md"},
+    }
     if version not in texts:
         return render(request, "404.html", status=404)
-    language = reader_language(texts[version])
-    path = folder / texts[version][language]
+    available = {code: name for code, name in texts[version].items() if (folder / name).exists()}
+    language = reader_language(available)
+    path = folder / available.get(language, texts[version]["en"])
     if not path.exists():
         return render(request, "404.html", status=404)
     source = path.read_text(encoding="utf-8")

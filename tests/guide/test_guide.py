@@ -213,9 +213,12 @@ def test_about_page_links_thresholds_to_the_methodology_and_figures_to_the_stati
     assert links.count("/stats/") == 3
     assert sum(href.startswith("/health/methodology/v1/") for href in links) == 3
     assert "#live-role-counts" in links
-    methodology = Client().get("/health/methodology/v1/")
+    methodology = Client(HTTP_ACCEPT_LANGUAGE="en").get("/health/methodology/v1/")
     assert methodology.status_code == 200
     assert 'id="robustness-fgsm-attack-success-rate"' in methodology.content.decode()
+    # the Chinese translation keeps the English anchors, so the same links land on the same sections
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get("/health/methodology/v1/").content.decode()
+    assert 'id="robustness-fgsm-attack-success-rate"' in chinese and "鲁棒性" in chinese and 'lang="zh-hans"' in chinese
     assert Client().get("/health/methodology/v9/").status_code == 404
 
 
