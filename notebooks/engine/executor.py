@@ -280,14 +280,15 @@ def _execute_claimed(run: Run) -> str:
         kernel = pool.acquire()
         if kernel.pid is None:
             raise RuntimeError("the kernel process could not be found")
+        ceiling: int | None = None
         if settings.NOTEBOOK_ADDRESS_SPACE_LIMIT:
             ceiling = max(run.memory_limit_mb * 2, run.memory_limit_mb + 2048)
             if kernel.sandbox is None:
                 limit_address_space(kernel.pid, ceiling)
-            else:
-                pool.run(pool.limit_address_space(kernel, ceiling), timeout=30)
+                ceiling = None
         work = _scratch_for(run, kernel)
-        pool.run(pool.chdir(kernel, kernel.inside(work, _scratch_root(run))), timeout=30)
+        # One round trip to the kernel: its working directory, and (sandboxed) its own address-space ceiling.
+        pool.run(pool.prepare(kernel, kernel.inside(work, _scratch_root(run)), ceiling), timeout=30)
         _still_mine(run).update(kernel_ready_at=timezone.now())
 
         def on_cell_start(cell: Any, cell_index: int, **_: Any) -> None:
@@ -439,7 +440,6 @@ def _finish(
     """Stores the outcome and files; only if this attempt still owns the run."""
     changes: dict[str, Any] = {
         "status": status,
-        "finished_at": timezone.now(),
         "error": error,
         "error_cell": error_cell,
         "traceback": traceback,
@@ -471,6 +471,7 @@ def _finish(
     if cells_done is not None and nb is not None and changes["status"] == Run.Status.SUCCEEDED:
         changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
         changes["result_key"] = key_for_finished_run(run, _kernel_lock())
+    changes["finished_at"] = timezone.now()  # when the result is stored, rendering and upload included
     updated = _still_mine(run).update(**changes)
     if updated:
         run_finished(run.pk)

@@ -268,14 +268,13 @@ class KernelPool:
         """A started, connected, ready kernel for exactly one run; `discard` it afterwards."""
         return self.run(self._acquire(), timeout=300)
 
-    async def chdir(self, kernel: PooledKernel, path: str) -> None:
-        await self._execute_silently(kernel.client, f"__import__('os').chdir({path!r})", timeout=30)
-
-    async def limit_address_space(self, kernel: PooledKernel, megabytes: int) -> None:
-        """The kernel lowers its own address-space ceiling (soft and hard: user code cannot raise it back);
-        used for sandboxed kernels, whose uid the runner may not prlimit from outside."""
-        limit = megabytes * 1024 * 1024
-        code = f"__import__('resource').setrlimit(__import__('resource').RLIMIT_AS, ({limit}, {limit}))"
+    async def prepare(self, kernel: PooledKernel, path: str, address_space_mb: int | None) -> None:
+        """The kernel moves to the run's working directory and, when asked, lowers its own address-space
+        ceiling (soft and hard: user code cannot raise it back), in one request."""
+        code = f"__import__('os').chdir({path!r})"
+        if address_space_mb is not None:
+            limit = address_space_mb * 1024 * 1024
+            code += f"; __import__('resource').setrlimit(__import__('resource').RLIMIT_AS, ({limit}, {limit}))"
         await self._execute_silently(kernel.client, code, timeout=30)
 
     async def _shutdown(self, kernel: PooledKernel) -> None:
@@ -308,6 +307,11 @@ class KernelPool:
 
     def close(self) -> None:
         async def shutdown_all() -> None:
+            # Background work first (a used kernel still shutting down, a refill starting): then nothing is
+            # left running when the loop stops.
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            if pending:
+                await asyncio.wait(pending, timeout=30)
             while self._ready:
                 await self._shutdown(self._ready.pop())
 
