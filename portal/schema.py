@@ -31,11 +31,32 @@ from rest_framework import serializers
 from accounts.errors import ERROR_CODES
 from portal.api_tags import tag_for_path
 
+# The bounds a database engine gives an integer column (SQLite: 64 bits for every integer field; PostgreSQL:
+# 16, 32 or 64 by type). They are storage limits, not API rules, and would make the contract depend on the
+# engine the schema was generated on; bounds a serializer states (max_value=…) are kept.
+_ENGINE_INTEGER_BOUNDS = {2**63 - 1, -(2**63), 2**31 - 1, -(2**31), 2**15 - 1, -(2**15)}
+
+
+def _without_engine_bounds(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            if node.get("maximum") in _ENGINE_INTEGER_BOUNDS:
+                del node["maximum"]
+                node.pop("format", None)
+            if node.get("minimum") in _ENGINE_INTEGER_BOUNDS:
+                del node["minimum"]
+        for value in node.values():
+            _without_engine_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _without_engine_bounds(value)
+
 
 class SchemaGenerator(SpectacularSchemaGenerator):
     def get_schema(self, request: Any = None, public: bool = False) -> dict[str, Any]:
         with translation.override("en"):  # lazy texts are resolved inside get_schema
             schema: dict[str, Any] = super().get_schema(request, public)
+        _without_engine_bounds(schema)  # the same contract on SQLite and on PostgreSQL
         return schema
 
 
