@@ -108,6 +108,7 @@ def run_through_engine(
             if portal.get("deterministic"):  # a claim reuse relies on: the same parameters, the same results
                 again = run_enqueue(actor=user, notebook=run.notebook, parameters=run.parameters, timeout_seconds=900)
                 again.refresh_from_db()
+                shutil.rmtree(Path(settings.NOTEBOOK_SCRATCH_DIR) / f"run-{again.pk}-{again.attempt}", ignore_errors=True)
                 assert again.status == Run.Status.SUCCEEDED and again.reused_from_id is None, again.error
                 assert again.metrics == run.metrics, f"{portal['slug']} is marked deterministic but its metrics changed"
             return metrics
