@@ -142,15 +142,17 @@ def fair_order(queue: str, limit: int = WAITING_LOOKAHEAD) -> list[int]:
     return _order(_shares_now(queue), limit, timezone.now())
 
 
-def runner_slots(queue: str) -> int | None:
-    """Slots of the live runners consuming `queue`; None when no runner is registered as live."""
+def live_runners(queue: str) -> list[Runner]:
+    """The runners consuming `queue` that heartbeated lately and have not stopped."""
     live_since = timezone.now() - timedelta(seconds=RUNNER_LIVE_SECONDS)
     celery_name = QUEUE_NAMES[queue]
-    slots = [
-        runner.slots
-        for runner in Runner.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=live_since).only("queues", "slots")
-        if celery_name in (runner.queues or [])
-    ]
+    runners = Runner.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=live_since)
+    return [runner for runner in runners if celery_name in (runner.queues or [])]
+
+
+def runner_slots(queue: str) -> int | None:
+    """Slots of the live runners consuming `queue`; None when no runner is registered as live."""
+    slots = [runner.slots for runner in live_runners(queue)]
     return sum(slots) if slots else None
 
 

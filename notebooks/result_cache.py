@@ -19,13 +19,12 @@ import hashlib
 import json
 import logging
 import subprocess
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from notebooks.models import QUEUE_NAMES, NotebookVersion, Run, Runner
+from notebooks.models import NotebookVersion, Run
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +70,9 @@ def key_for_finished_run(run: Run, lock: str) -> str:
 
 def live_locks(queue: str) -> set[str]:
     """The kernel environments the live runners of `queue` have now (this machine's when none is live)."""
-    live_since = timezone.now() - timedelta(seconds=90)
-    locks = {
-        str((runner.toolchain or {}).get("kernel_lock", ""))
-        for runner in Runner.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=live_since).only("queues", "toolchain")
-        if QUEUE_NAMES[queue] in (runner.queues or [])
-    }
+    from notebooks.fair_queue import live_runners
+
+    locks = {str((runner.toolchain or {}).get("kernel_lock", "")) for runner in live_runners(queue)}
     locks.discard("")
     return locks or ({kernel_environment_lock()} - {""})
 
