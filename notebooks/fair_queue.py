@@ -23,6 +23,7 @@ Students also have a weekly budget of runner time (`NOTEBOOK_STUDENT_WEEKLY_RUNN
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from collections import Counter, deque
@@ -80,8 +81,8 @@ def _shares_now(queue: str) -> dict[str, _Share]:
         share = shares.setdefault(share_key, _Share())
         share.cap = max(share.cap, cap)
         share.people.setdefault(owner_id, _Person()).waiting.append((run_id, created_at))
-    if not shares:
-        return shares
+    if not shares or _one_person_uncapped(shares):
+        return shares  # one person's runs in one share without a cap go oldest first: nothing else to weigh
     serving = Run.objects.filter(_in_service(queue), share__in=list(shares)).values_list("share", "owner_id")
     by_share = Counter(share for share, _ in serving)
     by_person = Counter(serving)
@@ -103,6 +104,13 @@ def _shares_now(queue: str) -> dict[str, _Share]:
     return shares
 
 
+def _one_person_uncapped(shares: dict[str, _Share]) -> bool:
+    if len(shares) != 1:
+        return False
+    share = next(iter(shares.values()))
+    return not share.cap and len(share.people) == 1
+
+
 def _share_rank(item: tuple[str, _Share]) -> tuple[Any, ...]:
     key, share = item
     return (*_served_key(share.in_service, share.last_served, share.first_waiting()), key)
@@ -113,33 +121,47 @@ def _person_rank(item: tuple[int, _Person]) -> tuple[Any, ...]:
     return (*_served_key(person.in_service, person.last_served, person.waiting[0][1]), owner_id)
 
 
-def _order(shares: dict[str, _Share], limit: int, now: datetime) -> list[int]:
-    """Simulates `limit` turns: each turn serves the fairest share and, inside it, the fairest person."""
+def _order(shares: dict[str, _Share], limit: int, now: datetime, until: set[int] | None = None) -> list[int]:
+    """Simulates `limit` turns: each turn serves the fairest share and, inside it, the fairest person. Only the
+    served share and person change rank, so both are heaps: a turn costs O(log shares + log people), and a
+    class of 300 beside 1,000 other courses is ordered in milliseconds. With `until`, stops once every run in
+    it has its place."""
     chosen: list[int] = []
+    remaining = set(until) if until is not None else None
     tick = now
-    while len(chosen) < limit:
-        open_shares = [
-            (key, share)
-            for key, share in shares.items()
-            if share.has_waiting() and not (share.cap and share.in_service >= share.cap)
-        ]
-        if not open_shares:
-            break
-        share = min(open_shares, key=_share_rank)[1]
-        person = min(((owner, p) for owner, p in share.people.items() if p.waiting), key=_person_rank)[1]
+    people: dict[str, list[tuple[Any, ...]]] = {}
+    share_heap = []
+    for key, share in shares.items():
+        people[key] = [(*_person_rank((owner, person)), owner) for owner, person in share.people.items() if person.waiting]
+        heapq.heapify(people[key])
+        if people[key] and not (share.cap and share.in_service >= share.cap):
+            share_heap.append((*_share_rank((key, share)), key))
+    heapq.heapify(share_heap)
+    while len(chosen) < limit and share_heap and remaining != set():
+        key = heapq.heappop(share_heap)[-1]
+        share = shares[key]
+        owner = heapq.heappop(people[key])[-1]
+        person = share.people[owner]
         run_id, _ = person.waiting.popleft()
         chosen.append(run_id)
+        if remaining is not None:
+            remaining.discard(run_id)
         tick = tick + timedelta(microseconds=1)  # later turns count as served after this one
         share.in_service += 1
         share.last_served = tick
         person.in_service += 1
         person.last_served = tick
+        if person.waiting:
+            heapq.heappush(people[key], (*_person_rank((owner, person)), owner))
+        if people[key] and not (share.cap and share.in_service >= share.cap):
+            heapq.heappush(share_heap, (*_share_rank((key, share)), key))
     return chosen
 
 
-def fair_order(queue: str, limit: int = WAITING_LOOKAHEAD) -> list[int]:
-    """The waiting runs of `queue` in the order they will be sent (as far as `limit`), caps respected."""
-    return _order(_shares_now(queue), limit, timezone.now())
+def fair_order(queue: str, limit: int = WAITING_LOOKAHEAD, *, until: set[int] | None = None) -> list[int]:
+    """The waiting runs of `queue` in the order they will be sent (as far as `limit`, or until every run in
+    `until` is placed), caps respected."""
+    return _order(_shares_now(queue), limit, timezone.now(), until)
 
 
 def live_runners(queue: str) -> list[Runner]:

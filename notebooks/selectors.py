@@ -85,7 +85,10 @@ def queue_positions(runs: list[Run]) -> dict[int, int]:
     positions: dict[int, int] = {}
     for queue in {run.queue for run in queued}:
         sent = Run.objects.filter(queue=queue, status=Run.Status.QUEUED, dispatched_at__isnull=False)
-        line = [*sent.order_by("dispatched_at", "pk").values_list("pk", flat=True), *fair_order(queue)]
+        line = list(sent.order_by("dispatched_at", "pk").values_list("pk", flat=True))
+        waiting = {run.pk for run in queued if run.queue == queue and run.dispatched_at is None}
+        if waiting:
+            line += fair_order(queue, until=waiting)  # only runs still waiting need the dispatcher's order
         place = {pk: index for index, pk in enumerate(line, start=1)}
         for run in queued:
             if run.queue == queue:

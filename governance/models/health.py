@@ -54,7 +54,11 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-measured_at", "-id"]
-        indexes = [models.Index(fields=["version", "dimension", "status", "-counted_at"])]
+        indexes = [
+            models.Index(fields=["version", "dimension", "status", "-counted_at"]),
+            # Values waiting for a second auditor: a handful among 100,000 counted ones.
+            models.Index(fields=["measured_at"], condition=models.Q(status="pending"), name="evaluation_pending_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(provenance="verified") | models.Q(run__isnull=False), name="verified_has_run"

@@ -15,11 +15,6 @@ def model_list(*, search: str = "") -> QuerySet[CommunityModel]:
     return models
 
 
-def model_choices(limit: int = 2000) -> list[tuple[str, str]]:
-    """(slug, current version) pairs for a model picker, without loading model rows."""
-    return list(CommunityModel.objects.order_by("slug").values_list("slug", "current_version__version")[:limit])
-
-
 def model_get(slug: str) -> CommunityModel:
     """Models are public: anyone may read a model, its versions and its card."""
     model = CommunityModel.objects.select_related("current_version").prefetch_related("owners").filter(slug=slug).first()

@@ -37,7 +37,6 @@ def audit_home(request: HttpRequest) -> HttpResponse:
         else [],
         "is_auditor": auditor,
         "kinds": Audit.Kind.choices,
-        "models": registry_selectors.model_choices() if auditor else [],
     }
     return render(request, "governance/audits/home.html", context)
 

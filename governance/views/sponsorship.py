@@ -100,9 +100,14 @@ def _charts() -> dict[str, Any]:
 
 def _changes(current: Quarter | None, previous: Quarter | None) -> dict[str, list[str]]:
     """Models that joined or left the eligible set since the last frozen quarter."""
-    certified = set(health_selectors.certified_now().values_list("model__slug", flat=True))
-    before = set(previous.allocations.values_list("model_slug", flat=True)) if previous else set()
-    return {"joined": sorted(certified - before)[:50], "left": sorted(before - certified)[:50]}
+    certified = health_selectors.certified_now().values("model__slug")
+    if previous is None:
+        joined = certified.order_by("model__slug").values_list("model__slug", flat=True)
+        return {"joined": list(joined[:50]), "left": []}
+    before = previous.allocations.values("model_slug")
+    joined = certified.exclude(model__slug__in=before).order_by("model__slug").values_list("model__slug", flat=True)
+    left = before.exclude(model_slug__in=certified).order_by("model_slug").values_list("model_slug", flat=True)
+    return {"joined": list(joined[:50]), "left": list(left[:50])}
 
 
 POOL_SPLIT_ROWS = 50
@@ -113,7 +118,7 @@ def _pool_split(quarter: Quarter | None) -> Any:
     said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units."""
     if quarter is None or not quarter.computations:
         return None
-    allocations = selectors.quarter_allocations(quarter)
+    allocations = selectors.quarter_allocations(quarter).select_related(None).only("model_slug", "amount_minor_units")
     shown = list(allocations.order_by("-amount_minor_units", "model_slug")[:POOL_SPLIT_ROWS])
     totals = allocations.aggregate(count=Count("pk"), amount=Sum("amount_minor_units"))
     items = [
@@ -141,7 +146,7 @@ def _pool_split(quarter: Quarter | None) -> Any:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_steward(request)
     page = Paginator(_filtered(request).select_related(None).only("pk"), 50).get_page(request.GET.get("page"))
-    quarters = list(selectors.quarter_list()[:12])
+    quarters = list(selectors.quarter_list().defer("manifest")[:12])  # a sealed manifest lists every model
     current = next((q for q in quarters if not q.frozen), quarters[0] if quarters else None)
     previous = next((q for q in quarters if q.frozen and q != current), None)
     soon = timezone.now() + timedelta(days=30)

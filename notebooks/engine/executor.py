@@ -330,15 +330,18 @@ def _execute_claimed(run: Run) -> str:
             on_exit=lambda: connection.close(),
         )
         watchdog.start()
+        succeeded = False
         try:
             pool.run(client.async_execute())
             outcome = {"status": Run.Status.SUCCEEDED}
+            succeeded = True
         except CellExecutionError as error:
             outcome = _outcome_of_failure(watchdog, progress, error, code_cells)
         except DeadKernelError as error:
             outcome = _outcome_of_failure(watchdog, progress, error, code_cells)
         finally:
-            watchdog.finish()
+            # A failure's reason may be the watchdog's (it waits for it); a success has nothing to learn from it.
+            watchdog.finish(wait=not succeeded)
         outcome["truncated"] = bool(client.truncated_cells)
     except Exception as error:  # the kernel could not start, or the runner broke: say so on the run
         log.exception("run %s could not execute", run.pk)

@@ -82,7 +82,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_readonly: tuple[str, ...] = ()
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        command = super().format_kernel_cmd(extra_arguments)
+        # A pooled kernel serves one run and is thrown away: IPython's input history (an SQLite write after
+        # every cell, on the run's critical path) would only be a file nobody reads.
+        command = [*super().format_kernel_cmd(extra_arguments), "--HistoryManager.enabled=False"]
         if self.sandbox is None:
             return command
         self.sandbox.own(self.connection_file)  # written by now; the kernel reads it as the sandbox's user

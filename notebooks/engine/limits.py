@@ -71,9 +71,12 @@ class Watchdog(threading.Thread):
         self.peak_rss_mb = 0
         self._finished = threading.Event()
 
-    def finish(self) -> None:
+    def finish(self, *, wait: bool = True) -> None:
+        """Stops watching. `wait=False` returns at once (the thread ends within one poll on its own): for a run
+        that succeeded, whose outcome no longer depends on what the watchdog decides."""
         self._finished.set()
-        self.join(timeout=10)
+        if wait:
+            self.join(timeout=10)
 
     def run(self) -> None:
         try:
