@@ -189,3 +189,36 @@ def test_the_api_refusal_names_the_weekly_budget(api, nb, make_user, settings, s
     response = api(student).post("/api/v1/runs/", {"notebook": "short", "parameters": {"steps": 1}}, format="json")
 
     assert_error(response, 409, "weekly_runner_time_used")
+
+
+def _reference_order(shares: dict[str, fair_queue._Share], now) -> list[int]:
+    """The rule as the module docstring states it, one full scan of every share per turn (no heaps)."""
+    chosen, tick = [], now
+    while True:
+        open_shares = [(k, s) for k, s in shares.items() if s.has_waiting() and not (s.cap and s.in_service >= s.cap)]
+        if not open_shares:
+            return chosen
+        share = min(open_shares, key=fair_queue._share_rank)[1]
+        person = min(((o, p) for o, p in share.people.items() if p.waiting), key=fair_queue._person_rank)[1]
+        chosen.append(person.waiting.popleft()[0])
+        tick += timedelta(microseconds=1)
+        share.in_service, share.last_served = share.in_service + 1, tick
+        person.in_service, person.last_served = person.in_service + 1, tick
+
+
+def test_the_fast_order_is_the_stated_rule_and_stops_once_the_runs_asked_about_are_placed(nb, make_user, runner, sent):
+    start = timezone.now() - timedelta(hours=1)
+    students = [make_user(Role.STUDENT) for _ in range(4)]
+    for index, student in enumerate(students):
+        _waiting(nb, student, "course:1", 5, start=start + timedelta(seconds=index))
+        _waiting(nb, student, f"course:{index + 2}", 2, cap=1 if index == 0 else 0, start=start + timedelta(minutes=index))
+    _waiting(nb, students[0], "", 3, start=start + timedelta(minutes=9))
+    now = timezone.now()
+
+    order = fair_queue._order(fair_queue._shares_now("cpu"), fair_queue.WAITING_LOOKAHEAD, now)
+    expected = _reference_order(fair_queue._shares_now("cpu"), now)
+    asked = order[7]
+    partial = fair_queue._order(fair_queue._shares_now("cpu"), fair_queue.WAITING_LOOKAHEAD, now, {asked})
+
+    assert order == expected and len(order) == 20 + 2 * 3 + 1 + 3, "course 2 (cap 1) sends one of its two runs"
+    assert partial == order[:8], "the line stops at the run asked about, with the same places before it"

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
-from courses.models import Course, Institution
+from courses.models import Assignment, Course, Enrolment, Institution, Submission
 from governance.models import Certification, CommunityModel, Evaluation, ModelVersion
 from notebooks.models import Notebook, Run
 from notebooks.services import catalogue_sync
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--evaluations", type=int, default=100_000)
         parser.add_argument("--runs", type=int, default=50_000)
         parser.add_argument("--courses", type=int, default=1_000)
+        parser.add_argument("--class-size", type=int, default=300, help="Students of the one lab course at class scale.")
         parser.add_argument("--certified-share", type=float, default=0.9, help="Share of models whose values all pass.")
         parser.add_argument("--allow-production", action="store_true")
 
@@ -175,3 +176,90 @@ class Command(BaseCommand):
                     batch_size=2000,
                 )
         self.stdout.write(f"{options['runs']} runs, {options['courses'] if institutions else 0} courses")
+        if institutions and options["class_size"]:
+            self._class_lab(institutions[0], notebooks[0], options["class_size"], rng, now)
+
+    def _class_lab(self, institution: Institution, notebook: Notebook, size: int, rng: random.Random, now: Any) -> None:
+        """A lab at class scale: `size` students, five assignments, two submitted runs each, and the burst
+        of the lab in progress (one waiting run per student) — what the instructor's pages and the queue see."""
+        instructor = User.objects.filter(username="demo-instructor").first() or User.objects.order_by("pk").first()
+        version = notebook.current_version
+        assert instructor is not None and version is not None
+        with transaction.atomic():
+            course = Course.objects.create(
+                institution=institution,
+                code="LAB300",
+                title="A lab at class scale",
+                term="2026 autumn",
+                invite_code=uuid.uuid4().hex[:16],
+                created_by=instructor,
+            )
+            students = User.objects.bulk_create(
+                [User(username=f"lab-student-{i:04d}", email=f"lab-student-{i:04d}@example.edu") for i in range(size)]
+            )
+            Enrolment.objects.create(
+                course=course, user=instructor, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED
+            )
+            Enrolment.objects.bulk_create(
+                [Enrolment(course=course, user=s, role=Enrolment.Role.STUDENT, source=Enrolment.Source.CSV) for s in students]
+            )
+            assignments = [
+                Assignment.objects.create(
+                    course=course,
+                    title=f"Lab {n}",
+                    notebook=notebook,
+                    version=version,
+                    grade_metric="accuracy",
+                    created_by=instructor,
+                )
+                for n in range(1, 6)
+            ]
+            share = f"course:{course.pk}"
+            runs, owners = [], []
+            for assignment in assignments:
+                for student in students:
+                    for _ in range(2):
+                        started = now - timedelta(minutes=rng.randint(10, 10_000))
+                        runs.append(
+                            Run(
+                                notebook=notebook,
+                                version=notebook.current_version,
+                                owner=student,
+                                parameters={},
+                                timeout_seconds=600,
+                                memory_limit_mb=2048,
+                                status=Run.Status.SUCCEEDED,
+                                share=share,
+                                cells_done=10,
+                                cells_total=10,
+                                started_at=started,
+                                finished_at=started + timedelta(seconds=rng.randint(5, 300)),
+                                metrics={"accuracy": rng.random()},
+                            )
+                        )
+                        owners.append((assignment, student))
+            runs = Run.objects.bulk_create(runs, batch_size=5000)
+            Submission.objects.bulk_create(
+                [Submission(assignment=a, student=s, run=run, started_by=s) for (a, s), run in zip(owners, runs, strict=True)],
+                batch_size=5000,
+            )
+            waiting = Run.objects.bulk_create(
+                [
+                    Run(
+                        notebook=notebook,
+                        version=notebook.current_version,
+                        owner=student,
+                        parameters={},
+                        timeout_seconds=600,
+                        memory_limit_mb=2048,
+                        status=Run.Status.QUEUED,
+                        share=share,
+                        cells_total=10,
+                    )
+                    for student in students
+                ]
+            )
+            Submission.objects.bulk_create(
+                [Submission(assignment=assignments[-1], student=r.owner, run=r, started_by=r.owner) for r in waiting]
+            )
+        self.stdout.write(f"class lab {course.pk}: {size} students, {len(runs)} submitted runs, {len(waiting)} waiting")
