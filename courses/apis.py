@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -294,7 +294,8 @@ class AssignmentSettingsApi(APIView):
 class CourseGradebookApi(APIView):
     """Students × assignments: per cell the assignment's grade metric from the student's latest successful
     run, its state (counted, late, no_success, missing, not_started) and the run it links to. For those
-    who oversee the course (its instructors, its institution's admins, administrators); 404 for others."""
+    who oversee the course (its instructors, its institution's admins, administrators); 404 for others.
+    Students come in pages (`page`, `page_size`, with `count`, `next` and `previous` as in every list)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -317,15 +318,26 @@ class CourseGradebookApi(APIView):
         cells = serializers.ListField(child=serializers.DictField())
 
     class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField(help_text="Students in the course.")
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
         assignments = serializers.ListField(child=serializers.DictField())
-        students = serializers.ListField(child=serializers.DictField())
+        students = serializers.ListField(child=serializers.DictField(), help_text="This page of students.")
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(
+        responses={200: OutputSerializer},
+        parameters=[
+            OpenApiParameter("page", int, description="A page number within the students."),
+            OpenApiParameter("page_size", int, description="Students per page (at most 200)."),
+        ],
+    )
     def get(self, request: Request, pk: int) -> Response:
         course, access = selectors.course_get_for_user(actor_of(request), pk)
         if not access.oversees:
             raise NotFound("No such course.")
-        book = selectors.course_gradebook(course)
+        pages = ListPage()
+        students_page = pages.paginate_queryset(selectors.course_students(course), request) or []
+        book = selectors.course_gradebook(course, list(students_page))
         assignments = [
             {"id": a.pk, "title": a.title, "due_at": a.due_at, "metric": metric}
             for a, metric in zip(book.assignments, book.metrics, strict=True)
@@ -351,6 +363,9 @@ class CourseGradebookApi(APIView):
             for student, cells in zip(book.students, book.cells, strict=True)
         ]
         body = {
+            "count": pages.page.paginator.count if pages.page else 0,
+            "next": pages.get_next_link(),
+            "previous": pages.get_previous_link(),
             "assignments": self.AssignmentSerializer(assignments, many=True).data,
             "students": self.StudentSerializer(students, many=True).data,
         }

@@ -242,15 +242,19 @@ class GradeRow:
         return run.metrics.get(name) if run is not None else None
 
 
+# What a grade-book cell reads of a submission and its run (not the run's notebook, outputs or traceback).
+GRADE_RUN_FIELDS = (
+    "assignment_id", "student_id", "late", "created_at", "run__id", "run__status", "run__metrics", "run__finished_at",
+)  # fmt: skip
+
+
 def gradebook(assignment: Assignment) -> list[GradeRow]:
     """One row per enrolled student (also those without a run), submissions newest first; two queries."""
     students = User.objects.filter(
         course_enrolments__course_id=assignment.course_id, course_enrolments__role=Enrolment.Role.STUDENT
     ).order_by("display_name", "username")
     rows = {student.pk: GradeRow(student=student) for student in students}
-    submissions = (
-        assignment.submissions.select_related("run", "started_by").defer("run__traceback").order_by("-created_at", "-id")
-    )
+    submissions = assignment.submissions.select_related("run").only(*GRADE_RUN_FIELDS).order_by("-created_at", "-id")
     for submission in submissions:
         row = rows.get(submission.student_id)
         if row is not None:
@@ -313,31 +317,47 @@ class CourseGradebook:
     cells: list[list[CourseGradeCell]]  # per student, per assignment
 
 
-def course_gradebook(course: Course) -> CourseGradebook:
-    """Students × assignments, each cell the assignment's grade metric from the student's latest succeeded
-    run; three queries whatever the size (students, assignments, submissions with their runs)."""
-    students = list(
-        User.objects.filter(course_enrolments__course_id=course.pk, course_enrolments__role=Enrolment.Role.STUDENT).order_by(
-            "display_name", "username"
-        )
+def course_students(course: Course) -> QuerySet[User]:
+    """The course's students in grade-book order."""
+    return User.objects.filter(course_enrolments__course_id=course.pk, course_enrolments__role=Enrolment.Role.STUDENT).order_by(
+        "display_name", "username", "pk"
     )
+
+
+def _course_grade_metrics(assignments: list[Assignment]) -> list[str]:
+    """`grade_metric_of` for each assignment of a grade book that holds one page of students: the metrics are
+    read from every student's succeeded runs (one query, metrics only), so every page grades by the same one."""
+    unchosen = [assignment.pk for assignment in assignments if not assignment.grade_metric]
+    reported: dict[int, set[str]] = {pk: set() for pk in unchosen}
+    succeeded = Submission.objects.filter(assignment_id__in=unchosen, run__status=Run.Status.SUCCEEDED)
+    for assignment_id, metrics in succeeded.values_list("assignment_id", "run__metrics").iterator() if unchosen else []:
+        reported[assignment_id].update(
+            name for name, value in (metrics or {}).items() if isinstance(value, (int, float)) and not isinstance(value, bool)
+        )
+    return [assignment.grade_metric or min(reported[assignment.pk], default="") for assignment in assignments]
+
+
+def course_gradebook(course: Course, students: list[User] | None = None) -> CourseGradebook:
+    """Students × assignments, each cell the assignment's grade metric from the student's latest succeeded
+    run. `students`: one page of `course_students` (the pages); None: all of them (the CSV). Queries: students,
+    assignments, submissions with their runs, and the metrics reported where an assignment has no chosen one."""
+    if students is None:
+        students = list(course_students(course))
     assignments = list(course.assignments.select_related("version", "course").order_by("due_at", "id"))
     rows: dict[tuple[int, int], GradeRow] = {
         (student.pk, assignment.pk): GradeRow(student=student) for student in students for assignment in assignments
     }
     submissions = (
-        Submission.objects.filter(assignment__course_id=course.pk)
+        Submission.objects.filter(assignment__course_id=course.pk, student__in=students)
         .select_related("run")
-        .defer("run__traceback", "run__parameters")
+        .only(*GRADE_RUN_FIELDS)
         .order_by("-created_at", "-id")
     )
     for submission in submissions:
         row = rows.get((submission.student_id, submission.assignment_id))
         if row is not None:
             row.submissions.append(submission)
-    metrics = [
-        grade_metric_of(assignment, [rows[(student.pk, assignment.pk)] for student in students]) for assignment in assignments
-    ]
+    metrics = _course_grade_metrics(assignments)
     cells = [
         [
             CourseGradeCell(row=rows[(student.pk, assignment.pk)], assignment=assignment, metric=metric)

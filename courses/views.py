@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -341,7 +342,8 @@ def _assignment_page(
     settings_form: AssignmentSettingsForm | None = None,
 ) -> HttpResponse:
     user = actor_of(request)
-    submissions = list(selectors.submission_list_for_user(user, assignment, access))
+    every = selectors.submission_list_for_user(user, assignment, access)
+    submissions = list(every[:LATEST_RUNS_SHOWN])
     estimates = selectors.queue_estimates([s.run for s in submissions])
     context: dict[str, Any] = {
         "assignment": assignment,
@@ -349,6 +351,7 @@ def _assignment_page(
         "access": access,
         "form": form,
         "submissions": [{"submission": s, "estimate": estimates.get(s.run_id)} for s in submissions],
+        "submission_count": len(submissions) if len(submissions) < LATEST_RUNS_SHOWN else every.count(),
         "mine_used": sum(1 for s in submissions if s.student_id == user.pk and s.started_by_id == user.pk),
         "limits": selectors.assignment_run_limits(assignment),
     }
@@ -371,6 +374,7 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     chosen = request.GET.get("metric", "")
     graded_by = selectors.grade_metric_of(assignment, rows)
     chosen = chosen if chosen in metrics else (graded_by if graded_by in metrics else (metrics[0] if metrics else ""))
+    page = Paginator(selectors.sort_rows(rows, sort, descending), GRADEBOOK_PAGE_STUDENTS).get_page(request.GET.get("page"))
     values = [float(v) for v in (row.metric(chosen) for row in rows) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     # Labels, units and precision as the notebook declares them (metadata.portal.metrics).
     declared = assignment.version.metadata.get("metrics") or {}
@@ -378,8 +382,9 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     return {
         "rows": [
             {"row": row, "metrics": [format_value(row.metric(name), declared.get(name)) for name in metrics]}
-            for row in selectors.sort_rows(rows, sort, descending)
+            for row in page.object_list
         ],
+        "page": page,
         "metrics": metrics,
         "metric_headers": [labels[name] for name in metrics],
         "chosen_label": labels[chosen].label if chosen else "",
@@ -388,7 +393,7 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
         "chosen_metric": chosen,
         "graded_by": graded_by,
         "chart": _histogram_svg(values),
-        "failed": selectors.failed_submissions(assignment),
+        "failed": selectors.failed_submissions(assignment)[:LATEST_RUNS_SHOWN],
     }
 
 
@@ -458,12 +463,16 @@ CELL_STATES = {
 }
 
 
+GRADEBOOK_PAGE_STUDENTS = 50
+LATEST_RUNS_SHOWN = 50  # an assignment's page lists its latest runs; every student's are in its grade book
+
+
 def _overseen_course(request: HttpRequest, pk: int) -> Any:
-    """The course and its grade book for those who oversee it; NotFound for everyone else."""
+    """The course for those who oversee it; NotFound for everyone else."""
     course, access = selectors.course_get_for_user(actor_of(request), pk)
     if not access.oversees:
         raise NotFound("No such course.")
-    return course, selectors.course_gradebook(course)
+    return course
 
 
 def _metric_label(assignment: Any, metric: str) -> MetricValue | None:
@@ -475,9 +484,11 @@ def _metric_label(assignment: Any, metric: str) -> MetricValue | None:
 @login_required
 def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        course, book = _overseen_course(request, pk)
+        course = _overseen_course(request, pk)
     except NotFound:
         return _not_found(request)
+    page = Paginator(selectors.course_students(course), GRADEBOOK_PAGE_STUDENTS).get_page(request.GET.get("page"))
+    book = selectors.course_gradebook(course, list(page.object_list))
     columns = [
         {"assignment": assignment, "metric": metric, "label": _metric_label(assignment, metric)}
         for assignment, metric in zip(book.assignments, book.metrics, strict=True)
@@ -499,7 +510,7 @@ def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
                 ],
             }
         )
-    context = {"course": course, "columns": columns, "rows": rows}
+    context = {"course": course, "columns": columns, "rows": rows, "page": page}
     return render(request, "courses/course_gradebook.html", context)
 
 
@@ -511,9 +522,10 @@ def _declared(assignment: Any, metric: str) -> Any:
 @login_required
 def course_gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        course, book = _overseen_course(request, pk)
+        course = _overseen_course(request, pk)
     except NotFound:
         return _not_found(request)
+    book = selectors.course_gradebook(course)  # every student: the file is the whole class
     header = ["username", "name", "email"]
     for assignment, metric in zip(book.assignments, book.metrics, strict=True):
         title = f"{assignment.title} [{metric or '-'}]"

@@ -201,6 +201,9 @@ class QuarterAdmin(admin.ModelAdmin):
         "manifest_sha256",
     ]
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).defer("manifest")  # not shown; a sealed one lists every model
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -186,6 +186,9 @@ class Run(models.Model):
             models.Index(fields=["owner", "-created_at"], name="run_owner_recent_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat_idx"),
             models.Index(fields=["queue", "status", "dispatched_at", "created_at"], name="run_waiting_idx"),
+            # Fair dispatch: when each share was last served; the wait estimate: the queue's latest successes.
+            models.Index(fields=["share", "started_at"], name="run_share_served_idx"),
+            models.Index(fields=["queue", "status", "-finished_at"], name="run_queue_recent_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cells_done__lte=models.F("cells_total")), name="run_cells_done_le_total"),

@@ -90,7 +90,7 @@ def steward_section(user: Any) -> dict[str, Any]:
     soon = timezone.now() + timedelta(days=30)
     expiring = certified_now().filter(expires_at__lt=soon)
     return {
-        "open_quarters": list(Quarter.objects.filter(status=Quarter.Status.OPEN).order_by("-label")[:3]),
+        "open_quarters": list(Quarter.objects.filter(status=Quarter.Status.OPEN).defer("manifest").order_by("-label")[:3]),
         "pending_values": Evaluation.objects.filter(status=Evaluation.Status.PENDING).count(),
         "expiring": list(expiring.select_related("model").order_by("expires_at")[:LIMIT]),
         "expiring_total": expiring.count(),

@@ -246,6 +246,7 @@ def owned_models_overview(user: Any, *, slug: str | None = None, among: Iterable
         Allocation.objects.filter(model_id__in=ids)
         .filter(Q(quarter__status=Quarter.Status.FROZEN) | Q(quarter__stale=False, quarter__computations__gt=0))
         .select_related("quarter")
+        .defer("quarter__manifest")  # every model of the quarter, repeated on each row otherwise
         .order_by("-quarter__label")
     )
     for allocation in allocations:

@@ -9,7 +9,8 @@ from governance.models import Allocation, Quarter
 
 
 def quarter_list() -> QuerySet[Quarter]:
-    return Quarter.objects.select_related("computed_by", "frozen_by").order_by("-label")
+    """Quarters for lists, without their manifests (a sealed one lists every model: `quarter_get` has it)."""
+    return Quarter.objects.select_related("computed_by", "frozen_by").defer("manifest").order_by("-label")
 
 
 def quarter_get(label: str) -> Quarter:

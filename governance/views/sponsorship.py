@@ -146,7 +146,7 @@ def _pool_split(quarter: Quarter | None) -> Any:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_steward(request)
     page = Paginator(_filtered(request).select_related(None).only("pk"), 50).get_page(request.GET.get("page"))
-    quarters = list(selectors.quarter_list().defer("manifest")[:12])  # a sealed manifest lists every model
+    quarters = list(selectors.quarter_list()[:12])
     current = next((q for q in quarters if not q.frozen), quarters[0] if quarters else None)
     previous = next((q for q in quarters if q.frozen and q != current), None)
     soon = timezone.now() + timedelta(days=30)

@@ -169,3 +169,32 @@ def test_the_query_count_does_not_grow_with_students_or_assignments(catalogue, m
             assert client.get(f"/courses/{course.pk}/gradebook/").status_code == 200
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_large_class_comes_in_pages_that_grade_by_the_same_metric(catalogue, make_user, client, api, monkeypatch):
+    from courses import views
+
+    monkeypatch.setattr(views, "GRADEBOOK_PAGE_STUDENTS", 2)
+    course = factories.course(make_user)
+    assignment = factories.assignment(course)  # no chosen metric: the one its students' runs report
+    students = [factories.student_in(course, make_user) for _ in range(5)]
+    for student in students[:2]:
+        _finished(assignment, student, status=Run.Status.FAILED)
+    for student in students[2:]:
+        _finished(assignment, student, metrics={"accuracy": 0.7, "zeta": 1.0})
+    instructor = factories.instructor_of(course)
+    client.force_login(instructor)
+
+    pages = [
+        BeautifulSoup(client.get(f"/courses/{course.pk}/gradebook/?page={number}").content, "html.parser") for number in (1, 2, 3)
+    ]
+    body = api(instructor).get(f"/api/v1/courses/{course.pk}/gradebook/?page_size=2&page=2").json()
+
+    assert [len(page.select("[data-course-gradebook] tbody tr")) for page in pages] == [2, 2, 1]
+    assert {page.select_one("[data-students]")["data-students"] for page in pages} == {"5"}
+    assert all("accuracy" in page.select_one("[data-course-gradebook] thead").text for page in pages), "one metric"
+    assert all(page.select_one("nav.pagination") for page in pages)
+    assert body["count"] == 5 and len(body["students"]) == 2 and body["next"] and body["previous"]
+    assert body["assignments"][0]["metric"] == "accuracy"
+    csv_rows = list(csv.reader(io.StringIO(client.get(f"/courses/{course.pk}/gradebook.csv").content.decode("utf-8-sig"))))
+    assert len(csv_rows) == 1 + 5, "the export is the whole class"
