@@ -12,6 +12,7 @@ Run with `.venv/bin/jupyterhub -f hub/jupyterhub_config.py` (bin/up does, with t
   GO3S_HUB_DATA_DIR        the Hub's state: database, cookie secret, the users' homes (var/hub)
   GO3S_HUB_IDLE_TIMEOUT    seconds of inactivity before a lab server is stopped (3600)
   GO3S_LAB_MEMORY_MB, GO3S_LAB_CPUS   each lab's memory (4096) and cores (1)
+  GO3S_CATALOGUE_DIR       the catalogue the labs read (its `data` is linked into every home)
   GO3S_LAB_GPUS            CUDA_VISIBLE_DEVICES of the labs on a GPU runner ('' hides GPUs)
 """
 
@@ -74,6 +75,7 @@ c.GenericOAuthenticator.auto_login = True
 
 c.JupyterHub.spawner_class = SandboxedSpawner
 c.SandboxedSpawner.homes_dir = str(data_dir / "homes")
+c.SandboxedSpawner.catalogue_dir = _env("GO3S_CATALOGUE_DIR", str(HERE.parent / "catalogue"))
 c.SandboxedSpawner.default_url = "/lab"
 c.SandboxedSpawner.mem_limit = f"{int(_env('GO3S_LAB_MEMORY_MB', '4096'))}M"
 c.SandboxedSpawner.cpu_limit = float(_env("GO3S_LAB_CPUS", "1"))
