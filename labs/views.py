@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.decorators import protected_resource
 
 from accounts.auth import actor_of
-from accounts.errors import ApplicationError, NotFound
+from accounts.errors import ApplicationError, NotAllowed, NotFound
 from courses.selectors import assignment_get_for_user, submission_get_for_user
 from labs import services
 from labs.diff import cell_changes
@@ -29,6 +29,10 @@ def userinfo(request: HttpRequest) -> JsonResponse:
 
 
 def _lab_refused(request: HttpRequest, error: ApplicationError, fallback: str) -> HttpResponse:
+    """Not allowed: the 403 page. Anything else (the Hub down, no copy to submit, a quota used): back to the
+    page the button was on, saying why."""
+    if isinstance(error, NotAllowed):
+        return render(request, "403.html", {"message": error.message}, status=403)
     messages.error(request, error.message)
     return redirect(fallback)
 

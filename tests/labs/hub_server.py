@@ -46,7 +46,7 @@ def start_hub(*, portal_url: str, env_file: Path, catalogue: Path, workdir: Path
     }
     command = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(REPOSITORY / "hub" / "jupyterhub_config.py")]
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=output, stderr=subprocess.STDOUT)
         try:
             url = secrets["GO3S_HUB_URL"]
             deadline = time.monotonic() + 90

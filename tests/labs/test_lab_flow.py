@@ -26,7 +26,7 @@ from tests.labs.jupyter_api import execute
 from tests.object_storage import _free_port
 
 pytestmark = [pytest.mark.hub, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-PASSWORD = "lab-password-123"  # noqa: S105
+PASSWORD = "lab-password-123"
 
 
 def signed_in(portal: str, username: str) -> requests.Session:

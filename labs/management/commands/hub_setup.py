@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from oauth2_provider.models import get_application_model
 
 CLIENT_ID = "go3s-hub"
@@ -39,6 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, hub_url: str, env_file: str, rotate: bool, **options: Any) -> None:
         path = Path(env_file)
+        if path.exists() and not path.is_file():
+            raise CommandError(f"{path} is not a regular file: the secrets are written to a file of their own")
         known = {} if rotate else _read_env(path)
         values = {
             "GO3S_HUB_URL": hub_url.rstrip("/"),
