@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from accounts.errors import ServiceUnavailable
 
@@ -51,17 +52,21 @@ class HubClient:
     def configured(self) -> bool:
         return bool(self.url and self.token)
 
-    def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> requests.Response:
+    def _call(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (200,), timeout: float | None = None, **kwargs: Any
+    ) -> requests.Response:
         if not self.configured:
             raise HubUnavailable(
                 "JupyterHub is not configured on this portal (HUB_URL, HUB_API_TOKEN).", code="service_unavailable"
             )
         try:
             response = self.session.request(
-                method, self.url + path, timeout=settings.HUB_API_TIMEOUT, allow_redirects=False, **kwargs
+                method, self.url + path, timeout=timeout or settings.HUB_API_TIMEOUT, allow_redirects=False, **kwargs
             )
         except requests.RequestException as error:
-            raise HubUnavailable(f"JupyterHub cannot be reached: {type(error).__name__}.", code="service_unavailable") from error
+            raise HubUnavailable(
+                _("JupyterHub cannot be reached just now: try again in a minute."), code="service_unavailable"
+            ) from error
         if response.status_code not in ok:
             raise HubUnavailable(
                 f"JupyterHub answered {response.status_code} to {method} {path.split('?')[0]}.", code="service_unavailable"
@@ -91,16 +96,19 @@ class HubClient:
             self._call("POST", self._user_path(name), ok=(201, 409))
         elif ((user.json().get("servers") or {}).get("") or {}).get("ready"):
             return
-        self._call("POST", self._user_path(name) + "/server", ok=(201, 202, 400))  # 400: already starting
+        # A Hub that waits for the spawn before answering (its slow_spawn_timeout, 10 s by default) answers 202 then.
+        started = self._call("POST", self._user_path(name) + "/server", ok=(201, 202, 400), timeout=30)  # 400: starting
+        if started.status_code == 201:
+            return
         deadline = time.monotonic() + settings.HUB_SPAWN_WAIT_SECONDS
         while time.monotonic() < deadline:
             server = (self._call("GET", self._user_path(name)).json().get("servers") or {}).get("") or {}
             if server.get("ready"):
                 return
             if not server.get("pending") and not server:
-                raise HubUnavailable("Your lab server did not start: try again in a minute.", code="service_unavailable")
+                raise HubUnavailable(_("Your lab server did not start: try again in a minute."), code="service_unavailable")
             time.sleep(0.5)
-        raise HubUnavailable("Your lab server is still starting: try again in a minute.", code="service_unavailable")
+        raise HubUnavailable(_("Your lab server is still starting: try again in a minute."), code="service_unavailable")
 
     def _contents(self, name: str, path: str) -> str:
         return f"/user/{quote(hub_username(name), safe='')}/api/contents/{quote(path)}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import nbformat
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log_record, refused
 from accounts.errors import ApplicationError, TooLarge, WrongState
@@ -55,10 +56,10 @@ def lab_open_notebook(*, actor: User, notebook: Notebook, client: HubClient | No
     returns the address that opens it. Needs a role the Hub lets in (student, instructor, administrator)."""
     if not user_has_role(actor, *LAB_ROLES):
         raise refused(
-            actor=actor, action="lab.open", obj=notebook, reason="JupyterLab is for students, instructors and administrators."
+            actor=actor, action="lab.open", obj=notebook, reason=_("JupyterLab is for students, instructors and administrators.")
         )
     if not notebook.is_active or notebook.current_version is None:
-        raise WrongState("This notebook is no longer in the catalogue.", code="notebook_retired")
+        raise WrongState(_("This notebook is no longer in the catalogue."), code="notebook_retired")
     url = _open(actor, notebook_lab_path(notebook), _workspace_copy(notebook.current_version, notebook=notebook.slug), client)
     audit_log_record(actor=actor, action="lab.open", obj=notebook, after={"version": notebook.current_version.sha256})
     return url
@@ -69,7 +70,9 @@ def lab_open_assignment(*, actor: User, assignment: Assignment, client: HubClien
     the address that opens it. For the course's students and those who oversee it."""
     access = course_access(actor, assignment.course)
     if access is None or not (access.is_student or access.oversees):
-        raise refused(actor=actor, action="lab.open", obj=assignment, reason="Only members of this course open its assignments.")
+        raise refused(
+            actor=actor, action="lab.open", obj=assignment, reason=_("Only members of this course open its assignments.")
+        )
     document = _workspace_copy(assignment.version, assignment=assignment.pk)
     url = _open(actor, assignment_lab_path(assignment), document, client)
     audit_log_record(actor=actor, action="lab.open", obj=assignment, after={"version": assignment.version.sha256})
@@ -80,18 +83,23 @@ def _checked_submission(document: Any) -> str:
     """The student's notebook as the run executes it: valid nbformat 4 with the portal's metadata, outputs
     cleared (the run makes its own), within the upload size limit. Raises ApplicationError (400/413)."""
     if not isinstance(document, dict):
-        raise ApplicationError("Your lab notebook is not a notebook.", code="invalid_notebook")
+        raise ApplicationError(_("Your lab notebook is not a notebook."), code="invalid_notebook")
     for cell in document.get("cells") or []:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
     source = json.dumps(document, ensure_ascii=False)
     if len(source.encode()) > settings.NOTEBOOK_UPLOAD_MAX_BYTES:
-        raise TooLarge(f"Your lab notebook is larger than {settings.NOTEBOOK_UPLOAD_MAX_BYTES // 1024} KB without outputs.")
+        raise TooLarge(
+            _("Your lab notebook is larger than %(size)s KB without outputs.")
+            % {"size": settings.NOTEBOOK_UPLOAD_MAX_BYTES // 1024}
+        )
     try:
         read_notebook(source)
         nbformat.validate(nbformat.reads(source, as_version=4))
     except NotebookInvalid as error:
-        raise ApplicationError("Your lab notebook cannot be run: " + "; ".join(error.problems), code="invalid_notebook") from None
+        raise ApplicationError(
+            _("Your lab notebook cannot be run: %(problems)s") % {"problems": "; ".join(error.problems)}, code="invalid_notebook"
+        ) from None
     return source
 
 
@@ -102,12 +110,12 @@ def lab_submit(*, actor: User, assignment: Assignment, client: HubClient | None 
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
         raise refused(
-            actor=actor, action="lab.submit", obj=assignment, reason="Only a student of this course submits its assignments."
+            actor=actor, action="lab.submit", obj=assignment, reason=_("Only a student of this course submits its assignments.")
         )
     client = client or HubClient()
     client.ensure_server(actor.username)  # a culled server starts again: the home, and the copy, are kept
     document = client.get_notebook(actor.username, assignment_lab_path(assignment))
     if document is None:
-        raise WrongState("Open the assignment in JupyterLab first: your lab has no copy of it.", code="lab_notebook_missing")
+        raise WrongState(_("Open the assignment in JupyterLab first: your lab has no copy of it."), code="lab_notebook_missing")
     source = _checked_submission(document)
     return assignment_run_start(actor=actor, assignment=assignment, parameters={}, input_source=source)

@@ -37,6 +37,12 @@ def _lab_refused(request: HttpRequest, error: ApplicationError, fallback: str) -
     return redirect(fallback)
 
 
+def _to_lab(request: HttpRequest, url: str) -> HttpResponse:
+    """A page that goes on to the lab: the portal's CSP (`form-action 'self'`) forbids a form's redirect to
+    the Hub's origin, so the browser is sent there by a refresh and a link instead."""
+    return render(request, "labs/opening.html", {"url": url})
+
+
 @login_required
 @require_POST
 def open_notebook(request: HttpRequest, slug: str) -> HttpResponse:
@@ -49,7 +55,7 @@ def open_notebook(request: HttpRequest, slug: str) -> HttpResponse:
         url = services.lab_open_notebook(actor=user, notebook=notebook)
     except ApplicationError as error:
         return _lab_refused(request, error, reverse("notebooks:notebook", args=[slug]))
-    return redirect(url)
+    return _to_lab(request, url)
 
 
 @login_required
@@ -63,7 +69,7 @@ def open_assignment(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "404.html", status=404)
     except ApplicationError as error:
         return _lab_refused(request, error, reverse("courses:assignment", args=[pk]))
-    return redirect(url)
+    return _to_lab(request, url)
 
 
 @login_required

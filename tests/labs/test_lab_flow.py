@@ -89,9 +89,12 @@ def test_a_student_opens_the_assignment_in_jupyterlab_edits_it_submits_it_and_it
     assert user["groups"] == ["student"] and user["admin"] is False
 
     # When they press "Open in JupyterLab" on the assignment, their lab starts with the pinned notebook in it.
-    opened = portal_post(browser, portal, f"/labs/assignments/{assignment.pk}/open/")
+    opening = portal_post(browser, portal, f"/labs/assignments/{assignment.pk}/open/")
     path = assignment_lab_path(assignment)
-    assert opened.status_code == 200 and opened.url.endswith(f"/user/{student.username}/lab/tree/{path}"), opened.url
+    lab_url = re.search(r'href="([^"]+)" data-lab-url', opening.text).group(1).replace("&amp;", "&")
+    assert lab_url == f"{hub.url}/user/{student.username}/lab/tree/{path}"
+    opened = browser.get(lab_url, timeout=60)  # through the Hub's own OAuth to the server: the lab's page
+    assert opened.status_code == 200 and opened.url == lab_url and "JupyterLab" in opened.text, opened.url
     client = HubClient(hub.url, hub.api_token)
     copied = client.get_notebook(student.username, path)
     assert copied is not None and copied["metadata"]["go3s"]["assignment"] == assignment.pk
