@@ -75,4 +75,6 @@ ERROR_CODES = (
     "seal_mismatch", "stale",
     # courses
     "already_enrolled", "bad_invite_code", "course_exists", "empty_bundle", "no_institution", "run_quota_used",
+    # labs (JupyterHub)
+    "lab_notebook_missing",
 )  # fmt: skip

@@ -58,9 +58,21 @@ _ensure_node_modules() {
   echo "$want" > node_modules/.go3s-stamp
 }
 
+# JupyterHub's proxy (configurable-http-proxy), per hub/node/package-lock.json, apart from the browser assets.
+_ensure_hub_proxy() {
+  local want; want="$(_stamp_of hub/node/package-lock.json)"
+  if [ -f hub/node/node_modules/.go3s-stamp ] && [ "$(cat hub/node/node_modules/.go3s-stamp)" = "$want" ]; then
+    return 0
+  fi
+  echo "==> Installing JupyterHub's proxy from hub/node/package-lock.json (npm ci)"
+  npm ci --prefix hub/node --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" > hub/node/node_modules/.go3s-stamp
+}
+
 ensure_environments() {
   _require_python
   _ensure_node_modules
+  _ensure_hub_proxy
   _ensure_venv .venv "$@"
   _ensure_venv .venv-kernel requirements/kernel-constraints.txt requirements/kernel.txt
   if [ ! -f .venv/share/jupyter/kernels/go3s-factory/kernel.json ] \

@@ -464,12 +464,14 @@ def assignment_run_start(
     timeout_seconds: int | None = None,
     memory_limit_mb: int | None = None,
     fresh: bool = False,
+    input_source: str = "",
 ) -> Submission:
     """A student runs the assignment: their parameters over the instructor's defaults, on the pinned
     version and the assignment's queue, within the per-student quota; a run after the due date is late.
     Where the assignment reuses identical results, an identical earlier run answers at once unless the
     student asks for a `fresh` run. The course's runs are dispatched fairly against other courses, at most
-    `Course.runs_at_once` (or the portal's setting) at a time.
+    `Course.runs_at_once` (or the portal's setting) at a time. `input_source` is the student's own edited
+    notebook (submitted from their JupyterLab, labs/), executed instead of the pinned version.
 
     The run's time and memory limits are the tightest of the assignment's, the course's and the portal's
     (what the student asks for, if they ask, and no more): a request above them is refused, naming it."""
@@ -499,6 +501,7 @@ def assignment_run_start(
             share=f"course:{assignment.course_id}",
             share_cap=_runs_at_once(assignment.course),
             reuse=assignment.reuse_results and not fresh,
+            input_source=input_source,
             timeout_seconds=timeout,
             memory_limit_mb=memory,
             ceiling=(limits.timeout_seconds, limits.memory_mb),
@@ -514,6 +517,7 @@ def assignment_run_start(
                 "late": late,
                 "timeout_seconds": run.timeout_seconds,
                 "memory_limit_mb": run.memory_limit_mb,
+                **({"from_lab": True} if input_source else {}),
             },
         )
     return submission
@@ -536,6 +540,7 @@ def assignment_rerun(*, actor: User, submission: Submission) -> Submission:
             parameters=submission.run.parameters,
             queue=assignment.queue,
             version=assignment.version,
+            input_source=submission.run.input_source,  # a lab submission re-runs the student's own notebook
             share=f"course:{assignment.course_id}",
             share_cap=_runs_at_once(assignment.course),
             # The original's limits, under the limits that apply now.

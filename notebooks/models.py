@@ -135,6 +135,9 @@ class Run(models.Model):
     version = models.ForeignKey(NotebookVersion, on_delete=models.PROTECT, related_name="runs")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notebook_runs")
     parameters = models.JSONField(_("parameters"), default=dict)
+    # The notebook this run executes when it is not the version's own (a student's edited lab notebook,
+    # labs/): the version stays the one it was edited from, for the diff and the grade book.
+    input_source = models.TextField(_("edited notebook"), blank=True, default="")
     queue = models.CharField(_("queue"), max_length=8, choices=Queue.choices, default=Queue.CPU)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)

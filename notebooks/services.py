@@ -166,6 +166,7 @@ def run_enqueue(
     reuse: bool = False,
     ceiling: tuple[int, int] | None = None,
     may_run_without_role: bool = False,
+    input_source: str = "",
 ) -> Run:
     """Validates the parameters and queues a run of the notebook's current (or a pinned) version.
 
@@ -186,6 +187,9 @@ def run_enqueue(
 
     `reuse=True` lets a deterministic notebook's identical earlier result answer at once
     (`notebooks.result_cache`); the caller decides (never for certifying evaluations or benchmarks).
+
+    `input_source` is a notebook to execute instead of the version's (a student's edited lab notebook, already
+    validated by the caller); it is never answered from an earlier result.
 
     `ceiling` (seconds, megabytes) lowers the owner's limits further, for a domain that sets its own (a
     course's run limits): the defaults and the range check both stay under it.
@@ -237,8 +241,9 @@ def run_enqueue(
             "memory_limit_mb": memory,
             "share": share[:64],
             "share_cap": share_cap,
+            "input_source": input_source,
         }
-        source = reusable_result(version, values, queue) if reuse else None
+        source = reusable_result(version, values, queue) if reuse and not input_source else None
         if source is not None:
             run = copy_of(source, **fields)
             audit_log_record(actor=actor, action="run.reuse", obj=run, after={"same_result_as": source.pk, "parameters": values})

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "governance",
     "courses",
     "guide",
+    "oauth2_provider",
+    "labs",
     "portal",
 ]
 
@@ -404,3 +406,16 @@ if not DEBUG and SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be set to a real secret when DEBUG is off.")
 
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+
+# JupyterHub beside the portal (labs/, hub/): the portal is its OAuth 2 identity provider and calls its REST API
+# as the "portal" service. HUB_URL empty: no lab buttons. `manage.py hub_setup` writes both values for bin/up.
+HUB_URL = env.text("HUB_URL", "").rstrip("/")
+HUB_API_TOKEN = env.text("HUB_API_TOKEN", "")
+HUB_API_TIMEOUT = env.number("HUB_API_TIMEOUT", 5.0, min_value=0.1)
+HUB_SPAWN_WAIT_SECONDS = env.integer("HUB_SPAWN_WAIT_SECONDS", 60, min_value=1)
+OAUTH2_PROVIDER = {
+    "SCOPES": {"profile": "Your user name, e-mail address and roles"},
+    "DEFAULT_SCOPES": ["profile"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+}

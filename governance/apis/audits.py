@@ -196,7 +196,8 @@ class AuditEvidenceApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(required=False)
         run = serializers.IntegerField(required=False, min_value=1)
-        link = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
+        # No default: '' is not a URI, and the schema's validator checks formats once a URI checker is installed.
+        link = serializers.URLField(required=False, allow_blank=True, max_length=500)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
     # One declared body (generators build one request type per operation): multipart, as it may carry a file.

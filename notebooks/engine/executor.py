@@ -265,7 +265,7 @@ def execute_run(run_id: int, attempt: int) -> str:
 
 
 def _execute_claimed(run: Run) -> str:
-    nb = node_from_bytes(run.version.source.encode())
+    nb = node_from_bytes((run.input_source or run.version.source).encode())
     nb = parameterize_notebook(nb, run.parameters, kernel_name=settings.NOTEBOOK_KERNEL_NAME, language="python")
     code_cells = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     _still_mine(run).update(cells_total=len(code_cells), cells_done=0)

@@ -61,8 +61,13 @@ class Sandbox:
     setpriv: str | None  # set when the runner is root: drop to `uid` inside, after the mounts
     uid: int
 
-    def command(self, argv: list[str], *, home: str, scratch: str, readonly: Iterable[str | Path]) -> list[str]:
-        """`argv` wrapped: run inside the sandbox with `home` and `scratch` writable, `readonly` read-only."""
+    def command(
+        self, argv: list[str], *, home: str, scratch: str, readonly: Iterable[str | Path], network: bool = False
+    ) -> list[str]:
+        """`argv` wrapped: run inside the sandbox with `home` and `scratch` writable, `readonly` read-only.
+
+        `network=True` keeps the host's network (a student's JupyterLab server, hub/spawner.py, must be
+        reachable by JupyterHub's proxy); a notebook run's kernel never gets it."""
         binds: list[tuple[str, str, str]] = [("--ro-bind", "/usr", "/usr")]
         for name in ("bin", "lib", "lib64", "sbin"):
             path = Path("/") / name
@@ -74,7 +79,8 @@ class Sandbox:
         for kept in sorted({str(Path(p)) for p in readonly if Path(p).exists()}):
             binds.append(("--ro-bind", kept, kept))
         binds += [("--bind", home, home), ("--bind", scratch, SCRATCH_INSIDE)]
-        args = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+        args = [self.bwrap, "--die-with-parent", "--unshare-pid", *([] if network else ["--unshare-net"])]
+        args += ["--unshare-ipc", "--unshare-uts"]
         args += ["--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]  # noqa: S108
         if self.setpriv is None:
             args += ["--unshare-user", "--uid", str(self.uid), "--gid", str(self.uid)]
@@ -120,6 +126,12 @@ def _bubblewrap_problem(bwrap: str | None, setpriv: str | None, uid: int) -> str
     if result.returncode != 0:
         return f"bubblewrap cannot create its namespaces here: {result.stderr.strip()[:300]}"
     return None
+
+
+def sandbox_for(uid: int) -> Sandbox | None:
+    """The sandbox for processes running as `uid`, or None where bubblewrap cannot work here; for callers
+    outside Django (JupyterHub's spawner) that decide themselves what to do without one."""
+    return _probe(uid)[0]
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notebooks', '0004_result_reuse'),
+        ('notebooks', '0005_run_input_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
