@@ -71,7 +71,7 @@ def start_oidc_provider(log: Path) -> Iterator[OidcProvider]:
                 process.wait()
 
 
-def sign_in_at_provider(authorize_url: str, login: str, password: str = "any password") -> str:
+def sign_in_at_provider(authorize_url: str, login: str) -> str:
     """Does in plain HTTP what a person does in the browser at the provider: follows the authorization request to
     its login form, signs in, consents, and returns the URL the provider sends the browser back to (the portal's
     callback with the code)."""
@@ -95,6 +95,6 @@ def sign_in_at_provider(authorize_url: str, login: str, password: str = "any pas
             raise AssertionError(f"the provider answered neither a redirect nor a form: {response.text[:500]}")
         fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', response.text))
         if 'name="login"' in response.text:
-            fields.update({"login": login, "password": password})
+            fields.update({"login": login, "password": f"{login}-password"})
         response = session.post(urljoin(response.url, action.group(1)), data=fields, allow_redirects=False, timeout=10)
     raise AssertionError("the provider's sign-in did not end in a redirect to the portal")
