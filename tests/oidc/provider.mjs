@@ -22,6 +22,9 @@ const provider = new Provider(issuer, {
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_post",
+      // A loopback redirect URI of a native client matches on any port (RFC 8252): the test client and the live
+      // server reach the portal on different ones.
+      application_type: "native",
     },
   ],
   claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "preferred_username"] },
