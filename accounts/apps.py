@@ -10,7 +10,9 @@ class AccountsConfig(AppConfig):
         from allauth.account.signals import user_signed_up
         from allauth.socialaccount.signals import social_account_added
 
-        from accounts import social_adapter
+        from accounts import identity_admin, social_adapter
+
+        identity_admin.register()
 
         social_account_added.connect(social_adapter.identity_added, dispatch_uid="accounts.identity_added")
         user_signed_up.connect(social_adapter.identity_signed_up, dispatch_uid="accounts.identity_signed_up")
