@@ -16,7 +16,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 from accounts import services
@@ -45,6 +45,15 @@ def pending_link(request: HttpRequest) -> SocialLogin | None:
 
 
 class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request: HttpRequest, provider: Any, client_id: Any = None) -> Any:
+        """A provider without an app (GitHub without its OAuth app, an unknown university) is a 404, not an error."""
+        from allauth.socialaccount.models import SocialApp
+
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404("No such sign-in provider.") from None
+
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Stops a first sign-in whose e-mail is an existing account's and asks for a confirmed link instead."""
         if sociallogin.is_existing or sociallogin.state.get("process") == AuthProcess.CONNECT:
