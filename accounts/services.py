@@ -231,7 +231,7 @@ def social_identity_remove(*, actor: User, account_id: int) -> None:
 
     account = SocialAccount.objects.filter(pk=account_id, user=actor).first()
     if account is None:
-        raise NotFound("No such sign-in method.")
+        raise NotFound(_("No such sign-in method."))
     others = SocialAccount.objects.filter(user=actor).exclude(pk=account.pk)
     if not actor.has_usable_password() and not others.exists():
         audit_log_record(actor=actor, action="user.identity_unlink.denied", obj=actor, after={"reason": "last sign-in method"})

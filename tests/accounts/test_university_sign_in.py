@@ -64,3 +64,17 @@ def test_a_signed_in_person_links_a_university_identity(client, oidc_provider, m
     assert response.status_code == 302
     assert SocialAccount.objects.get(provider=PROVIDER_ID).user == person
     assert User.objects.count() == 1
+
+
+def test_a_university_whose_server_does_not_answer_gets_a_clear_page(client):
+    from allauth.socialaccount.models import SocialApp
+
+    SocialApp.objects.create(
+        provider="openid_connect", provider_id=PROVIDER_ID, name="Down University", client_id="c", secret="s",
+        settings={"server_url": "http://127.0.0.1:9"},
+    )  # fmt: skip
+
+    response = client.post(f"/accounts/social/oidc/{PROVIDER_ID}/login/", {"process": "login"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 502 and "Third-Party Login Failure" in response.content.decode()
+    assert not User.objects.exists()
