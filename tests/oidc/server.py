@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.object_storage import _free_port
+from tests.object_storage import _free_port, stop_process
 
 HERE = Path(__file__).resolve().parent
 CLIENT_ID = "go3s-portal"
@@ -63,12 +63,7 @@ def start_oidc_provider(log: Path) -> Iterator[OidcProvider]:
                 time.sleep(0.05)
             yield OidcProvider(issuer=f"http://127.0.0.1:{port}", process=process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def sign_in_at_provider(authorize_url: str, login: str) -> str:
