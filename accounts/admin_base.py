@@ -23,12 +23,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Admin edits of reference data (institutions, …) land in the audit log like any other change."""
+    """Admin edits of reference data (institutions, …) land in the audit log like any other change.
+
+    Password fields and `audit_secret_fields` (an OAuth client secret, …) are never written to the log.
+    """
+
+    audit_secret_fields: tuple[str, ...] = ()
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            changed = {name: form.cleaned_data.get(name) for name in form.changed_data if "password" not in name}
+            changed = {
+                name: form.cleaned_data.get(name)
+                for name in form.changed_data
+                if "password" not in name and name not in self.audit_secret_fields
+            }
             audit_log_record(
                 actor=request.user,  # type: ignore[arg-type]
                 action=f"{obj._meta.model_name}.admin_{'change' if change else 'create'}",

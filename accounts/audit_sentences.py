@@ -45,6 +45,9 @@ VERBS: dict[str, Any] = {
     "remove": gettext_lazy("removed"),
     "withdraw": gettext_lazy("withdrew"),
     "remind": gettext_lazy("reminded the owners of"),
+    "identity_link": gettext_lazy("linked a sign-in identity to"),
+    "identity_unlink": gettext_lazy("unlinked a sign-in identity from"),
+    "identity_signup": gettext_lazy("signed up through a sign-in identity as"),
 }
 
 

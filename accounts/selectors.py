@@ -76,3 +76,18 @@ def audit_log_list(*, object_type: str = "", object_id: str = "", actor_id: int 
     if actor_id is not None:
         condition &= Q(actor_id=actor_id)
     return entries.filter(condition)
+
+
+def social_identities_for_user(user: Any) -> list[Any]:
+    """The identities (GitHub, universities) that sign `user` in, oldest first."""
+    from allauth.socialaccount.models import SocialAccount
+
+    return list(SocialAccount.objects.filter(user=user).order_by("date_joined", "pk"))
+
+
+def github_login_for_user(user: Any) -> str:
+    """The GitHub login linked to `user` (their payout identity in sponsorship exports), or ""."""
+    from allauth.socialaccount.models import SocialAccount
+
+    extra = SocialAccount.objects.filter(user=user, provider="github").values_list("extra_data", flat=True).first()
+    return str((extra or {}).get("login", ""))

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log_record, refused, snapshot
 from accounts.errors import ApplicationError, NotAllowed, NotFound, WrongState
@@ -188,3 +189,54 @@ def user_language_set(*, actor: User, language: str) -> bool:
     actor.language = language
     actor.save(update_fields=["language"])
     return True
+
+
+def _identity_snapshot(account: Any) -> dict[str, Any]:
+    """What the audit log keeps of a linked identity: the provider and its public account id, never tokens."""
+    return {"provider": account.provider, "uid": account.uid, "login": account.extra_data.get("login", "")}
+
+
+def social_identity_added(*, actor: User, account: Any, signed_up: bool) -> None:
+    """Records that `account` (an allauth SocialAccount) now signs `actor` in.
+
+    django-allauth writes the row while it completes the provider's callback (a sign-up or a confirmed link);
+    its signals call this in the same request, so every identity that can sign someone in is in the log.
+    """
+    action = "user.identity_signup" if signed_up else "user.identity_link"
+    audit_log_record(actor=actor, action=action, obj=actor, after=_identity_snapshot(account))
+
+
+def social_identity_link(*, actor: User, request: Any, sociallogin: Any) -> None:
+    """Links a pending identity (an allauth SocialLogin) to the signed-in actor, who confirmed it.
+
+    An identity that meanwhile signs in another account is refused (409): one identity, one account. allauth's
+    `social_account_added` signal writes the audit entry (`social_identity_added`).
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    account = sociallogin.account
+    if SocialAccount.objects.filter(provider=account.provider, uid=account.uid).exists():
+        raise WrongState(_("This identity already signs in another account."))
+    with transaction.atomic():
+        sociallogin.connect(request, actor)
+
+
+def social_identity_remove(*, actor: User, account_id: int) -> None:
+    """Unlinks one of the actor's own identities (GitHub, a university).
+
+    Someone else's identity is a 404. The last way to sign in cannot go: an account without a usable password
+    and with this one identity would be locked out, so that is refused (409) and the refusal is logged.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    account = SocialAccount.objects.filter(pk=account_id, user=actor).first()
+    if account is None:
+        raise NotFound(_("No such sign-in method."))
+    others = SocialAccount.objects.filter(user=actor).exclude(pk=account.pk)
+    if not actor.has_usable_password() and not others.exists():
+        audit_log_record(actor=actor, action="user.identity_unlink.denied", obj=actor, after={"reason": "last sign-in method"})
+        raise WrongState(_("This is your only way to sign in. Set a password or link another identity before removing it."))
+    with transaction.atomic():
+        before = _identity_snapshot(account)
+        account.delete()
+        audit_log_record(actor=actor, action="user.identity_unlink", obj=actor, before=before)

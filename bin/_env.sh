@@ -69,6 +69,18 @@ _ensure_hub_proxy() {
   echo "$want" > hub/node/node_modules/.go3s-stamp
 }
 
+# The test suite's OpenID Connect provider (tests/oidc: node-oidc-provider), per its own package-lock.json.
+ensure_test_oidc_provider() {
+  local want; want="$(_stamp_of tests/oidc/package-lock.json)"
+  if [ -f tests/oidc/node_modules/.go3s-stamp ] && [ "$(cat tests/oidc/node_modules/.go3s-stamp)" = "$want" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "npm (Node.js) is needed for the test OpenID Connect provider." >&2; exit 1; }
+  echo "==> Installing the test OpenID Connect provider from tests/oidc/package-lock.json (npm ci)"
+  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" > tests/oidc/node_modules/.go3s-stamp
+}
+
 ensure_environments() {
   _require_python
   _ensure_node_modules

@@ -95,6 +95,20 @@ class Env:
             return debug_default
         raise ImproperlyConfigured(f"Environment variable {name} is required when DEBUG is off.")
 
+    def pair(self, first: str, second: str) -> tuple[str, str] | None:
+        """Two variables that only work together (an OAuth app's client id and secret): both, or neither.
+
+        Half a pair refuses to start, naming the missing one: a sign-in button that fails at the provider is
+        worse than no button.
+        """
+        values = (self.text(first, ""), self.text(second, ""))
+        if not any(values):
+            return None
+        if not all(values):
+            missing, given = (first, second) if not values[0] else (second, first)
+            raise ImproperlyConfigured(f"Environment variable {missing} is required when {given} is set.")
+        return values
+
     def object_storage(self) -> dict[str, str] | None:
         """The S3-compatible object storage named by django-storages' variables, or None for the file system.
 

@@ -18,7 +18,11 @@ from django.utils.translation import gettext as _
 from portal.api_errors import error_body
 
 
-def content_security_policy(*, style_src: str = "'self'", frame_src: list[str] | None = None) -> str:
+def content_security_policy(
+    *, style_src: str = "'self'", frame_src: list[str] | None = None, form_action: list[str] | None = None
+) -> str:
+    """The page's CSP. `form_action` adds origins a form may be redirected to: the sign-in buttons POST to the
+    portal, which redirects to GitHub or a university, and browsers check every hop of a form's redirects."""
     frames = " ".join(frame_src if frame_src is not None else settings.CSP_FRAME_SRC) or "'none'"
     return "; ".join(
         [
@@ -31,7 +35,7 @@ def content_security_policy(*, style_src: str = "'self'", frame_src: list[str] |
             f"frame-src {frames}",
             "object-src 'none'",
             "base-uri 'none'",
-            "form-action 'self'",
+            " ".join(["form-action 'self'", *(form_action or [])]),
             "frame-ancestors 'none'",
         ]
     )
@@ -46,11 +50,14 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         frame_src = getattr(request, "csp_frame_src", None)
         style_src = getattr(request, "csp_style_src", None)
-        if frame_src is None and style_src is None:
+        form_action = getattr(request, "csp_form_action", None)
+        if frame_src is None and style_src is None and form_action is None:
             policy = self.policy
         else:
             policy = content_security_policy(
-                style_src=style_src or "'self'", frame_src=[*settings.CSP_FRAME_SRC, *(frame_src or [])]
+                style_src=style_src or "'self'",
+                frame_src=[*settings.CSP_FRAME_SRC, *(frame_src or [])],
+                form_action=form_action,
             )
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")

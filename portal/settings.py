@@ -57,6 +57,12 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "labs",
     "portal",
+    # After the portal's apps, so that their templates (accounts/templates/allauth/…) restyle allauth's pages.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -118,6 +125,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Logs in the person a GitHub or university sign-in identified (django-allauth); passwords stay ModelBackend's.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -139,6 +148,25 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.integer("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 3, min_value=1)
 PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.integer("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10, min_value=1)
+
+# Sign-in with GitHub and with universities' OpenID Connect providers (django-allauth's social accounts; the
+# portal's own login page stays the local sign-in). A university is a SocialApp added in the admin; GitHub's OAuth
+# app comes from the environment. An identity whose e-mail belongs to an existing account is never logged into it:
+# the person signs in to that account and confirms the link (accounts.social_adapter).
+GITHUB_OAUTH = env.pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
+    "github": {"SCOPE": ["read:user", "user:email"]},
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True},
+}
+if GITHUB_OAUTH is not None:
+    SOCIALACCOUNT_PROVIDERS["github"]["APPS"] = [{"client_id": GITHUB_OAUTH[0], "secret": GITHUB_OAUTH[1]}]
+SOCIALACCOUNT_ADAPTER = "accounts.social_adapter.PortalSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

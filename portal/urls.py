@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("accounts.identity_urls")),  # sign-in with GitHub and universities (django-allauth)
     path("", include("notebooks.urls")),
     path("", include("guide.urls")),
     path("", include("governance.urls")),

@@ -20,6 +20,8 @@ from notebooks.services import catalogue_sync
 from tests.accounts.factories import UserFactory
 from tests.notebooks import builders
 from tests.object_storage import S3Server, s3_storages, start_s3_server
+from tests.oidc import server as oidc_server
+from tests.oidc.server import OidcProvider
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +96,14 @@ def _close_kernel_pool() -> Iterator[None]:
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """moto's standalone S3 server on a free localhost port, for the whole session (started on first use)."""
     yield from start_s3_server(tmp_path_factory.mktemp("moto") / "moto_server.log")
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider (node-oidc-provider) on a free localhost port, for the whole session."""
+    if not oidc_server.available():
+        pytest.fail("tests/oidc is not installed: run bin/test (npm ci --prefix tests/oidc)")
+    yield from oidc_server.start_oidc_provider(tmp_path_factory.mktemp("oidc") / "provider.log")
 
 
 @pytest.fixture

@@ -85,12 +85,17 @@ def start_s3_server(log: Path) -> Iterator[S3Server]:
                     time.sleep(0.1)
             yield S3Server(endpoint_url=f"http://127.0.0.1:{port}", process=process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 10) -> None:
+    """Ends a server a fixture started: asks it to stop, and kills it when it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def s3_storages(server: S3Server, bucket: str, base: dict[str, Any]) -> dict[str, Any]:

@@ -60,12 +60,12 @@ def _value(number: Decimal) -> str:
 def payout_identities(model_ids: Iterable[int]) -> dict[int, str]:
     """The linked GitHub login that is each model's payout identity (PRODUCT.md "Identity").
 
-    GitHub sign-in (django-allauth) is not installed in this portal yet, so no model has one and every model
-    is exported as blocked ("no linked GitHub account"); once `allauth.socialaccount` is installed, the first
-    owner's GitHub account counts.
+    An owner links GitHub by signing in with it or from their sign-in methods page (django-allauth's
+    `SocialAccount(provider="github")`, whose `extra_data` is GitHub's `/user` answer): its `login` is the payout
+    identity. Of a model's owners, the first (by user id) with a linked GitHub account counts; a model none of whose
+    owners linked one is exported as blocked ("no linked GitHub account"). Unlinking GitHub blocks the next sealed
+    quarter, never a sealed one (the manifest keeps the login it was sealed with).
     """
-    if not apps.is_installed("allauth.socialaccount"):
-        return {}
     social_account = apps.get_model("socialaccount", "SocialAccount")
     owners = CommunityModel.owners.through.objects.filter(communitymodel_id__in=list(model_ids)).order_by("user_id")
     logins: dict[int, str] = {}

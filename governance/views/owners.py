@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from accounts.selectors import github_login_for_user
 from governance.models import CommunityModel
 from governance.selectors import owners as selectors
 
@@ -28,6 +29,8 @@ def my_models(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": selectors.owned_models_overview(request.user, among=page.object_list),
         "frozen_total": selectors.frozen_total(request.user),
+        # The payout identity of the owner's models in sponsorship exports (governance.selectors.quarter_evidence).
+        "github_login": github_login_for_user(request.user),
     }
     return render(request, "governance/owners/my_models.html", context)
 

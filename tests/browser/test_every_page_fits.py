@@ -32,8 +32,8 @@ NOT_PAGES = ("api/v1/", "api/schema/", "healthz", "jsi18n/", "i18n/", "health/ev
 NOT_PAGE_SUFFIXES = (".svg", ".json", ".csv", ".zip", ".ipynb", ".html", ".atom")
 # Each role's main pages (their screenshots go to test-artifacts/): route → the role's landing set.
 MAIN_PAGES = {
-    "anonymous": ["", "health/", "notebooks/"],
-    "student": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/"],
+    "anonymous": ["", "health/", "notebooks/", "accounts/login/"],
+    "student": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/", "accounts/sign-in-methods/"],
     "instructor": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/", "courses/<int:pk>/gradebook/"],
     "auditor": ["me/", "audits/"],
     "curator": ["me/", "curation/"],

@@ -46,6 +46,16 @@ def test_secret_is_required_outside_debug_and_defaulted_in_debug():
         Env({}).secret("SECRET_KEY", debug_default="dev", debug=False)
 
 
+def test_the_github_oauth_app_is_both_variables_or_neither():
+    assert Env({}).pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET") is None
+    both = {"GITHUB_CLIENT_ID": "Iv1.abc", "GITHUB_CLIENT_SECRET": "shh"}
+    assert Env(both).pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET") == ("Iv1.abc", "shh")
+    with pytest.raises(ImproperlyConfigured, match="GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID"):
+        Env({"GITHUB_CLIENT_ID": "Iv1.abc"}).pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")
+    with pytest.raises(ImproperlyConfigured, match="GITHUB_CLIENT_ID is required when GITHUB_CLIENT_SECRET"):
+        Env({"GITHUB_CLIENT_SECRET": "shh"}).pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")
+
+
 S3 = {
     "AWS_STORAGE_BUCKET_NAME": "go3s-portal",
     "AWS_ACCESS_KEY_ID": "portal",

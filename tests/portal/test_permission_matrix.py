@@ -46,6 +46,7 @@ ROW_MODULES = [
         "tests.governance.permission_rows_curation",
         "tests.courses.permission_rows",
         "tests.labs.permission_rows",
+        "tests.accounts.permission_rows_sign_in",
     )
 ]
 VISITORS = CORE_VISITORS + [name for module in ROW_MODULES for name in module.VISITORS]
