@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("guide.urls")),
     path("", include("governance.urls")),
     path("", include("courses.urls")),
+    path("", include("lti.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
