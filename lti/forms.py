@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from courses.models import Course
-from courses.selectors import course_list_for_user
 from courses.services import course_create
 from notebooks.models import Notebook
 
@@ -25,7 +24,7 @@ class BindForm(forms.Form):
     def __init__(self, data: Any, *, actor: User, pending: dict[str, Any]) -> None:
         super().__init__(data, initial={"code": pending.get("context_label", ""), "title": pending.get("context_title", "")})
         self.actor = actor
-        managed = course_list_for_user(actor).filter(enrolments__user=actor, enrolments__role="instructor")
+        managed = Course.objects.filter(enrolments__user=actor, enrolments__role="instructor").order_by("-created_at")
         self.fields["course"].queryset = managed  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:

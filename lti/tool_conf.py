@@ -48,8 +48,10 @@ class PlatformToolConf(ToolConfAbstract[Request]):
             platforms = platforms.filter(client_id=client_id)
         found = list(platforms[:2])
         if len(found) != 1:
-            # Unknown issuer or client id (an id_token's audience), or a login that names no client id
-            # where the issuer has several registrations.
+            # A known issuer with another client id: the id_token's audience is some other tool.
+            if client_id and Platform.objects.filter(issuer=iss).exists():
+                raise LtiException("wrong_audience")
+            # Unknown issuer, or a login that names no client id where the issuer has several registrations.
             raise LtiException("unknown_platform")
         self.platform = found[0]
         return found[0]

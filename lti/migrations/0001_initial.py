@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('courses', '0005_alter_enrolment_source'),
+        ('courses', '0005_enrolment_source_lms'),
         ('notebooks', '0004_result_reuse'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

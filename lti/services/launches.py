@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from accounts.audit import audit_log_record
 from accounts.errors import ApplicationError, NotAllowed, WrongState
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.selectors import user_has_role
+from accounts.services import role_grant
 from courses.models import Assignment, Course, Enrolment
 from courses.services import course_enrol_from_lms
 from lti import claims
@@ -127,6 +129,10 @@ def launch_accept(*, platform: Platform, body: dict[str, Any]) -> Landing:
             after={"context": pending["context_id"], "type": pending["message_type"], "role": role},
         )
         if binding is None:
+            # The LMS vouches that they teach: they may create the portal course for it (at the platform's
+            # institution, of which identity_user made them a member).
+            if not user_has_role(user, Role.INSTRUCTOR):
+                role_grant(actor=None, user=user, role=Role.INSTRUCTOR)
             return Landing(user=user, url=reverse("lti:bind"), pending=pending)
         _refresh(binding, pending)
         course_enrol_from_lms(course=binding.course, user=user, role=role)
