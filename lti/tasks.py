@@ -10,23 +10,26 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)
-def grade_send(self, send_id: int) -> bool:
-    """Sends a score; while the LMS refuses or is down it is retried with exponential backoff (base
-    LTI_GRADE_RETRY_BASE_SECONDS, doubling, capped at an hour) up to LTI_GRADE_MAX_ATTEMPTS times. Then it
-    stays `failed` in the table (visible on the LMS page of the course and in the admin) for a later retry."""
+@shared_task(acks_late=True)
+def grade_send(send_id: int) -> bool:
+    """Sends a score. While the LMS refuses or is down, the task queues itself again with exponential
+    backoff (LTI_GRADE_RETRY_BASE_SECONDS, doubling, at most an hour apart) up to LTI_GRADE_MAX_ATTEMPTS
+    attempts; then the row stays `failed` (logged, shown on the course's LMS page and in the admin).
+    A new message rather than Celery's retry: the row, not the message, holds the attempt count, so a
+    redelivered or duplicated message cannot send twice (the row is claimed by a conditional UPDATE)."""
     from lti.models import GradeSend
     from lti.services.grades import grade_deliver
 
     try:
         return grade_deliver(send_id=send_id)
-    except Exception as error:
+    except Exception:
         attempts = GradeSend.objects.filter(pk=send_id).values_list("attempts", flat=True).first() or 0
         if attempts >= settings.LTI_GRADE_MAX_ATTEMPTS:
             log.error("score %s given up after %s attempts", send_id, attempts)
             return False
         delay = min(settings.LTI_GRADE_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
-        raise self.retry(exc=error, countdown=delay) from error
+        grade_send.apply_async(args=[send_id], countdown=delay)
+        return False
 
 
 @shared_task

@@ -3,6 +3,7 @@ browser steps of a launch (login initiation → the LMS's auth redirect → the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,6 +13,7 @@ from django.test import Client
 
 from accounts.models import Role
 from lti.models import Platform
+from lti.services import platforms
 from lti.services.platforms import platform_save
 from tests.courses import factories
 from tests.lti.platform import Lms, RunningLms
@@ -24,9 +26,19 @@ def lms() -> Iterator[Lms]:
     running.stop()
 
 
+_make_key_pair = platforms.key_pair
+
+
+@functools.cache
+def _one_tool_key() -> tuple[str, str, str]:
+    return _make_key_pair()
+
+
 @pytest.fixture
-def platform(lms: Lms, make_user: Callable[..., Any], client: Client) -> Platform:
-    """The test LMS as an administrator registers it; the LMS then trusts the portal's published JWKS."""
+def platform(lms: Lms, make_user: Callable[..., Any], client: Client, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """The test LMS as an administrator registers it; the LMS then trusts the portal's published JWKS.
+    The portal's key pair is made once per test process (a real one; making it takes a while)."""
+    monkeypatch.setattr(platforms, "key_pair", _one_tool_key)
     admin = make_user(Role.ADMINISTRATOR)
     registered = platform_save(
         actor=admin, platform=Platform(name="Test LMS", institution=factories.institution(), **lms.registration())
