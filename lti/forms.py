@@ -17,9 +17,9 @@ class BindForm(forms.Form):
     """Either one of the instructor's courses, or a new course named like the LMS course."""
 
     course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False, label=_("One of your courses"))
-    code = forms.CharField(max_length=40, required=False, label=_("course code"))
-    title = forms.CharField(max_length=200, required=False, label=_("title"))
-    term = forms.CharField(max_length=40, required=False, label=_("term"), help_text=_("For example 2026 autumn."))
+    code = forms.CharField(max_length=40, required=False, label=_("Course code"))
+    title = forms.CharField(max_length=200, required=False, label=_("Title"))
+    term = forms.CharField(max_length=40, required=False, label=_("Term"), help_text=_("For example 2026 autumn."))
 
     def __init__(self, data: Any, *, actor: User, pending: dict[str, Any]) -> None:
         super().__init__(data, initial={"code": pending.get("context_label", ""), "title": pending.get("context_title", "")})
@@ -46,4 +46,4 @@ class NotebookPickForm(forms.Form):
         queryset=Notebook.objects.filter(is_active=True, current_version__isnull=False).order_by("slug"),
         label=_("Notebook"),
     )
-    title = forms.CharField(max_length=200, required=False, label=_("title"), help_text=_("Empty: the notebook's title."))
+    title = forms.CharField(max_length=200, required=False, label=_("Title"), help_text=_("Empty: the notebook's title."))

@@ -9,6 +9,7 @@ What the portal sent it is kept in lists the tests read.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import secrets
 import threading
@@ -57,6 +58,7 @@ class Lms:
     score_failures: int = 0
     deep_link_replies: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, list[str]] = field(default_factory=dict)
+    next_launch: dict[str, Any] = field(default_factory=dict)  # the claims /auth signs for the next browser launch
 
     def __post_init__(self) -> None:
         self.key, self.private_pem = lms_key()
@@ -162,6 +164,17 @@ class Lms:
         token = header.removeprefix("Bearer ").strip()
         return scope in self.tokens.get(token, [])
 
+    def auth_page(self, query: dict[str, str]) -> str:
+        """The LMS's OIDC authorisation endpoint as a browser sees it: a form that posts the signed id_token
+        (with the tool's nonce) and the tool's state back to the redirect URI at once."""
+        token = self.sign(self.claims(query["nonce"], **self.next_launch))
+        return (
+            f'<!doctype html><html lang="en"><title>LMS</title><form method="post" action="{html.escape(query["redirect_uri"])}">'
+            f'<input type="hidden" name="id_token" value="{html.escape(token)}">'
+            f'<input type="hidden" name="state" value="{html.escape(query["state"])}"></form>'
+            "<script>document.forms[0].submit()</script></html>"
+        )
+
     def receive_deep_link(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         token = form.get("JWT", "")
         try:
@@ -195,6 +208,14 @@ def _handler(lms: Lms) -> type[BaseHTTPRequestHandler]:
             path = urlsplit(self.path).path
             if path == "/jwks":
                 return self._send(200, lms.jwks())
+            if path == "/auth":
+                page = lms.auth_page({name: values[0] for name, values in parse_qs(urlsplit(self.path).query).items()}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return None
             if path.endswith("/memberships"):
                 if not lms.authorised(self.headers.get("Authorization", ""), NRPS_SCOPE):
                     return self._send(401, {"error": "unauthorised"})
