@@ -18,17 +18,17 @@ def grade_send(send_id: int) -> bool:
     A new message rather than Celery's retry: the row, not the message, holds the attempt count, so a
     redelivered or duplicated message cannot send twice (the row is claimed by a conditional UPDATE)."""
     from lti.models import GradeSend
-    from lti.services.grades import grade_deliver
+    from lti.services.grades import GradeNotAccepted, grade_deliver
 
     try:
         return grade_deliver(send_id=send_id)
-    except Exception:
+    except GradeNotAccepted:
         attempts = GradeSend.objects.filter(pk=send_id).values_list("attempts", flat=True).first() or 0
         if attempts >= settings.LTI_GRADE_MAX_ATTEMPTS:
             log.error("score %s given up after %s attempts", send_id, attempts)
             return False
         delay = min(settings.LTI_GRADE_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600)
-        grade_send.apply_async(args=[send_id], countdown=delay)
+        grade_send.apply_async(args=(send_id,), countdown=delay)
         return False
 
 

@@ -19,9 +19,11 @@ import logging
 from functools import partial
 from typing import Any
 
+import requests
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from pylti1p3.exception import LtiException, LtiServiceException
 
 from accounts.audit import audit_log_record
 from courses.models import Submission
@@ -31,6 +33,10 @@ from lti.models import GradeSend, LtiIdentity, ResourceLink
 from notebooks.models import Run
 
 log = logging.getLogger(__name__)
+
+
+class GradeNotAccepted(Exception):
+    """The LMS did not take the score (refused, unreachable); the attempt is recorded on the row."""
 
 
 def score_of(value: Any) -> float | None:
@@ -123,13 +129,13 @@ def grade_deliver(*, send_id: int) -> bool:
             data=grade.get_value(),
             content_type="application/vnd.ims.lis.v1.score+json",
         )
-    except Exception as error:
+    except (LtiException, LtiServiceException, requests.RequestException) as error:
         message = _describe(error)
         GradeSend.objects.filter(pk=send_id).update(
             status=GradeSend.Status.FAILED, last_error=message[:2000], updated_at=timezone.now()
         )
         log.warning("score %s for run %s not accepted by the LMS (attempt %s): %s", send_id, send.run_id, send.attempts, message)
-        raise
+        raise GradeNotAccepted(message) from error
     GradeSend.objects.filter(pk=send_id).update(
         status=GradeSend.Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
     )

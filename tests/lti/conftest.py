@@ -15,6 +15,7 @@ from accounts.models import Role
 from lti.models import Platform
 from lti.services import platforms
 from lti.services.platforms import platform_save
+from tests.browser.conftest import browser  # noqa: F401 — the session's one Chromium, for the browser test here
 from tests.courses import factories
 from tests.lti.platform import Lms, RunningLms
 

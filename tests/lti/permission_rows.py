@@ -41,7 +41,12 @@ def _keys() -> tuple[str, str, str]:
 def world(users: dict[str, Any], make_user: Any) -> dict[str, Any]:
     place = Institution.objects.create(name_zh="LMS 大学", name_en="LMS University", email_domain="lms.edu.cn")
     course = Course.objects.create(
-        institution=place, code="LTI101", title="Launched", term="2026 autumn", invite_code="MATRIXL1", created_by=users["instructor"]
+        institution=place,
+        code="LTI101",
+        title="Launched",
+        term="2026 autumn",
+        invite_code="MATRIXL1",
+        created_by=users["instructor"],
     )
     Enrolment.objects.create(course=course, user=users["instructor"], role="instructor", source="created")
     Enrolment.objects.create(course=course, user=users["student"], role="student", source="lms")

@@ -37,17 +37,21 @@ def test_an_instructor_picks_a_notebook_and_the_lms_receives_the_signed_assignme
     assert response.status_code == 302 and response["Location"] == "/lti/deep-link/"
     picker = client.get("/lti/deep-link/")
     assert picker.status_code == 200
-    short = next(o for o in BeautifulSoup(picker.content, "html.parser").select("select[name=notebook] option") if "short" in o.text)
+    short = next(
+        o for o in BeautifulSoup(picker.content, "html.parser").select("select[name=notebook] option") if "short" in o.text
+    )
 
     reply = client.post("/lti/deep-link/", {"notebook": short["value"], "title": "Week 1"})
 
     assert reply.status_code == 200
     assignment = Assignment.objects.get(course=binding.course, title="Week 1")
     form = BeautifulSoup(reply.content, "html.parser").select_one("form[data-lti-autopost]")
+    jwt_input = form.select_one("input[name=JWT]") if form else None
+    assert form is not None and jwt_input is not None
     assert form["action"] == f"{lms.base}/deep_link_return"
     assert f"form-action 'self' {lms.base}" in reply["Content-Security-Policy"]
     # The browser posts the form to the LMS, which checks the signature against the portal's JWKS.
-    accepted = requests.post(form["action"], data={"JWT": form.select_one("input[name=JWT]")["value"]}, timeout=10)
+    accepted = requests.post(str(form["action"]), data={"JWT": str(jwt_input["value"])}, timeout=10)
     assert accepted.status_code == 200, accepted.text
     (claims,) = lms.deep_link_replies
     (item,) = claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
@@ -63,7 +67,8 @@ def test_a_learner_cannot_deep_link_and_nothing_is_created(binding, do_launch) -
 
 
 @pytest.mark.parametrize(
-    ("value", "score"), [(0.8, 0.8), (1, 1.0), (0, 0.0), (87.5, 0.875), (100, 1.0), (101, None), (-0.1, None), ("a", None), (True, None)]
+    ("value", "score"),
+    [(0.8, 0.8), (1, 1.0), (0, 0.0), (87.5, 0.875), (100, 1.0), (101, None), (-0.1, None), ("a", None), (True, None)],
 )
 def test_the_metric_maps_to_a_score_between_0_and_1(value, score) -> None:
     assert score_of(value) == score
@@ -84,7 +89,9 @@ def _succeeded(assignment: Assignment, student: Any, **metrics: Any) -> Run:
     return run
 
 
-def test_the_score_of_a_succeeded_run_arrives_at_the_lms(binding, do_launch, lms, client, django_capture_on_commit_callbacks) -> None:
+def test_the_score_of_a_succeeded_run_arrives_at_the_lms(
+    binding, do_launch, lms, client, django_capture_on_commit_callbacks
+) -> None:
     assignment, student = _launched_student(binding, do_launch, client)
     run = _succeeded(assignment, student, accuracy=0.75, loss=3.2)
 

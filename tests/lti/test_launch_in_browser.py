@@ -13,7 +13,7 @@ import pytest
 from accounts.models import Role
 from courses.models import Assignment
 from lti.models import ContextBinding
-from tests.browser.conftest import browser, screenshot, sign_in  # noqa: F401 — the shared Chromium fixture
+from tests.browser.conftest import screenshot, sign_in
 from tests.browser.test_accessibility import RUN_AXE, SERIOUS
 from tests.lti.platform import INSTRUCTOR
 
@@ -50,7 +50,12 @@ def test_an_instructor_deep_links_a_notebook_from_the_lms_in_a_browser(
     page = context.new_page()
     page.set_default_timeout(20_000)
     lms.next_launch = {"sub": "teacher-1", "roles": [INSTRUCTOR], "context_id": "ctx-b", "message_type": "LtiDeepLinkingRequest"}
-    query = {"iss": lms.issuer, "login_hint": "h", "client_id": lms.client_id, "target_link_uri": f"{live_server.url}/lti/launch/"}
+    query = {
+        "iss": lms.issuer,
+        "login_hint": "h",
+        "client_id": lms.client_id,
+        "target_link_uri": f"{live_server.url}/lti/launch/",
+    }
 
     page.goto(f"/lti/login/?{urlencode(query)}")
 
@@ -60,7 +65,9 @@ def test_an_instructor_deep_links_a_notebook_from_the_lms_in_a_browser(
     page.click("form[data-lti-bind] button[type=submit]")
     page.wait_for_url("**/lti/deep-link/")
     _check(page, axe_source, f"deep-link-{language}")
-    page.select_option("select[name=notebook]", label=page.locator("select[name=notebook] option", has_text="short").first.inner_text())
+    page.select_option(
+        "select[name=notebook]", label=page.locator("select[name=notebook] option", has_text="short").first.inner_text()
+    )
     page.click("form[data-lti-pick] button[type=submit]")
     page.wait_for_url(f"{lms.base}/deep_link_return")
 
