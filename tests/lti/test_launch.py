@@ -146,3 +146,29 @@ def test_an_instructor_binds_an_unbound_lms_course_to_a_new_course(do_launch, pl
     assert created.status_code == 302 and created["Location"] == f"/courses/{binding.course.pk}/"
     assert binding.course.institution == platform.institution
     assert Enrolment.objects.get(course=binding.course, user__lti_identities__sub="teacher-1").role == "instructor"
+
+
+def test_an_administrator_registers_a_platform_in_the_admin_and_it_is_logged(make_user, client) -> None:
+    from courses.models import Institution
+    from lti.models import Platform
+
+    place = Institution.objects.create(name_zh="某大学", name_en="Some University", email_domain="some.edu.cn")
+    admin = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+
+    response = client.post(
+        "/admin/lti/platform/add/",
+        {
+            "name": "Canvas", "institution": place.pk, "issuer": "https://canvas.instructure.com", "client_id": "10000000000001",
+            "deployment_ids": "12:abc, 13:def", "auth_login_url": "https://sso.canvaslms.com/api/lti/authorize_redirect",
+            "auth_token_url": "https://canvas.example.edu/login/oauth2/token", "auth_audience": "",
+            "keyset_url": "https://sso.canvaslms.com/api/lti/security/jwks",
+        },
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    platform = Platform.objects.get()
+    assert platform.deployment_ids == ["12:abc", "13:def"] and platform.key_id and "PRIVATE KEY" in platform.private_key_pem
+    assert AuditLogEntry.objects.filter(action="lti.platform_register", actor=admin).exists()
+    (key,) = client.get("/lti/jwks/").json()["keys"]
+    assert key["kid"] == platform.key_id and "d" not in key  # the public half only
