@@ -27,9 +27,15 @@ REQUIRED = ("iss", "aud", "sub", "exp", "iat", "nonce", DEPLOYMENT_ID, MESSAGE_T
 
 def missing_claims(body: dict[str, Any]) -> list[str]:
     missing = [name.rsplit("/", 1)[-1] for name in REQUIRED if not body.get(name)]
+    # Claims of the wrong shape count as missing: the launch must not fail half-way on them.
     context = body.get(CONTEXT)
-    if isinstance(context, dict) and not context.get("id"):
+    if context and not (isinstance(context, dict) and context.get("id")):
         missing.append("context.id")
+    if not isinstance(body.get(ROLES), list) and ROLES in body:
+        missing.append("roles")
+    for name in (CUSTOM, AGS_ENDPOINT, NRPS, DEEP_LINKING_SETTINGS, RESOURCE_LINK):
+        if name in body and not isinstance(body[name], dict):
+            missing.append(name.rsplit("/", 1)[-1])
     if body.get(MESSAGE_TYPE) == RESOURCE_LINK_REQUEST and not (body.get(RESOURCE_LINK) or {}).get("id"):
         missing.append("resource_link.id")
     return missing

@@ -87,6 +87,7 @@ CASES = {
     ),
     "expired token": ("lti_expired", lambda lms: {"exp": int(time.time()) - 60, "iat": int(time.time()) - 400}),
     "missing claims": ("lti_missing_claims", lambda lms: {"https://purl.imsglobal.org/spec/lti/claim/context": None}),
+    "malformed context": ("lti_missing_claims", lambda lms: {"https://purl.imsglobal.org/spec/lti/claim/context": "ctx-1"}),
     "missing sub": ("lti_missing_claims", lambda lms: {"tamper": lambda body: lms.sign({**body, "sub": ""})}),
 }
 SENTENCES = {
