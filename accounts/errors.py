@@ -77,4 +77,6 @@ ERROR_CODES = (
     "already_enrolled", "bad_invite_code", "course_exists", "empty_bundle", "no_institution", "run_quota_used",
     # labs (JupyterHub)
     "lab_notebook_missing",
+    # LMS launches
+    "already_bound", "lti_missing_claims", "lti_no_roster", "lti_not_instructor", "lti_replayed", "lti_unbound",
 )  # fmt: skip

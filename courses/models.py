@@ -93,6 +93,7 @@ class Enrolment(models.Model):
         CREATED = "created", _("Created the course")
         INVITE = "invite", _("Invite code")
         CSV = "csv", _("CSV upload")
+        LMS = "lms", _("Launched from the LMS")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_enrolments")

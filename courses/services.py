@@ -198,6 +198,27 @@ def course_join(*, actor: User, invite_code: str) -> Enrolment:
     return enrolment
 
 
+def course_enrol_from_lms(*, course: Course, user: User, role: str) -> Enrolment:
+    """Enrols someone the course's LMS vouched for (an LTI launch or its roster), as its instructor or a
+    student; done by the system, logged. An existing enrolment stays as it is (the LMS never demotes)."""
+    if role not in Enrolment.Role.values:
+        raise ApplicationError("Unknown role in the course.", fields={"role": ["instructor or student"]})
+    with transaction.atomic():
+        enrolment, created = Enrolment.objects.get_or_create(
+            course=course, user=user, defaults={"role": role, "source": Enrolment.Source.LMS}
+        )
+        if not created:
+            return enrolment
+        if role == Enrolment.Role.STUDENT:
+            _ensure_student_role(user)
+        elif not user_has_role(user, Role.INSTRUCTOR):
+            role_grant(actor=None, user=user, role=Role.INSTRUCTOR)
+        audit_log_record(
+            actor=None, action="course.enrol_from_lms", obj=enrolment, after={"course": course.pk, "user": user.pk, "role": role}
+        )
+    return enrolment
+
+
 class CsvRejected(ApplicationError):
     """A CSV with at least one bad row: nothing was imported. `report` says which rows and why."""
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "guide",
     "oauth2_provider",
     "labs",
+    "lti",
     "portal",
     # After the portal's apps, so that their templates (accounts/templates/allauth/…) restyle allauth's pages.
     "allauth",
@@ -343,6 +344,7 @@ NOTEBOOK_RUN_VISIBILITY: list[str] = [
 NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
     "governance.services.toolchain.benchmark_run_finished",
     "governance.services.health.evaluation_run_finished",
+    "lti.services.grades.run_finished",
 ]
 # Files a run reads besides the catalogue, copied from the storage into its scratch directory (`(run) -> {path: …}`).
 NOTEBOOK_RUN_INPUTS: list[str] = ["governance.services.health.evaluation_run_inputs"]
@@ -351,6 +353,12 @@ NOTEBOOK_DETAIL_PANELS: list[str] = ["courses.views.notebook_panel"]
 
 # --- Courses ---------------------------------------------------------------------------------------
 COURSES_CSV_MAX_BYTES = env.integer("COURSES_CSV_MAX_BYTES", 512 * 1024, min_value=1024)
+
+# --- LMS launches (LTI 1.3) -------------------------------------------------------------------------
+# A score the LMS does not accept is retried after 1, 2, 4, … times this many seconds (at most an hour apart),
+# up to this many attempts; then it stays "failed" on the course's LMS page.
+LTI_GRADE_RETRY_BASE_SECONDS = env.integer("LTI_GRADE_RETRY_BASE_SECONDS", 30, min_value=1)
+LTI_GRADE_MAX_ATTEMPTS = env.integer("LTI_GRADE_MAX_ATTEMPTS", 12, min_value=1)
 
 # --- Curation -------------------------------------------------------------------------------------
 # An import of items and annotations (CSV or JSON Lines): larger uploads are refused with 413.

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("courses.urls")),
     path("", include("labs.urls")),
+    path("", include("lti.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

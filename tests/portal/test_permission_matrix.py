@@ -47,6 +47,7 @@ ROW_MODULES = [
         "tests.courses.permission_rows",
         "tests.labs.permission_rows",
         "tests.accounts.permission_rows_sign_in",
+        "tests.lti.permission_rows",
     )
 ]
 VISITORS = CORE_VISITORS + [name for module in ROW_MODULES for name in module.VISITORS]
