@@ -193,7 +193,8 @@ def test_the_api_refusal_names_the_weekly_budget(api, nb, make_user, settings, s
 
 def _reference_order(shares: dict[str, fair_queue._Share], now) -> list[int]:
     """The rule as the module docstring states it, one full scan of every share per turn (no heaps)."""
-    chosen, tick = [], now
+    chosen: list[int] = []
+    tick = now
     while True:
         open_shares = [(k, s) for k, s in shares.items() if s.has_waiting() and not (s.cap and s.in_service >= s.cap)]
         if not open_shares:
