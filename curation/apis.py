@@ -26,9 +26,8 @@ from accounts.models import Role
 from accounts.pagination import ListPage, page_response
 from accounts.permissions import HasRole
 from accounts.user_markdown import render_user_markdown
-from governance.models import Dataset, PiiFlag, PiiScan
-from governance.selectors import curation as selectors
-from governance.services import curation as services
+from curation import selectors, services
+from curation.models import Dataset, PiiFlag, PiiScan
 
 IsCurator = HasRole.of(Role.CURATOR, Role.ADMINISTRATOR)
 

@@ -13,6 +13,8 @@ __all__ = ["Annotation", "Dataset", "DatasetItem", "PiiFlag", "PiiScan", "PiiTer
 class Dataset(models.Model):
     """One version of a dataset. A new version is a new row with the same slug and the next number."""
 
+    audit_object_type = "governance.dataset"  # its history in the audit log began under governance
+
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         RELEASED = "released", _("Released")
@@ -32,6 +34,7 @@ class Dataset(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "governance_dataset"  # the table kept its name when the model left governance
         ordering = ["slug", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="dataset_slug_version_unique"),
@@ -46,6 +49,8 @@ class Dataset(models.Model):
 
 class DatasetItem(models.Model):
     """One text to label. `final_label` is the majority label or a curator's ruling (empty: undecided)."""
+
+    audit_object_type = "governance.datasetitem"  # its history in the audit log began under governance
 
     class Source(models.TextChoices):
         NONE = "", _("Undecided")
@@ -63,6 +68,7 @@ class DatasetItem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "governance_datasetitem"  # the table kept its name when the model left governance
         ordering = ["dataset", "id"]
         constraints = [models.UniqueConstraint(fields=["dataset", "key"], name="dataset_item_key_unique")]
         verbose_name = _("dataset item")
@@ -75,12 +81,15 @@ class DatasetItem(models.Model):
 class Annotation(models.Model):
     """One annotator's label for one item (annotators are named in the upload; they need no login)."""
 
+    audit_object_type = "governance.annotation"  # its history in the audit log began under governance
+
     item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="annotations")
     annotator = models.CharField(_("annotator"), max_length=100)
     label = models.CharField(_("label"), max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "governance_annotation"  # the table kept its name when the model left governance
         ordering = ["item", "annotator"]
         constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="annotation_item_annotator_unique")]
         verbose_name = _("annotation")
@@ -93,6 +102,8 @@ class Annotation(models.Model):
 class Ruling(models.Model):
     """A curator's decision on an item without a majority: it sets the item's final label."""
 
+    audit_object_type = "governance.ruling"  # its history in the audit log began under governance
+
     item = models.ForeignKey(DatasetItem, on_delete=models.CASCADE, related_name="rulings")
     curator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rulings")
     label = models.CharField(_("label"), max_length=100)
@@ -100,6 +111,7 @@ class Ruling(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "governance_ruling"  # the table kept its name when the model left governance
         ordering = ["-created_at", "-id"]
         verbose_name = _("ruling")
         verbose_name_plural = _("rulings")
@@ -111,11 +123,14 @@ class Ruling(models.Model):
 class PiiTerm(models.Model):
     """A medical term on the curators' deny-list: every occurrence in an item is flagged."""
 
+    audit_object_type = "governance.piiterm"  # its history in the audit log began under governance
+
     term = models.CharField(_("term"), max_length=100, unique=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "governance_piiterm"  # the table kept its name when the model left governance
         ordering = ["term"]
         verbose_name = _("deny-listed term")
         verbose_name_plural = _("deny-listed terms")
@@ -126,6 +141,8 @@ class PiiTerm(models.Model):
 
 class PiiScan(models.Model):
     """One background scan of a dataset's item texts; it records its progress as it goes."""
+
+    audit_object_type = "governance.piiscan"  # its history in the audit log began under governance
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -145,6 +162,7 @@ class PiiScan(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        db_table = "governance_piiscan"  # the table kept its name when the model left governance
         ordering = ["-created_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(items_done__lte=F("items_total")), name="pii_scan_done_le_total")]
         verbose_name = _("PII scan")
@@ -165,6 +183,8 @@ class PiiFlag(models.Model):
 
     open → true positive → resolved (span redacted or item removed), or open → false positive.
     """
+
+    audit_object_type = "governance.piiflag"  # its history in the audit log began under governance
 
     class Status(models.TextChoices):
         OPEN = "open", _("Not reviewed")
@@ -199,6 +219,7 @@ class PiiFlag(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "governance_piiflag"  # the table kept its name when the model left governance
         ordering = ["item_id", "start", "id"]
         constraints = [
             # A second scan finds the same spans again: they are not flagged twice.

@@ -11,8 +11,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from accounts.errors import NotAllowed, NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from governance.agreement import Agreement, agreement
-from governance.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm, Ruling
+from curation.agreement import Agreement, agreement
+from curation.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm, Ruling
 
 
 def user_is_curator(user: Any) -> bool:

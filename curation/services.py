@@ -15,11 +15,11 @@ from django.utils import timezone
 from accounts.audit import audit_log_record
 from accounts.errors import ApplicationError, NotAllowed, WrongState
 from accounts.models import User
-from governance import pii
-from governance.agreement import majority_label
-from governance.dataset_upload import UploadedItem, format_of, parse_upload
-from governance.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm, Ruling
-from governance.selectors.curation import dataset_labels, user_is_curator
+from curation import pii
+from curation.agreement import majority_label
+from curation.dataset_upload import UploadedItem, format_of, parse_upload
+from curation.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm, Ruling
+from curation.selectors import dataset_labels, user_is_curator
 
 SCAN_BATCH = 200
 
@@ -292,7 +292,7 @@ def pii_scan_start(*, actor: User, dataset: Dataset) -> PiiScan:
 
 
 def _send_scan(scan_id: int) -> None:
-    from governance.tasks import pii_scan_execute
+    from curation.tasks import pii_scan_execute
 
     pii_scan_execute.delay(scan_id)
 

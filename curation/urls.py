@@ -1,11 +1,10 @@
-"""Curation: pages (urlpatterns, under the governance namespace) and API routes (api_urlpatterns, under /api/v1/)."""
+"""Curation: pages (`urlpatterns`, in the governance namespace: see portal.urls) and API routes (`api_urlpatterns`)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from governance.apis import curation as apis
-from governance.views import curation as views
+from curation import apis, views
 
 urlpatterns: list[URLPattern] = [
     path("curation/", views.curation_home, name="curation"),

@@ -20,11 +20,9 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
 from accounts.user_markdown import render_user_markdown
-from governance import pii
-from governance.forms.curation import BlockForm, DatasetForm, ImportForm, RulingForm, TermForm
-from governance.models import Dataset, PiiFlag
-from governance.selectors import curation as selectors
-from governance.services import curation as services
+from curation import pii, selectors, services
+from curation.forms import BlockForm, DatasetForm, ImportForm, RulingForm, TermForm
+from curation.models import Dataset, PiiFlag
 
 
 def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "accounts",
     "notebooks",
     "governance",
+    "curation",
+    "toolchain",
     "courses",
     "guide",
     "portal",
@@ -208,7 +210,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComputeEnum": "notebooks.models.Run.Queue",
         "NotebookKindEnum": "notebooks.models.Notebook.Kind",
-        "PiiFlagKindEnum": "governance.models.curation.PiiFlag.Kind",
+        "PiiFlagKindEnum": "curation.models.PiiFlag.Kind",
         "AuditKindEnum": "governance.models.audits.Audit.Kind",
         "AuditStatusEnum": "governance.models.audits.Audit.Status",
         "RunStatusEnum": "notebooks.models.Run.Status",
@@ -307,11 +309,11 @@ NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECON
 # Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
 NOTEBOOK_RUN_VISIBILITY: list[str] = [
     "courses.selectors.run_visibility",
-    "governance.selectors.toolchain.benchmark_run_visibility",
+    "toolchain.selectors.benchmark_run_visibility",
     "governance.selectors.health.evaluation_run_visibility",
 ]
 NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
-    "governance.services.toolchain.benchmark_run_finished",
+    "toolchain.services.benchmark_run_finished",
     "governance.services.health.evaluation_run_finished",
 ]
 # Files a run reads besides the catalogue, copied from the storage into its scratch directory (`(run) -> {path: …}`).

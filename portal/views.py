@@ -239,8 +239,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
     from accounts.notifications import notifications_for
     from governance.models import Audit, Evaluation
     from governance.selectors.audits import audit_list_for_user, audit_review_queue
-    from governance.selectors.toolchain import regression_list
     from notebooks.selectors import run_list_for_user
+    from toolchain.selectors import regression_list
 
     user = request.user
     roles = user_roles(user)

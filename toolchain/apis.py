@@ -16,11 +16,10 @@ from accounts.auth import actor_of
 from accounts.models import Role
 from accounts.pagination import ListPage, page_response
 from accounts.permissions import HasRole
-from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
-from governance.selectors import toolchain as selectors
-from governance.services import toolchain as services
 from notebooks.api_fields import MetricsField, ParameterValuesField
 from notebooks.selectors import notebook_get
+from toolchain import selectors, services
+from toolchain.models import Benchmark, BenchmarkResult, BenchmarkRun
 
 IsMaintainer = HasRole.of(Role.TOOLCHAIN_MAINTAINER, Role.ADMINISTRATOR)
 

@@ -13,6 +13,8 @@ __all__ = ["Benchmark", "BenchmarkResult", "BenchmarkRun"]
 class Benchmark(models.Model):
     """A catalogue notebook run with fixed parameters; one metric of its output is tracked over time."""
 
+    audit_object_type = "governance.benchmark"  # its history in the audit log began under governance
+
     class Queue(models.TextChoices):
         CPU = "cpu", _("CPU")
         GPU = "gpu", _("GPU")
@@ -30,6 +32,7 @@ class Benchmark(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "governance_benchmark"  # the table kept its name when the model left governance
         ordering = ["slug"]
         constraints = [
             models.CheckConstraint(
@@ -47,12 +50,15 @@ class Benchmark(models.Model):
 class BenchmarkRun(models.Model):
     """Links a notebook run to the benchmark that started it, so its end can be recorded as a result."""
 
+    audit_object_type = "governance.benchmarkrun"  # its history in the audit log began under governance
+
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="runs")
     run = models.OneToOneField("notebooks.Run", on_delete=models.PROTECT, related_name="benchmark_link")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "governance_benchmarkrun"  # the table kept its name when the model left governance
         ordering = ["-created_at", "-id"]
         verbose_name = _("benchmark run")
         verbose_name_plural = _("benchmark runs")
@@ -63,6 +69,8 @@ class BenchmarkRun(models.Model):
 
 class BenchmarkResult(models.Model):
     """One measured outcome: where it ran, on what, with which toolchain, and whether it regressed."""
+
+    audit_object_type = "governance.benchmarkresult"  # its history in the audit log began under governance
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="results")
     run = models.OneToOneField("notebooks.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="benchmark_result")
@@ -82,6 +90,7 @@ class BenchmarkResult(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
 
     class Meta:
+        db_table = "governance_benchmarkresult"  # the table kept its name when the model left governance
         ordering = ["-recorded_at", "-id"]
         indexes = [models.Index(fields=["benchmark", "runner_class", "recorded_at"], name="bench_result_class_time_idx")]
         verbose_name = _("benchmark result")

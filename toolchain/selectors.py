@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from accounts.errors import NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
+from toolchain.models import Benchmark, BenchmarkResult, BenchmarkRun
 
 
 def user_is_maintainer(user: Any) -> bool:

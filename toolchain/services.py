@@ -23,11 +23,11 @@ from accounts.audit import audit_log_record
 from accounts.errors import ApplicationError, NotAllowed
 from accounts.models import Role, User
 from accounts.notifications import holders_of, notify
-from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
-from governance.selectors.toolchain import user_is_maintainer
 from notebooks.models import Notebook, Run
 from notebooks.parameters import validate_parameters
 from notebooks.services import run_enqueue
+from toolchain.models import Benchmark, BenchmarkResult, BenchmarkRun
+from toolchain.selectors import user_is_maintainer
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,10 @@
-"""Toolchain: pages (urlpatterns, under the governance namespace) and API routes (api_urlpatterns, under /api/v1/)."""
+"""Toolchain: pages (`urlpatterns`, in the governance namespace: see portal.urls) and API routes (`api_urlpatterns`)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from governance.apis import toolchain as apis
-from governance.views import toolchain as views
+from toolchain import apis, views
 
 urlpatterns: list[URLPattern] = [
     path("toolchain/", views.toolchain_home, name="toolchain"),

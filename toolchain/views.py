@@ -15,10 +15,9 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotFound
 from governance.charts import metric_over_time
-from governance.forms.toolchain import BenchmarkForm
-from governance.selectors import toolchain as selectors
-from governance.services import toolchain as services
 from notebooks.selectors import notebook_get
+from toolchain import selectors, services
+from toolchain.forms import BenchmarkForm
 
 
 def _render_home(request: HttpRequest, form: BenchmarkForm, status: int = 200) -> HttpResponse:

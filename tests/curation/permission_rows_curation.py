@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from governance.models import Annotation, Benchmark, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm
+from curation.models import Annotation, Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm
 from notebooks.models import Notebook
+from toolchain.models import Benchmark
 
 VISITORS: dict[str, list[str]] = {}
 

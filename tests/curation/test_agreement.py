@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.agreement import (
+from curation.agreement import (
     agreement,
     cohen_kappa,
     fleiss_category_kappa,

@@ -8,9 +8,9 @@ import operator
 import pytest
 
 from accounts.models import Role
-from governance.models import Annotation, Dataset, DatasetItem
+from curation.models import Annotation, Dataset, DatasetItem
 from tests.conftest import assert_error, audit_actions
-from tests.governance.curation_helpers import CSV, JSONL, upload
+from tests.curation.curation_helpers import CSV, JSONL, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditLogEntry, Role
-from governance.models import Dataset, DatasetItem, Ruling
+from curation.models import Dataset, DatasetItem, Ruling
 from tests.conftest import assert_error
-from tests.governance.curation_helpers import CSV, upload
+from tests.curation.curation_helpers import CSV, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from governance.models import Annotation, Dataset, DatasetItem, PiiFlag
+from curation.models import Annotation, Dataset, DatasetItem, PiiFlag
 
 pytestmark = pytest.mark.django_db
 

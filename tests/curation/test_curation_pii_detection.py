@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.pii import find_pii, redact, resident_id_is_valid
+from curation.pii import find_pii, redact, resident_id_is_valid
 
 
 def _kinds(text, terms=()):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
-from governance.models import Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm
-from governance.services.curation import pii_scan_execute
+from curation.models import Dataset, DatasetItem, PiiFlag, PiiScan, PiiTerm
+from curation.services import pii_scan_execute
 from tests.conftest import assert_error, audit_actions
-from tests.governance.curation_helpers import CSV, upload
+from tests.curation.curation_helpers import CSV, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -41,7 +41,7 @@ CORE_VISITORS = [
 #   url(route, world, visitor, make_user) -> str | None — the path to request (None: the core rule).
 ROW_MODULES = [
     importlib.import_module(name)
-    for name in ("tests.governance.permission_rows", "tests.governance.permission_rows_curation", "tests.courses.permission_rows")
+    for name in ("tests.governance.permission_rows", "tests.curation.permission_rows_curation", "tests.courses.permission_rows")
 ]
 VISITORS = CORE_VISITORS + [name for module in ROW_MODULES for name in module.VISITORS]
 APPROVERS = {"steward", "administrator"}

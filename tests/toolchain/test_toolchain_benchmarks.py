@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
-from governance.services.toolchain import benchmark_result_record, benchmark_run_finished, regression_check
 from notebooks.models import Run, Runner
 from tests.conftest import assert_error, audit_actions
+from toolchain.models import Benchmark, BenchmarkResult, BenchmarkRun
+from toolchain.services import benchmark_result_record, benchmark_run_finished, regression_check
 
 pytestmark = pytest.mark.django_db
 
