@@ -1,4 +1,5 @@
-"""Server-rendered SVG charts (no script, no inline styles): coordinates computed here, drawn by templates."""
+"""Server-rendered SVG charts (no script, no inline styles): coordinates computed here, drawn by the templates
+under portal/templates/charts/. Shared by every app, so it sits in the lowest layer."""
 
 from __future__ import annotations
 
@@ -221,3 +222,68 @@ def hbar_chart(items: Sequence[tuple[str, float, str, str]], *, more: str = "", 
     more_y = 8 + len(rows) * ROW_HEIGHT + 14
     height = int(more_y + (10 if more else -4))
     return HBarChart(width=width, height=height, label_width=label_width, rows=rows, more=more, more_y=more_y)
+
+
+# --- labelled columns (runs per month, a metric's distribution): fixed width, value above, label below -----
+
+
+@dataclass
+class Column:
+    x: int
+    y: int
+    height: int
+    middle: int  # x of the texts
+    value_y: int
+    label: str  # under the column
+    value_text: str  # above it
+    title: str  # the tooltip
+
+
+@dataclass
+class ColumnChart:
+    width: int
+    height: int
+    column_width: int
+    label_y: int
+    label_font: int
+    columns: list[Column]
+
+
+def column_chart(
+    items: Sequence[tuple[float, str, str, str]],
+    *,
+    step: int,
+    column_width: int,
+    plot_height: int,
+    height: int,
+    label_y: int,
+    label_font: int = 10,
+    value_gap: int = 4,
+) -> ColumnChart:
+    """One column per (value, label, value_text, title) item, `step` apart from x=10, scaled to the tallest."""
+    peak = max((value for value, *_ in items), default=0) or 1
+    baseline = plot_height + 10
+    columns = []
+    for index, (value, label, value_text, title) in enumerate(items):
+        column_height = round(plot_height * value / peak)
+        x, y = 10 + index * step, baseline - column_height
+        columns.append(
+            Column(
+                x=x,
+                y=y,
+                height=column_height,
+                middle=x + column_width // 2,
+                value_y=y - value_gap,
+                label=label,
+                value_text=value_text,
+                title=title,
+            )
+        )
+    return ColumnChart(
+        width=20 + step * max(1, len(items)),
+        height=height,
+        column_width=column_width,
+        label_y=label_y,
+        label_font=label_font,
+        columns=columns,
+    )

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import actor_of
+from accounts.charts import column_chart
 from accounts.models import Role
 from accounts.selectors import role_counts, user_roles
 from portal.api_errors import json_error_response
@@ -135,10 +136,10 @@ def _community_figures() -> dict[str, Any]:
 
 def stats(request: HttpRequest) -> HttpResponse:
     figures = _community_figures()
-    peak = max((row["runs"] for row in figures["runs_per_month"]), default=0) or 1
-    bars = [{**row, "height": round(120 * row["runs"] / peak), "y": 130 - round(120 * row["runs"] / peak), "x": 10 + index * 44}
-            for index, row in enumerate(figures["runs_per_month"])]  # fmt: skip
-    return render(request, "portal/stats.html", {"figures": figures, "bars": bars, "chart_width": 20 + 44 * max(1, len(bars))})
+    months = figures["runs_per_month"]
+    items = [(row["runs"], row["month"][2:], str(row["runs"]), f"{row['month']}: {row['runs']}") for row in months]
+    chart = column_chart(items, step=44, column_width=32, plot_height=120, height=160, label_y=150) if months else None
+    return render(request, "portal/stats.html", {"figures": figures, "chart": chart})
 
 
 class StatsMonthSerializer(serializers.Serializer[Any]):

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
+from accounts.charts import metric_over_time
 from accounts.errors import ApplicationError, NotFound
-from governance.charts import metric_over_time
 from notebooks.selectors import notebook_get
 from toolchain import selectors, services
 from toolchain.forms import BenchmarkForm
