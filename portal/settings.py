@@ -356,7 +356,6 @@ GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 
 # either, a development key is generated on first use in ATTESTATION_SIGNING_KEY_FILE and the public key says so.
 ATTESTATION_SIGNING_KEY = env.text("ATTESTATION_SIGNING_KEY", "")
 ATTESTATION_SIGNING_KEY_FILE = Path(env.text("ATTESTATION_SIGNING_KEY_FILE", str(DATA_DIR / "attestation-ed25519.pem")))
-CERTIFICATION_DAYS = env.integer("CERTIFICATION_DAYS", 180, min_value=1)
 
 # --- The Go3s guide -------------------------------------------------------------------------------
 GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))
