@@ -137,7 +137,7 @@ def my_runs(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@csp_replaced({"frame-src": [*settings.CSP_FRAME_SRC, SELF]})  # the page frames the rendered notebook
+@csp_replaced({"frame-src": [*settings.EXTRA_FRAME_SRC, SELF]})  # the page frames the rendered notebook
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         run = selectors.run_get_for_user(actor_of(request), pk)

@@ -391,9 +391,9 @@ SECURE_HSTS_PRELOAD = not DEBUG
 if env.flag("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Extra origins allowed to frame-embed or be framed (the separate origin of rendered notebooks, later).
-CSP_FRAME_SRC = env.csv("CSP_FRAME_SRC", [])
+EXTRA_FRAME_SRC = env.csv("CSP_FRAME_SRC", [])  # not named CSP_*: django-csp 4 refuses its old setting names
 # The Content-Security-Policy of every page (django-csp). No page runs inline script; a view that needs more
-# says so with `csp.decorators.csp_replace` (the run page frames its output, the guide's diagrams and the API
+# says so with `accounts.csp.csp_replaced` (the run page frames its output, the guide's diagrams and the API
 # docs use inline styles), and a view that serves a file with a policy of its own sets the header itself.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -403,7 +403,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "frame-src": CSP_FRAME_SRC or [NONE],
+        "frame-src": EXTRA_FRAME_SRC or [NONE],
         "object-src": [NONE],
         "base-uri": [NONE],
         "form-action": [SELF],
