@@ -1,7 +1,7 @@
 """Security headers on every response and the request bounds.
 
 The Content-Security-Policy comes from django-csp (`CONTENT_SECURITY_POLICY` in settings, per-view changes with
-`csp.decorators.csp_replace`); the other security headers are set here.
+`accounts.csp.csp_replaced`); the other security headers are set here.
 """
 
 from __future__ import annotations

@@ -239,14 +239,15 @@ if BROKER_IS_EMBEDDED:
         "polling_interval": 0.1,
     }
     _default_result_backend = f"file://{DATA_DIR / 'celery-results'}"
-    for _folder in (_broker_dir / "messages", _broker_dir / "control", DATA_DIR / "celery-results"):
-        _folder.mkdir(parents=True, exist_ok=True)
+    # Created when the portal app is ready (portal.apps), not when the settings are read.
+    EMBEDDED_BROKER_FOLDERS = [_broker_dir / "messages", _broker_dir / "control", DATA_DIR / "celery-results"]
 else:
     # Redis delivers a message again when it is not acknowledged within this many seconds; a run's
     # message is acknowledged when the run ends (late acks), so every run must end well before (checked below).
     CELERY_VISIBILITY_TIMEOUT = env.integer("CELERY_VISIBILITY_TIMEOUT", 7200, min_value=60)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     _default_result_backend = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "rpc://"
+    EMBEDDED_BROKER_FOLDERS = []
 CELERY_RESULT_BACKEND = env.text("CELERY_RESULT_BACKEND", _default_result_backend)
 CELERY_RESULT_EXPIRES = timedelta(hours=env.integer("CELERY_RESULT_EXPIRES_HOURS", 6, min_value=1))
 CELERY_TASK_ALWAYS_EAGER = env.flag("CELERY_TASK_ALWAYS_EAGER", False)
