@@ -53,9 +53,13 @@ def audit_log_record(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditLogEntry:
-    """Appends one entry. `actor=None` means the system (a task or a command run without a user)."""
+    """Appends one entry. `actor=None` means the system (a task or a command run without a user).
+
+    The object type is the model's label, or its `audit_object_type` when it has one: a model that moved to
+    another app keeps the name its earlier entries were written under, so its history stays one list.
+    """
     if obj is not None:
-        object_type = object_type or obj._meta.label_lower
+        object_type = object_type or getattr(obj, "audit_object_type", obj._meta.label_lower)
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     authenticated = actor is not None and actor.is_authenticated

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
+from accounts.charts import ColumnChart, column_chart
 from accounts.errors import ApplicationError, NotFound, TooLarge
 from accounts.models import Role
 from accounts.selectors import user_has_role
@@ -290,14 +292,17 @@ def _run_form(assignment: Any, data: Any = None) -> RunForm:
     return form
 
 
-def _histogram_svg(values: list[float]) -> dict[str, Any]:
-    bins = selectors.histogram(values)
-    peak = max((b["count"] for b in bins), default=0) or 1
-    bars = []
-    for index, b in enumerate(bins):
-        height = round(100 * b["count"] / peak)
-        bars.append({**b, "x": 10 + index * 52, "y": 110 - height, "height": height})
-    return {"bars": bars, "width": 20 + 52 * max(1, len(bars))}
+def _histogram_svg(values: list[float]) -> ColumnChart:
+    items = [
+        (
+            b["count"],
+            floatformat(b["low"], -2),
+            str(b["count"]),
+            f"{floatformat(b['low'], -3)} – {floatformat(b['high'], -3)}: {b['count']}",
+        )
+        for b in selectors.histogram(values)
+    ]
+    return column_chart(items, step=52, column_width=44, plot_height=100, height=150, label_y=128, label_font=9, value_gap=3)
 
 
 @login_required

@@ -14,6 +14,7 @@ from governance.models import Dimension
 
 VERSIONS = ("v1", "v2")  # oldest first
 VERSION = "v2"  # what new evaluations are measured under
+CERTIFICATION_DAYS = 180  # a certification lasts this long from its newest counted value (every version)
 
 
 @dataclass(frozen=True)

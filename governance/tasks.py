@@ -5,14 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="governance.pii_scan_execute", acks_late=True, reject_on_worker_lost=True, max_retries=0)
-def pii_scan_execute(scan_id: int) -> str:
-    """The service claims the scan with a conditional update; a redelivered message finds it claimed."""
-    from governance.services.curation import pii_scan_execute as execute
-
-    return execute(scan_id=scan_id)
-
-
 @shared_task(name="governance.quarter_compute", acks_late=True, max_retries=0)
 def quarter_compute(label: str) -> str:
     """Recomputes an open quarter (e.g. on a schedule); a frozen one is refused (409, logged) by the service."""

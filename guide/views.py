@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.constants import SELF, UNSAFE_INLINE
 from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.csp import csp_replaced
 from accounts.errors import NotFound
 from accounts.languages import reader_language
 from accounts.selectors import role_counts
@@ -19,10 +21,8 @@ from guide.markdown import render as render_markdown
 from guide.markdown import render_inline
 from guide.models import Claim
 
-
-def _allow_diagram_styles(request: HttpRequest) -> None:
-    # Mermaid draws SVG with inline <style>: guide pages allow inline styles; scripts stay 'self' only.
-    request.csp_style_src = "'self' 'unsafe-inline'"  # type: ignore[attr-defined]
+# Mermaid draws SVG with inline <style>: pages with diagrams allow inline styles; scripts stay 'self' only.
+_allow_diagram_styles = csp_replaced({"style-src": [SELF, UNSAFE_INLINE]})
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -32,6 +32,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "guide/index.html", {"chapters": chapters, "status_counts": status_counts})
 
 
+@_allow_diagram_styles
 def chapter(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         current = selectors.chapter_get(slug)
@@ -41,7 +42,6 @@ def chapter(request: HttpRequest, slug: str) -> HttpResponse:
         return about(request)
     rendered = selectors.chapter_rendered(current)
     previous, following = selectors.neighbours(current)
-    _allow_diagram_styles(request)
     context = {
         "chapter": current,
         "rendered": rendered,
@@ -73,12 +73,12 @@ def _about_links() -> tuple[LinkNote, ...]:
     )
 
 
+@_allow_diagram_styles
 def about(request: HttpRequest) -> HttpResponse:
     try:
         current = selectors.chapter_get("about")
     except NotFound:
         return render(request, "404.html", status=404)
-    _allow_diagram_styles(request)
     rendered = selectors.chapter_rendered(current, links=_about_links())
     return render(request, "guide/about.html", {"chapter": current, "rendered": rendered, "role_counts": role_counts()})
 

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from notebooks import queues
+
 
 class Notebook(models.Model):
     """A catalogue entry, synced from an `.ipynb` file of the repository (`catalogue/`)."""
@@ -110,8 +112,7 @@ class Runner(models.Model):
         return self.hostname
 
 
-# The Celery queue each run queue is consumed from (runners start with `-Q notebooks-cpu` and so on).
-QUEUE_NAMES = {"cpu": "notebooks-cpu", "gpu": "notebooks-gpu"}
+QUEUE_NAMES = queues.QUEUE_NAMES  # kept importable from here: the engine's modules read it with the models
 
 
 class Run(models.Model):

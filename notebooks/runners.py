@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from notebooks.models import QUEUE_NAMES, Run, Runner
+from notebooks.queues import DEFAULT_QUEUE
 from notebooks.result_cache import kernel_environment_lock
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def _on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
     # A worker that starts is also the moment to look for runs a dead worker left behind.
     from notebooks.tasks import runs_reap
 
-    runs_reap.apply_async(queue="default")
+    runs_reap.apply_async(queue=DEFAULT_QUEUE)
 
 
 @celeryd_init.connect

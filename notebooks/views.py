@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from csp.constants import SELF
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
+from accounts.csp import csp_replaced
 from accounts.errors import ApplicationError, NotFound
 from notebooks import fair_queue, selectors, services
 from notebooks.downloads import StorageUnreachable, StoredFileMissing, open_stored, storage_unreachable_response
@@ -134,13 +137,12 @@ def my_runs(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@csp_replaced({"frame-src": [*settings.EXTRA_FRAME_SRC, SELF]})  # the page frames the rendered notebook
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         run = selectors.run_get_for_user(actor_of(request), pk)
     except NotFound:
         return _not_found(request)
-    # The page frames the rendered notebook: the site's policy, with frames from this origin allowed.
-    request.csp_frame_src = ["'self'"]  # type: ignore[attr-defined]
     wait = fair_queue.estimated_wait(run)
     labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
     phases = [] if run.reused_from_id else run.phases  # a reused result took no time of its own

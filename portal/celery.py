@@ -1,6 +1,7 @@
 """The Celery app: three queues, JSON only, late acks with prefetch 1.
 
-Runners are workers consuming `notebooks-cpu` or `notebooks-gpu`; everything else goes to `default`.
+Runners are workers consuming `notebooks-cpu` or `notebooks-gpu`; everything else goes to `default` (the names:
+notebooks/queues.py).
 Tasks are written to be safe to run twice (they claim their work with a conditional UPDATE), which is
 what makes late acknowledgement safe: a worker killed mid-task leaves the message to be redelivered.
 """
@@ -13,18 +14,16 @@ from datetime import timedelta
 from celery import Celery
 from kombu import Queue
 
+from notebooks.queues import ALL_QUEUES, DEFAULT_QUEUE
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-QUEUE_DEFAULT = "default"
-QUEUE_NOTEBOOKS_CPU = "notebooks-cpu"
-QUEUE_NOTEBOOKS_GPU = "notebooks-gpu"
-
 app.conf.update(
-    task_queues=[Queue(QUEUE_DEFAULT), Queue(QUEUE_NOTEBOOKS_CPU), Queue(QUEUE_NOTEBOOKS_GPU)],
-    task_default_queue=QUEUE_DEFAULT,
+    task_queues=[Queue(name) for name in ALL_QUEUES],
+    task_default_queue=DEFAULT_QUEUE,
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],

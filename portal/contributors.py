@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, RoleApplication, User
 from courses.models import Enrolment
-from governance.models import Audit, Benchmark, BenchmarkRun, Dataset, Evaluation, PiiFlag, Quarter, Ruling
+from curation.models import Dataset, PiiFlag, Ruling
+from governance.models import Audit, Evaluation, Quarter
+from toolchain.models import Benchmark, BenchmarkRun
 
 
 def _per_user(queryset: Any, field: str, user: User | None) -> int:

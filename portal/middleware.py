@@ -1,9 +1,8 @@
-"""Security headers on every response: a strict Content-Security-Policy and friends.
+"""Security headers on every response and the request bounds.
 
-No page of the portal runs inline script, so `script-src 'self'` holds everywhere. A view that frames
-something sets `request.csp_frame_src`, one that shows diagrams drawn with inline SVG styles sets
-`request.csp_style_src`; a view that needs a different policy altogether (the API docs'
-inline styles, a rendered notebook) sets its own header, which this middleware then leaves alone.
+The Content-Security-Policy comes from django-csp (`CONTENT_SECURITY_POLICY` in settings, per-view changes with
+`accounts.csp.csp_replaced`, form targets found while rendering in `request.csp_form_action`); the other security
+headers are set here.
 """
 
 from __future__ import annotations
@@ -18,48 +17,21 @@ from django.utils.translation import gettext as _
 from portal.api_errors import error_body
 
 
-def content_security_policy(
-    *, style_src: str = "'self'", frame_src: list[str] | None = None, form_action: list[str] | None = None
-) -> str:
-    """The page's CSP. `form_action` adds origins a form may be redirected to: the sign-in buttons POST to the
-    portal, which redirects to GitHub or a university, and browsers check every hop of a form's redirects."""
-    frames = " ".join(frame_src if frame_src is not None else settings.CSP_FRAME_SRC) or "'none'"
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            f"style-src {style_src}",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            f"frame-src {frames}",
-            "object-src 'none'",
-            "base-uri 'none'",
-            " ".join(["form-action 'self'", *(form_action or [])]),
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
 class SecurityHeadersMiddleware:
+    """The headers besides the Content-Security-Policy (django-csp's middleware writes that one)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.policy = content_security_policy()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        frame_src = getattr(request, "csp_frame_src", None)
-        style_src = getattr(request, "csp_style_src", None)
         form_action = getattr(request, "csp_form_action", None)
-        if frame_src is None and style_src is None and form_action is None:
-            policy = self.policy
-        else:
-            policy = content_security_policy(
-                style_src=style_src or "'self'",
-                frame_src=[*settings.CSP_FRAME_SRC, *(frame_src or [])],
-                form_action=form_action,
-            )
-        response.headers.setdefault("Content-Security-Policy", policy)
+        if form_action:
+            # Origins this page's forms end up at (a sign-in button posts to the portal, which redirects to the
+            # provider; an LTI reply is posted to the LMS): browsers check every hop of a form's redirects.
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [*update.get("form-action", []), *form_action]
+            response._csp_update = update  # type: ignore[attr-defined]  # read by django-csp's middleware, outside this one
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response

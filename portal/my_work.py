@@ -70,8 +70,8 @@ def instructor_section(user: Any) -> dict[str, Any]:
 
 def curator_section(user: Any) -> dict[str, Any]:
     """Datasets with items waiting for a ruling or PII flags still open."""
-    from governance.models import PiiFlag
-    from governance.selectors.curation import dataset_list_for_user
+    from curation.models import PiiFlag
+    from curation.selectors import dataset_list_for_user
 
     datasets = (
         dataset_list_for_user(user)

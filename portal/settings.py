@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.api_tags import API_TAGS
@@ -49,9 +50,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "accounts",
     "notebooks",
     "governance",
+    "curation",
+    "toolchain",
     "courses",
     "guide",
     "oauth2_provider",
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "portal.middleware.RequestBoundsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,7 +244,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComputeEnum": "notebooks.models.Run.Queue",
         "NotebookKindEnum": "notebooks.models.Notebook.Kind",
-        "PiiFlagKindEnum": "governance.models.curation.PiiFlag.Kind",
+        "PiiFlagKindEnum": "curation.models.PiiFlag.Kind",
         "AuditKindEnum": "governance.models.audits.Audit.Kind",
         "AuditStatusEnum": "governance.models.audits.Audit.Status",
         "RunStatusEnum": "notebooks.models.Run.Status",
@@ -265,14 +270,15 @@ if BROKER_IS_EMBEDDED:
         "polling_interval": 0.1,
     }
     _default_result_backend = f"file://{DATA_DIR / 'celery-results'}"
-    for _folder in (_broker_dir / "messages", _broker_dir / "control", DATA_DIR / "celery-results"):
-        _folder.mkdir(parents=True, exist_ok=True)
+    # Created when the portal app is ready (portal.apps), not when the settings are read.
+    EMBEDDED_BROKER_FOLDERS = [_broker_dir / "messages", _broker_dir / "control", DATA_DIR / "celery-results"]
 else:
     # Redis delivers a message again when it is not acknowledged within this many seconds; a run's
     # message is acknowledged when the run ends (late acks), so every run must end well before (checked below).
     CELERY_VISIBILITY_TIMEOUT = env.integer("CELERY_VISIBILITY_TIMEOUT", 7200, min_value=60)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     _default_result_backend = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "rpc://"
+    EMBEDDED_BROKER_FOLDERS = []
 CELERY_RESULT_BACKEND = env.text("CELERY_RESULT_BACKEND", _default_result_backend)
 CELERY_RESULT_EXPIRES = timedelta(hours=env.integer("CELERY_RESULT_EXPIRES_HOURS", 6, min_value=1))
 CELERY_TASK_ALWAYS_EAGER = env.flag("CELERY_TASK_ALWAYS_EAGER", False)
@@ -338,11 +344,11 @@ NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECON
 # Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
 NOTEBOOK_RUN_VISIBILITY: list[str] = [
     "courses.selectors.run_visibility",
-    "governance.selectors.toolchain.benchmark_run_visibility",
+    "toolchain.selectors.benchmark_run_visibility",
     "governance.selectors.health.evaluation_run_visibility",
 ]
 NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
-    "governance.services.toolchain.benchmark_run_finished",
+    "toolchain.services.benchmark_run_finished",
     "governance.services.health.evaluation_run_finished",
     "lti.services.grades.run_finished",
 ]
@@ -389,7 +395,6 @@ GOVERNANCE_EVIDENCE_MAX_BYTES = env.integer("GOVERNANCE_EVIDENCE_MAX_BYTES", 10 
 # either, a development key is generated on first use in ATTESTATION_SIGNING_KEY_FILE and the public key says so.
 ATTESTATION_SIGNING_KEY = env.text("ATTESTATION_SIGNING_KEY", "")
 ATTESTATION_SIGNING_KEY_FILE = Path(env.text("ATTESTATION_SIGNING_KEY_FILE", str(DATA_DIR / "attestation-ed25519.pem")))
-CERTIFICATION_DAYS = env.integer("CERTIFICATION_DAYS", 180, min_value=1)
 
 # --- The Go3s guide -------------------------------------------------------------------------------
 GUIDE_CONTENT_DIR = Path(env.text("GUIDE_CONTENT_DIR", str(BASE_DIR / "guide" / "content")))
@@ -425,7 +430,25 @@ SECURE_HSTS_PRELOAD = not DEBUG
 if env.flag("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Extra origins allowed to frame-embed or be framed (the separate origin of rendered notebooks, later).
-CSP_FRAME_SRC = env.csv("CSP_FRAME_SRC", [])
+EXTRA_FRAME_SRC = env.csv("CSP_FRAME_SRC", [])  # not named CSP_*: django-csp 4 refuses its old setting names
+# The Content-Security-Policy of every page (django-csp). No page runs inline script; a view that needs more
+# says so with `accounts.csp.csp_replaced` (the run page frames its output, the guide's diagrams and the API
+# docs use inline styles), and a view that serves a file with a policy of its own sets the header itself.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": EXTRA_FRAME_SRC or [NONE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

@@ -4,6 +4,9 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
+import curation.urls
+import governance.urls
+import toolchain.urls
 from portal import views
 
 handler400 = "portal.views.bad_request"
@@ -11,10 +14,16 @@ handler403 = "portal.views.permission_denied"
 handler404 = "portal.views.page_not_found"
 handler500 = "portal.views.server_error"
 
+# Curation and toolchain left governance as apps of their own; their pages keep the `governance:` names
+# (and so every reverse() and template URL) by sharing the governance namespace.
+governance_pages = [*governance.urls.urlpatterns, *curation.urls.urlpatterns, *toolchain.urls.urlpatterns]
+
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("notebooks.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include(curation.urls.api_urlpatterns)),
+    path("", include(toolchain.urls.api_urlpatterns)),
     path("", include("courses.api_urls")),
     path("stats/", views.StatsApi.as_view(), name="api-stats"),
 ]
@@ -33,7 +42,7 @@ urlpatterns = [
     path("accounts/", include("accounts.identity_urls")),  # sign-in with GitHub and universities (django-allauth)
     path("", include("notebooks.urls")),
     path("", include("guide.urls")),
-    path("", include("governance.urls")),
+    path("", include((governance_pages, governance.urls.app_name))),
     path("", include("courses.urls")),
     path("", include("labs.urls")),
     path("", include("lti.urls")),

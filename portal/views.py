@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.constants import SELF, UNSAFE_INLINE
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -17,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import actor_of
+from accounts.charts import column_chart
 from accounts.models import Role
 from accounts.selectors import role_counts, user_roles
 from portal.api_errors import json_error_response
-from portal.middleware import content_security_policy
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -58,7 +59,7 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().get(request, *args, **kwargs)
-        response["Content-Security-Policy"] = content_security_policy(style_src="'self' 'unsafe-inline'")
+        response._csp_replace = {"style-src": [SELF, UNSAFE_INLINE]}  # read by django-csp
         return response
 
 
@@ -135,10 +136,10 @@ def _community_figures() -> dict[str, Any]:
 
 def stats(request: HttpRequest) -> HttpResponse:
     figures = _community_figures()
-    peak = max((row["runs"] for row in figures["runs_per_month"]), default=0) or 1
-    bars = [{**row, "height": round(120 * row["runs"] / peak), "y": 130 - round(120 * row["runs"] / peak), "x": 10 + index * 44}
-            for index, row in enumerate(figures["runs_per_month"])]  # fmt: skip
-    return render(request, "portal/stats.html", {"figures": figures, "bars": bars, "chart_width": 20 + 44 * max(1, len(bars))})
+    months = figures["runs_per_month"]
+    items = [(row["runs"], row["month"][2:], str(row["runs"]), f"{row['month']}: {row['runs']}") for row in months]
+    chart = column_chart(items, step=44, column_width=32, plot_height=120, height=160, label_y=150) if months else None
+    return render(request, "portal/stats.html", {"figures": figures, "chart": chart})
 
 
 class StatsMonthSerializer(serializers.Serializer[Any]):
@@ -239,8 +240,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
     from accounts.notifications import notifications_for
     from governance.models import Audit, Evaluation
     from governance.selectors.audits import audit_list_for_user, audit_review_queue
-    from governance.selectors.toolchain import regression_list
     from notebooks.selectors import run_list_for_user
+    from toolchain.selectors import regression_list
 
     user = request.user
     roles = user_roles(user)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from governance.charts import Chart, metric_over_time
+from accounts.charts import Chart, metric_over_time
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import Dimension, Evaluation, ModelVersion
 from governance.selectors.quarter_evidence import file_sha256

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +21,7 @@ from django.utils.translation import ngettext
 
 from accounts.errors import NotFound
 from accounts.money import format_money
-from governance.methodology import DIMENSIONS, THRESHOLDS
+from governance.methodology import CERTIFICATION_DAYS, DIMENSIONS, THRESHOLDS
 from governance.models import (
     Allocation,
     Audit,
@@ -353,9 +352,9 @@ def certification_events(model: CommunityModel, *, limit: int = 100) -> list[dic
                     "text": ngettext(
                         "%(days)s day after its newest counted value.",
                         "%(days)s days after its newest counted value.",
-                        settings.CERTIFICATION_DAYS,
+                        CERTIFICATION_DAYS,
                     )
-                    % {"days": settings.CERTIFICATION_DAYS},
+                    % {"days": CERTIFICATION_DAYS},
                 }
             )
         if c.ended_at is not None:

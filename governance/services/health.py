@@ -21,7 +21,7 @@ from accounts.audit import audit_log_record, refused
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
-from governance.methodology import DIMENSIONS, THRESHOLDS, THRESHOLDS_BY_VERSION, VERSION, VERSIONS
+from governance.methodology import CERTIFICATION_DAYS, DIMENSIONS, THRESHOLDS, THRESHOLDS_BY_VERSION, VERSION, VERSIONS
 from governance.models import (
     Audit,
     Certification,
@@ -35,6 +35,7 @@ from governance.models import (
 )
 from governance.services import owner_notices
 from notebooks.models import Notebook, Run, Runner
+from notebooks.queues import QUEUE_NAMES
 from notebooks.services import run_enqueue
 
 # --- certification --------------------------------------------------------------------------------
@@ -121,7 +122,7 @@ def certification_refresh(*, version: ModelVersion) -> Certification | None:
     if active and active.evaluation_ids == ids:
         return active
     newest = max(latest[d].measured_at for d in DIMENSIONS)
-    expires = newest + timedelta(days=settings.CERTIFICATION_DAYS)
+    expires = newest + timedelta(days=CERTIFICATION_DAYS)
     if active:
         reason = "newer counted values"
         if active.methodology_version != methodology:
@@ -326,7 +327,7 @@ def evaluation_queue() -> str:
     """`gpu` while an online runner with a GPU consumes the GPU queue (the notebooks then pick `cuda`), else `cpu`."""
     limit = timezone.now() - timedelta(seconds=settings.NOTEBOOK_RUNNER_HEARTBEAT_SECONDS * 3)
     gpu_runners = Runner.objects.filter(stopped_at__isnull=True, last_heartbeat__gte=limit).exclude(gpu_name="")
-    if any("notebooks-gpu" in (runner.queues or []) for runner in gpu_runners.only("queues")):
+    if any(QUEUE_NAMES["gpu"] in (runner.queues or []) for runner in gpu_runners.only("queues")):
         return "gpu"
     return "cpu"
 

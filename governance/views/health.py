@@ -24,7 +24,7 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
-from governance.methodology import DIMENSIONS, THRESHOLDS, VERSION, VERSIONS
+from governance.methodology import CERTIFICATION_DAYS, DIMENSIONS, THRESHOLDS, VERSION, VERSIONS
 from governance.models import CommunityModel, Dimension, Evaluation, EvaluationRun, Reevaluation
 from governance.selectors import health as selectors
 from governance.selectors import health_explanation
@@ -70,6 +70,7 @@ def health_list(request: HttpRequest) -> HttpResponse:
         "thresholds": [THRESHOLDS[d] for d in DIMENSIONS],
         "methodology_version": VERSION,
         "methodology_versions": VERSIONS,
+        "certification_days": CERTIFICATION_DAYS,
         "is_steward": is_steward,
         "reevaluations": selectors.reevaluation_list()[:5] if is_steward else [],
     }

@@ -19,11 +19,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
+from accounts.charts import bar_chart, hbar_chart, histogram
 from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
 from accounts.models import Role
 from accounts.money import format_money, parse_major
 from accounts.selectors import user_has_role
-from governance.charts import bar_chart, hbar_chart, histogram
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import Certification, Evaluation, Quarter
 from governance.selectors import health as health_selectors

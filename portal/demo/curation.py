@@ -10,10 +10,11 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User
-from governance.models import Benchmark, BenchmarkResult, Dataset, DatasetItem, PiiTerm
-from governance.services.curation import dataset_create, dataset_import, dataset_release, ruling_create
-from governance.services.toolchain import benchmark_create, benchmark_result_record
+from curation.models import Dataset, DatasetItem, PiiTerm
+from curation.services import dataset_create, dataset_import, dataset_release, ruling_create
 from notebooks.models import Notebook
+from toolchain.models import Benchmark, BenchmarkResult
+from toolchain.services import benchmark_create, benchmark_result_record
 
 DENY_TERMS = ["艾滋病", "HIV", "乙肝", "梅毒"]
 

@@ -11,10 +11,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from governance.models import Benchmark, Dataset
-from governance.services.toolchain import benchmark_result_record
+from curation.models import Dataset
 from tests.browser.conftest import screenshot, sign_in
-from tests.governance.curation_helpers import CSV
+from tests.curation.curation_helpers import CSV
+from toolchain.models import Benchmark
+from toolchain.services import benchmark_result_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -43,7 +43,7 @@ ROW_MODULES = [
     importlib.import_module(name)
     for name in (
         "tests.governance.permission_rows",
-        "tests.governance.permission_rows_curation",
+        "tests.curation.permission_rows_curation",
         "tests.courses.permission_rows",
         "tests.labs.permission_rows",
         "tests.accounts.permission_rows_sign_in",

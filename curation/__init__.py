@@ -1,0 +1,1 @@
+"""Curation: datasets, annotation arbitration and privacy (PII) review, run by data curators."""

@@ -1,0 +1,34 @@
+"""The one column-chart helper draws what the stats page and the assignment histogram drew by hand before."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from accounts.charts import column_chart
+
+
+def test_columns_are_placed_and_scaled_as_the_stats_page_placed_them():
+    chart = column_chart(
+        [(10, "26-01", "10", "2026-01: 10"), (5, "26-02", "5", "2026-02: 5")],
+        step=44, column_width=32, plot_height=120, height=160, label_y=150,
+    )  # fmt: skip
+
+    assert chart.width == 20 + 44 * 2
+    assert [(c.x, c.y, c.height, c.middle, c.value_y) for c in chart.columns] == [(10, 10, 120, 26, 6), (54, 70, 60, 70, 66)]
+
+
+def test_all_zero_values_draw_empty_columns_without_dividing_by_zero():
+    chart = column_chart([(0, "a", "0", "a: 0")], step=52, column_width=44, plot_height=100, height=150, label_y=128)
+
+    assert chart.width == 72 and chart.columns[0].height == 0 and chart.columns[0].y == 110
+
+
+def test_the_template_draws_every_column_with_its_tooltip_label_and_value():
+    chart = column_chart([(3, "0.5", "3", "0.5 – 0.75: 3")], step=52, column_width=44, plot_height=100, height=150,
+                         label_y=128, label_font=9, value_gap=3)  # fmt: skip
+
+    svg = render_to_string("charts/_columns.html", {"chart": chart, "title": "Distribution", "name": "histogram"})
+
+    assert 'aria-label="Distribution"' in svg and "data-histogram" in svg and 'viewBox="0 0 72 150"' in svg
+    assert '<rect x="10" y="10" width="44" height="100" rx="3"' in svg and "<title>0.5 – 0.75: 3</title>" in svg
+    assert 'y="128" text-anchor="middle" font-size="9"' in svg and '<text x="32" y="7"' in svg

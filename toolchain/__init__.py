@@ -1,0 +1,1 @@
+"""Toolchain: benchmarks run on the notebook runners, with regression detection per runner class."""
