@@ -193,7 +193,7 @@ def submission_get_for_user(user: Any, pk: int) -> tuple[Submission, CourseAcces
 
 
 def run_visibility(user: Any) -> Q:
-    """For `settings.NOTEBOOK_RUN_VISIBILITY`: the course runs `user` may open on the run pages.
+    """For `notebooks.contract.run_visibility`: the course runs `user` may open on the run pages.
 
     Instructors (and institution admins) of a course see its assignment runs; students see classmates'
     runs of an assignment whose runs the instructor shared.

@@ -635,7 +635,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def notebook_panel(request: HttpRequest, notebook: Notebook) -> str:
-    """The panel on a catalogue notebook's page (settings.NOTEBOOK_DETAIL_PANELS): downloads, projects."""
+    """The panel on a catalogue notebook's page (`notebooks.contract.notebook_panel`): downloads, projects."""
     context = {
         "notebook": notebook,
         "figures": selectors.notebook_download_figures(notebook),

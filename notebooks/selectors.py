@@ -1,5 +1,5 @@
 """Reads of the run engine. Run visibility can be widened by other apps (an instructor sees the runs of
-their course) through `settings.NOTEBOOK_RUN_VISIBILITY`: dotted paths of callables `(user) -> Q`."""
+their course) with `notebooks.contract.run_visibility`: callables `(user) -> Q`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from accounts.errors import NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
+from notebooks.contract import registered
 from notebooks.models import Notebook, Run, Runner
 
 
@@ -35,8 +35,8 @@ def _visibility(user: Any) -> Q:
     if user_has_role(user, Role.ADMINISTRATOR):
         return Q()
     condition = Q(owner_id=user.pk)
-    for path in settings.NOTEBOOK_RUN_VISIBILITY:
-        condition |= import_string(path)(user)
+    for widen in registered("run_visibility"):
+        condition |= widen(user)
     return condition
 
 

@@ -20,7 +20,7 @@ from accounts.models import Role, User
 from accounts.selectors import user_has_role, user_roles
 from notebooks.catalogue import CatalogueEntry, NotebookInvalid, read_notebook
 from notebooks.fair_queue import dispatch_all_queues, dispatch_fairly, runner_seconds_used
-from notebooks.hooks import run_finished
+from notebooks.hooks import run_finished, runs_redrive_hooks
 from notebooks.models import QUEUE_NAMES, Notebook, NotebookVersion, Run
 from notebooks.parameters import validate_parameters
 from notebooks.result_cache import copy_of, reusable_result
@@ -337,7 +337,8 @@ def run_cancel(*, actor: User, run: Run) -> Run:
 
 
 def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
-    """Runs whose runner stopped heartbeating: re-queued once, failed with "runner lost" the second time."""
+    """Runs whose runner stopped heartbeating: re-queued once, failed with "runner lost" the second time.
+    Ended runs whose hooks have not all acknowledged the end are delivered again (`notebooks.hooks`)."""
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.NOTEBOOK_RUN_HEARTBEAT_TIMEOUT)
     stale = Run.objects.filter(status=Run.Status.RUNNING).filter(
@@ -372,6 +373,7 @@ def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
                 audit_log_record(actor=None, action="run.fail_lost", obj=run, after={"reason": lost})
                 run_finished(run.pk)
                 result["failed"].append(run.pk)
+    result["acknowledged"] = runs_redrive_hooks(now=now)
     return result
 
 

@@ -306,7 +306,7 @@ def package_name(version: ModelVersion) -> str:
 
 
 def evaluation_run_inputs(run: Run) -> dict[str, str | bytes]:
-    """For the run engine (NOTEBOOK_RUN_INPUTS): an evaluation run reads its version's package, which the runner
+    """For the run engine (`notebooks.contract.run_inputs`): an evaluation run reads its version's package, which the runner
     copies from the storage into the run's scratch directory as `packages/<name>/` (model.onnx, eval.npz and
     metadata.json). Other runs read nothing more."""
     evaluation_run = EvaluationRun.objects.select_related("version__model").filter(run_id=run.pk).first()
@@ -474,7 +474,8 @@ def _verified_refusal(evaluation_run: EvaluationRun, run: Run) -> str | None:
 
 
 def evaluation_run_finished(run_id: int) -> None:
-    """Hook for the run engine (NOTEBOOK_RUN_FINISHED_HOOKS): a finished evaluation run becomes a verified value."""
+    """Hook for the run engine (`notebooks.contract.on_run_finished`): a finished evaluation run becomes a verified
+    value. Idempotent: a run already counted or refused (`outcome` set, under the row lock) is left alone."""
     with transaction.atomic():
         evaluation_run = (
             EvaluationRun.objects.select_for_update().select_related("version__model", "run").filter(run_id=run_id).first()

@@ -1,7 +1,7 @@
 """Toolchain writes: registering benchmarks, starting their runs, recording results and flagging regressions.
 
 Toolchain maintainers and administrators register and run benchmarks. Results are recorded by the run
-engine's finished-run hook (`benchmark_run_finished`, listed in `settings.NOTEBOOK_RUN_FINISHED_HOOKS`).
+engine's finished-run hook (`benchmark_run_finished`, registered in `GovernanceConfig.ready()`).
 """
 
 from __future__ import annotations
