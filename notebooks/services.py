@@ -145,6 +145,15 @@ def run_limits_for(user: User) -> tuple[int, int]:
     return settings.NOTEBOOK_MAX_TIMEOUT, settings.NOTEBOOK_MAX_MEMORY_MB
 
 
+def run_queue_for(notebook: Notebook, queue: str | None) -> str:
+    """The queue runs of `notebook` go to: the one asked for, else the notebook's accelerator; an unknown
+    queue is a 400 on the `queue` field. Every service that takes a queue for runs checks it here."""
+    queue = queue or notebook.accelerator
+    if queue not in Run.Queue.values:
+        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    return queue
+
+
 def _may_run(user: User) -> bool:
     return bool(user_roles(user)) or user.is_staff
 
@@ -157,7 +166,6 @@ def run_enqueue(
     queue: str | None = None,
     timeout_seconds: int | None = None,
     memory_limit_mb: int | None = None,
-    from_form: bool = False,
     version: NotebookVersion | None = None,
     owner: User | None = None,
     per_user_quota: bool = True,
@@ -202,10 +210,8 @@ def run_enqueue(
     assert version is not None
     if version.notebook_id != notebook.pk:
         raise ApplicationError("That version belongs to another notebook.", fields={"version": ["Unknown version."]})
-    values = validate_parameters(version.parameters, parameters, from_form=from_form)
-    queue = queue or notebook.accelerator
-    if queue not in Run.Queue.values:
-        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    values = validate_parameters(version.parameters, parameters)
+    queue = run_queue_for(notebook, queue)
     max_timeout, max_memory = run_limits_for(owner or actor)
     if ceiling is not None:
         max_timeout, max_memory = min(max_timeout, ceiling[0]), min(max_memory, ceiling[1])

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_log_record, refused
+from accounts.audit import audit_log_record, refusal_logged
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
@@ -272,7 +272,7 @@ def evaluation_review(*, actor: User, evaluation: Evaluation, accept: bool, note
     elif ConflictOfInterest.objects.filter(model=model, user=actor).exists():
         reason = "Four eyes: you declared a conflict of interest for this model."
     if reason:
-        raise refused(actor=actor, action=action, obj=evaluation, reason=reason)
+        raise refusal_logged(actor=actor, action=action, obj=evaluation, reason=reason)
     with transaction.atomic():
         locked = Evaluation.objects.select_for_update().select_related("version").get(pk=evaluation.pk)
         if locked.status != Evaluation.Status.PENDING:
@@ -351,7 +351,7 @@ def evaluations_start(
     steward = user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR)
     if not steward and (reevaluation is not None or not version.model.owners.filter(pk=actor.pk).exists()):
         reason = "Only stewards and the model's owners start evaluation runs."
-        raise refused(actor=actor, action="evaluation.start", obj=version, reason=reason)
+        raise refusal_logged(actor=actor, action="evaluation.start", obj=version, reason=reason)
     if methodology not in THRESHOLDS_BY_VERSION:
         raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
     if version.model.current_version_id != version.pk:
@@ -410,7 +410,7 @@ def reevaluation_start(*, actor: User, methodology: str = VERSION) -> Reevaluati
     from governance.selectors.health import certified_now
 
     if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
-        raise refused(actor=actor, action="reevaluation.start", obj=actor, reason="Only stewards re-evaluate models.")
+        raise refusal_logged(actor=actor, action="reevaluation.start", obj=actor, reason="Only stewards re-evaluate models.")
     if methodology not in THRESHOLDS_BY_VERSION:
         raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
     _evaluation_notebooks(methodology)

@@ -27,7 +27,7 @@ from governance.models import Benchmark, BenchmarkResult, BenchmarkRun
 from governance.selectors.toolchain import user_is_maintainer
 from notebooks.models import Notebook, Run
 from notebooks.parameters import validate_parameters
-from notebooks.services import run_enqueue
+from notebooks.services import run_enqueue, run_queue_for
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,7 @@ def benchmark_create(
     if not notebook.is_active or notebook.current_version is None:
         raise ApplicationError("That notebook is not in the catalogue.", fields={"notebook": ["Not in the catalogue."]})
     values = validate_parameters(notebook.current_version.parameters, parameters or {})
-    queue = queue or notebook.accelerator
-    if queue not in Benchmark.Queue.values:
-        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    queue = run_queue_for(notebook, queue)
     metric_key = (metric_key or "").strip()
     if not metric_key or len(metric_key) > 100:
         raise ApplicationError("Name the metric to track.", fields={"metric_key": ["1 to 100 characters."]})
