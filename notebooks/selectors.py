@@ -41,6 +41,8 @@ def _visibility(user: Any) -> Q:
 
 
 def run_list_for_user(user: Any, *, mine_only: bool = True) -> QuerySet[Run]:
+    """`user`'s own runs, or (`mine_only=False`) every run they may see: an administrator all, others their own plus
+    what the domains' `run_visibility` callables open to them (a course's instructors, a benchmark's maintainers)."""
     runs = Run.objects.select_related("notebook", "version", "owner").defer("traceback", "version__source")
     return runs.filter(owner_id=user.pk) if mine_only else runs.filter(_visibility(user))
 

@@ -66,3 +66,23 @@ def test_a_parameter_spec_is_frozen_and_read_from_its_stored_form():
     assert (spec.name, spec.type, spec.default, spec.min, spec.max, spec.choices) == ("steps", "int", 3, 1, 9, None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.default = 4
+
+
+@pytest.mark.django_db
+def test_services_take_typed_values_only_and_the_form_types_them(nb):
+    from accounts.errors import ApplicationError
+    from notebooks.forms import RunForm
+    from notebooks.parameters import validate_parameters
+
+    specs = nb("short").current_version.parameters
+
+    with pytest.raises(ApplicationError) as text_for_a_number:
+        validate_parameters(specs, {"steps": "7"})
+    form = RunForm(specs, {"queue": "cpu", "p_steps": " 7 ", "p_device": "cpu"})
+
+    assert text_for_a_number.value.fields == {"steps": ["steps must be an integer."]}
+    assert form.is_valid(), form.errors
+    assert form.parameters() == {"steps": 7, "device": "cpu"}
+    assert validate_parameters(specs, form.parameters()) == {"steps": 7, "device": "cpu"}
+    bad = RunForm(specs, {"queue": "cpu", "p_steps": "99", "p_device": "cpu"})
+    assert not bad.is_valid() and bad.errors["p_steps"] == ["steps must be at most 10."]
