@@ -28,6 +28,8 @@ class ParameterField(forms.Field):
         super().__init__(required=False, label=spec.name, help_text=_help(spec), **kwargs)
 
     def to_python(self, value: Any) -> Any:
+        if value is None:  # not sent: the parameter keeps its default (`parameters()` leaves it out)
+            return None
         try:
             typed = value if isinstance(value, bool) else parameter_from_text(self.spec, str(value or ""))
             return parameter_value(self.spec, typed)
