@@ -75,23 +75,27 @@ def audit_log_record(
     )
 
 
-def refused(*, actor: User | None, action: str, obj: models.Model, reason: str, code: str = "forbidden") -> NotAllowed:
+def refusal_logged(*, actor: User | None, action: str, obj: models.Model, reason: str, code: str = "forbidden") -> NotAllowed:
     """Logs a refused attempt as `<action>.denied` and returns the 403 for the caller to raise.
 
-    Call it outside any transaction that the refusal rolls back (or use `refusal` with `atomic_logging_refusals`).
+    Call it outside any transaction that the refusal rolls back (else use `refusal_logged_after_rollback` with
+    `atomic_logging_refusals`).
     """
     audit_log_record(actor=actor, action=f"{action}.denied", obj=obj, after={"reason": reason})
     return NotAllowed(reason, code=code)
 
 
-def refusal(error: Exception, *, actor: User | None, action: str, obj: models.Model, reason: str) -> Exception:
+def refusal_logged_after_rollback(
+    error: Exception, *, actor: User | None, action: str, obj: models.Model, reason: str
+) -> Exception:
     """Attaches a `.denied` log entry to `error`; `atomic_logging_refusals` writes it after the rollback."""
     error.audit_entry = {"actor": actor, "action": f"{action}.denied", "obj": obj, "after": {"reason": reason}}  # type: ignore[attr-defined]
     return error
 
 
 def atomic_logging_refusals(func: Any) -> Any:
-    """Like `transaction.atomic`, but a refusal built with `refusal()` is logged after the rollback, so it stays on record."""
+    """Like `transaction.atomic`, but a refusal built with `refusal_logged_after_rollback()` is logged after the
+    rollback, so it stays on record."""
     from functools import wraps
 
     from django.db import transaction

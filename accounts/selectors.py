@@ -42,6 +42,7 @@ def role_application_list_pending() -> QuerySet[RoleApplication]:
 
 
 def role_application_list_for_user(user: User) -> QuerySet[RoleApplication]:
+    """`user`'s own role applications (only the applicant's: approvers read `role_application_list_pending`)."""
     return RoleApplication.objects.filter(applicant=user).select_related("decided_by")
 
 

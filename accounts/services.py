@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_log_record, refused, snapshot
+from accounts.audit import audit_log_record, refusal_logged, snapshot
 from accounts.errors import ApplicationError, NotAllowed, NotFound, WrongState
 from accounts.models import Role, RoleApplication, RoleGrant, User
 from accounts.selectors import user_has_role, user_roles
@@ -72,11 +72,11 @@ def role_application_decide(*, actor: User, application_id: int, approve: bool, 
     if application is None:
         raise NotFound("No such role application.")
     if not _may_approve(actor, application.role):
-        raise refused(
+        raise refusal_logged(
             actor=actor, action=action, obj=application, reason="Only an administrator may approve another administrator."
         )
     if application.applicant_id == actor.pk:
-        raise refused(actor=actor, action=action, obj=application, reason="You cannot decide your own application.")
+        raise refusal_logged(actor=actor, action=action, obj=application, reason="You cannot decide your own application.")
     with transaction.atomic():
         locked = RoleApplication.objects.select_for_update().select_related("applicant").get(pk=application.pk)
         if locked.status != RoleApplication.Status.PENDING:
@@ -95,7 +95,9 @@ def role_application_decide(*, actor: User, application_id: int, approve: bool, 
 
 def role_application_withdraw(*, actor: User, application: RoleApplication) -> RoleApplication:
     if application.applicant_id != actor.pk:
-        raise refused(actor=actor, action="role_application.withdraw", obj=application, reason="Only the applicant may withdraw.")
+        raise refusal_logged(
+            actor=actor, action="role_application.withdraw", obj=application, reason="Only the applicant may withdraw."
+        )
     with transaction.atomic():
         locked = RoleApplication.objects.select_for_update().get(pk=application.pk)
         if locked.status != RoleApplication.Status.PENDING:
@@ -128,7 +130,9 @@ def role_grant(*, actor: User | None, user: User, role: str) -> RoleGrant:
     """Grants a role directly. `actor=None` is the system (demo data, the first administrator)."""
     _check_role(role)
     if actor is not None and not _may_approve(actor, role):
-        raise refused(actor=actor, action="role.grant", obj=user, reason="Only a steward or an administrator may grant roles.")
+        raise refusal_logged(
+            actor=actor, action="role.grant", obj=user, reason="Only a steward or an administrator may grant roles."
+        )
     with transaction.atomic():
         return _grant(actor=actor, user=user, role=role)
 
@@ -136,7 +140,9 @@ def role_grant(*, actor: User | None, user: User, role: str) -> RoleGrant:
 def role_revoke(*, actor: User, user: User, role: str, reason: str) -> RoleGrant:
     _check_role(role)
     if not _may_approve(actor, role):
-        raise refused(actor=actor, action="role.revoke", obj=user, reason="Only a steward or an administrator may revoke roles.")
+        raise refusal_logged(
+            actor=actor, action="role.revoke", obj=user, reason="Only a steward or an administrator may revoke roles."
+        )
     if not reason.strip():
         raise ApplicationError("Give a reason for the revocation.", fields={"reason": ["This field is required."]})
     with transaction.atomic():

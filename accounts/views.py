@@ -14,6 +14,7 @@ from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed
 from accounts.forms import DecisionForm, RevokeForm, RoleApplicationForm, SignupForm
 from accounts.models import Role, User
+from accounts.page_errors import form_add_service_errors, page_errors, refusal_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,7 +46,7 @@ def my_roles(request: HttpRequest) -> HttpResponse:
             try:
                 services.role_application_create(actor=actor_of(request), **form.cleaned_data)
             except ApplicationError as error:
-                form.add_error(None, error.message)
+                form_add_service_errors(form, error)
                 status = error.status
             else:
                 messages.success(request, _("Your application was sent to the stewards."))
@@ -62,11 +63,10 @@ def my_roles(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@page_errors
 def approval_queue(request: HttpRequest) -> HttpResponse:
     if not selectors.user_can_decide_applications(request.user):
-        return render(
-            request, "403.html", {"message": _("Only stewards and administrators decide role applications.")}, status=403
-        )
+        raise NotAllowed(_("Only stewards and administrators decide role applications."))
     grants = Paginator(selectors.role_grant_list_active(), 50).get_page(request.GET.get("page"))
     context = {
         "pending": selectors.role_application_list_pending()[:200],
@@ -94,7 +94,7 @@ def decide_application(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data.get("reason", "") if valid else "",
         )
     except NotAllowed as error:
-        return render(request, "403.html", {"message": error.message}, status=403)
+        return refusal_page(request, error)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("accounts:queue")
@@ -117,7 +117,7 @@ def revoke_role(request: HttpRequest) -> HttpResponse:
             actor=actor_of(request), user=user, role=form.cleaned_data["role"], reason=form.cleaned_data["reason"]
         )
     except NotAllowed as error:
-        return render(request, "403.html", {"message": error.message}, status=403)
+        return refusal_page(request, error)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -126,9 +126,10 @@ def revoke_role(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@page_errors
 def audit_log(request: HttpRequest) -> HttpResponse:
     if not selectors.user_has_role(request.user, Role.ADMINISTRATOR, Role.STEWARD):
-        return render(request, "403.html", {"message": _("The audit log is open to stewards and administrators.")}, status=403)
+        raise NotAllowed(_("The audit log is open to stewards and administrators."))
     entries = selectors.audit_log_list(object_type=request.GET.get("type", "")[:80], object_id=request.GET.get("id", "")[:64])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit_log.html", {"page": page})

@@ -95,6 +95,8 @@ def course_access(user: Any, course: Course) -> CourseAccess | None:
 
 
 def course_list_for_user(user: Any) -> QuerySet[Course]:
+    """The courses `user` may see (every course for a portal administrator), with their student and assignment
+    counts."""
     # Counted rows lose Meta.ordering; lists page, so they state theirs.
     courses = (
         Course.objects.select_related("institution")
@@ -110,6 +112,8 @@ def course_list_for_user(user: Any) -> QuerySet[Course]:
 
 
 def course_get_for_user(user: Any, pk: int) -> tuple[Course, CourseAccess]:
+    """The course and what `user` may do in it, if they have any access; otherwise NotFound (never a 403 that
+    confirms the course exists)."""
     course = Course.objects.select_related("institution").filter(pk=pk).first()
     access = course_access(user, course) if course is not None else None
     if course is None or access is None:
@@ -126,6 +130,8 @@ def assignment_list(course: Course) -> QuerySet[Assignment]:
 
 
 def assignment_get_for_user(user: Any, pk: int) -> tuple[Assignment, CourseAccess]:
+    """The assignment and `user`'s access to its course, if they have any; otherwise NotFound. What they may do
+    with it (run, oversee, manage) is for the caller to check on the access."""
     assignment = Assignment.objects.select_related("course__institution", "notebook", "version").filter(pk=pk).first()
     access = course_access(user, assignment.course) if assignment is not None else None
     if assignment is None or access is None:
@@ -181,6 +187,7 @@ def submission_list_for_user(user: Any, assignment: Assignment, access: CourseAc
 
 
 def submission_get_for_user(user: Any, pk: int) -> tuple[Submission, CourseAccess]:
+    """The submission if `user` oversees its course, made it, or its assignment shares runs; otherwise NotFound."""
     submission = (
         Submission.objects.select_related("assignment__course", "assignment__notebook", "run", "student").filter(pk=pk).first()
     )
@@ -193,7 +200,7 @@ def submission_get_for_user(user: Any, pk: int) -> tuple[Submission, CourseAcces
 
 
 def run_visibility(user: Any) -> Q:
-    """For `settings.NOTEBOOK_RUN_VISIBILITY`: the course runs `user` may open on the run pages.
+    """For `notebooks.contract.run_visibility`: the course runs `user` may open on the run pages.
 
     Instructors (and institution admins) of a course see its assignment runs; students see classmates'
     runs of an assignment whose runs the instructor shared.

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from accounts.audit import audit_log_record, refused, snapshot
+from accounts.audit import audit_log_record, refusal_logged, snapshot
 from accounts.errors import ApplicationError, TooLarge, WrongState
 from accounts.models import Role, RoleGrant, User
 from accounts.notifications import holders_of, notify
@@ -45,9 +45,9 @@ from courses.selectors import (
     is_portal_admin,
     user_home_institution,
 )
-from notebooks.models import Notebook, Run
+from notebooks.models import Notebook
 from notebooks.parameters import validate_parameters
-from notebooks.services import run_enqueue, student_run_maxima
+from notebooks.services import run_enqueue, run_queue_for, student_run_maxima
 
 _COURSE_FIELDS = ("institution", "code", "title", "term", "cohort")
 _ASSIGNMENT_FIELDS = (
@@ -80,7 +80,7 @@ def _required(**values: str) -> dict[str, str]:
 def _manage_access(actor: User, course: Course, action: str) -> CourseAccess:
     access = course_access(actor, course)
     if access is None or not access.manages:
-        raise refused(actor=actor, action=action, obj=course, reason="Only an instructor of this course can do this.")
+        raise refusal_logged(actor=actor, action=action, obj=course, reason="Only an instructor of this course can do this.")
     return access
 
 
@@ -92,7 +92,9 @@ def institution_member_add(
 ) -> InstitutionMember:
     """Adds a person to an institution (administrators; `actor=None` is the system, e.g. demo data)."""
     if actor is not None and not is_portal_admin(actor):
-        raise refused(actor=actor, action="institution.member_add", obj=institution, reason="Only an administrator can do this.")
+        raise refusal_logged(
+            actor=actor, action="institution.member_add", obj=institution, reason="Only an administrator can do this."
+        )
     with transaction.atomic():
         member, created = InstitutionMember.objects.get_or_create(
             institution=institution, user=user, defaults={"is_admin": is_admin}
@@ -123,7 +125,9 @@ def course_create(
 ) -> Course:
     """An instructor creates a course at their institution and becomes its first instructor."""
     if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
-        raise refused(actor=actor, action="course.create", obj=actor, reason="Creating a course needs the instructor role.")
+        raise refusal_logged(
+            actor=actor, action="course.create", obj=actor, reason="Creating a course needs the instructor role."
+        )
     values = _required(code=code, title=title, term=term)
     institution = institution or user_home_institution(actor)
     if institution is None:
@@ -133,7 +137,7 @@ def course_create(
             fields={"institution": ["You belong to no institution."]},
         )
     if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
-        raise refused(
+        raise refusal_logged(
             actor=actor, action="course.create", obj=institution, reason="You can only create courses of your own institution."
         )
     try:
@@ -398,7 +402,6 @@ def assignment_create(
     grade_metric: Any = "",
     run_timeout_seconds: Any = None,
     run_memory_mb: Any = None,
-    from_form: bool = False,
 ) -> Assignment:
     """Pins the notebook's current version; the defaults are validated like the parameters of any run,
     the run limits against the portal's student maxima."""
@@ -408,16 +411,14 @@ def assignment_create(
             "This notebook is no longer in the catalogue.", code="notebook_retired", fields={"notebook": ["Retired."]}
         )
     version = notebook.current_version
-    queue = queue or notebook.accelerator
-    if queue not in Run.Queue.values:
-        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    queue = run_queue_for(notebook, queue)
     if not 1 <= int(run_quota) <= 100:
         raise ApplicationError("The run quota must be between 1 and 100.", fields={"run_quota": ["Between 1 and 100."]})
     metric = _checked_grade_metric(grade_metric)
     # The defaults and the limits are checked together, so the form shows every problem at once.
     problems: list[ApplicationError] = []
     try:
-        defaults = validate_parameters(version.parameters, default_parameters or {}, from_form=from_form)
+        defaults = validate_parameters(version.parameters, default_parameters or {})
     except ApplicationError as error:
         problems.append(error)
     try:
@@ -481,7 +482,6 @@ def assignment_run_start(
     actor: User,
     assignment: Assignment,
     parameters: Any,
-    from_form: bool = False,
     timeout_seconds: int | None = None,
     memory_limit_mb: int | None = None,
     fresh: bool = False,
@@ -498,7 +498,7 @@ def assignment_run_start(
     (what the student asks for, if they ask, and no more): a request above them is refused, naming it."""
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
-        raise refused(
+        raise refusal_logged(
             actor=actor, action="assignment.run", obj=assignment, reason="Only a student of this course can run its assignments."
         )
     if not isinstance(parameters, dict):
@@ -518,7 +518,6 @@ def assignment_run_start(
             parameters={**assignment.default_parameters, **parameters},
             queue=assignment.queue,
             version=assignment.version,
-            from_form=from_form,
             share=f"course:{assignment.course_id}",
             share_cap=_runs_at_once(assignment.course),
             reuse=assignment.reuse_results and not fresh,
@@ -597,7 +596,7 @@ def bundle_download(*, actor: User, course: Course | None = None, notebook: Note
         raise ApplicationError("Download the bundle of a course or of one notebook.")
     if course is not None:
         if course_access(actor, course) is None:
-            raise refused(actor=actor, action="bundle.download", obj=course, reason="Not a member of this course.")
+            raise refusal_logged(actor=actor, action="bundle.download", obj=course, reason="Not a member of this course.")
         items = course_notebooks(course)
         if not items:
             raise WrongState("This course has no assignments yet, so its bundle would be empty.", code="empty_bundle")
@@ -649,14 +648,14 @@ def derived_project_submit(
 ) -> DerivedProject:
     """An instructor of the institution submits a project built on the materials; a curator approves it."""
     if not user_has_role(actor, Role.INSTRUCTOR, Role.ADMINISTRATOR):
-        raise refused(
+        raise refusal_logged(
             actor=actor,
             action="derived_project.submit",
             obj=institution,
             reason="Submitting a project needs the instructor role.",
         )
     if not is_portal_admin(actor) and not InstitutionMember.objects.filter(institution=institution, user=actor).exists():
-        raise refused(
+        raise refusal_logged(
             actor=actor,
             action="derived_project.submit",
             obj=institution,
@@ -696,7 +695,7 @@ def derived_project_submit(
 
 def derived_project_decide(*, actor: User, project: DerivedProject, approve: bool) -> DerivedProject:
     if not user_has_role(actor, Role.CURATOR, Role.ADMINISTRATOR):
-        raise refused(
+        raise refusal_logged(
             actor=actor, action="derived_project.decide", obj=project, reason="Only a curator approves derived projects."
         )
     with transaction.atomic():

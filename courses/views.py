@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +20,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.charts import ColumnChart, column_chart
-from accounts.errors import ApplicationError, NotFound, TooLarge
+from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
 from accounts.models import Role
+from accounts.page_errors import form_add_service_errors, page_errors
 from accounts.selectors import user_has_role
 from accounts.spreadsheet_csv import csv_response
 from courses import selectors, services
@@ -35,33 +37,18 @@ from courses.forms import (
     ProjectForm,
 )
 from courses.models import DerivedProject
+from notebooks.contract import parameter_specs
 from notebooks.forms import RunForm
 from notebooks.metrics import MetricValue, format_value, metric_values
 from notebooks.models import Notebook
 from notebooks.result_cache import is_deterministic
 from notebooks.services import student_run_maxima
 
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "404.html", status=404)
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "403.html", {"message": message}, status=403)
-
-
-def _apply_errors(form: Any, error: ApplicationError) -> None:
-    for name, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
-    if not error.fields:
-        form.add_error(None, error.message)
-
-
 # --- course list, creation, joining ----------------------------------------------------------------
 
 
 @login_required
+@page_errors
 def index(request: HttpRequest) -> HttpResponse:
     user = actor_of(request)
     form = CourseForm(request.POST or None)
@@ -69,12 +56,12 @@ def index(request: HttpRequest) -> HttpResponse:
     may_create = user_has_role(user, Role.INSTRUCTOR, Role.ADMINISTRATOR)
     if request.method == "POST":
         if not may_create:
-            return _forbidden(request, _("Creating a course needs the instructor role."))
+            raise NotAllowed(_("Creating a course needs the instructor role."))
         if form.is_valid():
             try:
                 course = services.course_create(actor=user, **form.cleaned_data)
             except ApplicationError as error:
-                _apply_errors(form, error)
+                form_add_service_errors(form, error)
                 status = error.status
             else:
                 messages.success(request, _("Course created. Share the invite code or upload your student list."))
@@ -92,6 +79,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(request.POST)
     if not form.is_valid():
@@ -118,10 +106,7 @@ def _chosen_notebook(slug: str | None) -> Notebook | None:
 
 def _course_page(request: HttpRequest, pk: int, **extra: Any) -> HttpResponse:
     user = actor_of(request)
-    try:
-        course, access = selectors.course_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    course, access = selectors.course_get_for_user(user, pk)
     status = extra.pop("status", 200)
     context: dict[str, Any] = {
         "course": course,
@@ -151,20 +136,19 @@ def _course_page(request: HttpRequest, pk: int, **extra: Any) -> HttpResponse:
 
 
 @login_required
+@page_errors
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _course_page(request, pk)
 
 
 @login_required
 @require_POST
+@page_errors
 def enrol_csv(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        course, access = selectors.course_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    course, access = selectors.course_get_for_user(user, pk)
     if not access.manages:
-        return _forbidden(request, _("Only an instructor of this course can enrol students."))
+        raise NotAllowed(_("Only an instructor of this course can enrol students."))
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.COURSES_CSV_MAX_BYTES + 64 * 1024:
         return _course_page(request, pk, status=413, csv_error=_("The file is too large."))
     form = EnrolmentCsvForm(request.POST, request.FILES)
@@ -185,21 +169,19 @@ def enrol_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def course_limits(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        course, access = selectors.course_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    course, access = selectors.course_get_for_user(user, pk)
     if not access.manages:
-        return _forbidden(request, _("Only an instructor of this course can set its limits."))
+        raise NotAllowed(_("Only an instructor of this course can set its limits."))
     form = CourseLimitsForm(student_run_maxima(), request.POST)
     if not form.is_valid():
         return _course_page(request, pk, limits_form=form, status=400)
     try:
         services.course_limits_set(actor=user, course=course, **form.cleaned_data)
     except ApplicationError as error:
-        _apply_errors(form, error)
+        form_add_service_errors(form, error)
         return _course_page(request, pk, limits_form=form, status=error.status)
     messages.success(request, _("Run limits saved."))
     return redirect("courses:course", pk=pk)
@@ -207,14 +189,12 @@ def course_limits(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        course, access = selectors.course_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    course, access = selectors.course_get_for_user(user, pk)
     if not access.manages:
-        return _forbidden(request, _("Only an instructor of this course can add assignments."))
+        raise NotAllowed(_("Only an instructor of this course can add assignments."))
     notebook = _chosen_notebook(request.POST.get("notebook"))
     if notebook is None:
         messages.error(request, _("Choose a notebook from the catalogue first."))
@@ -229,7 +209,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
             course=course,
             notebook=notebook,
             title=data["title"],
-            default_parameters=form.raw_parameters(),
+            default_parameters=form.parameters(),
             due_at=data["due_at"],
             queue=data["queue"],
             run_quota=data["run_quota"],
@@ -237,10 +217,9 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
             grade_metric=data["grade_metric"],
             run_timeout_seconds=data["run_timeout_seconds"],
             run_memory_mb=data["run_memory_mb"],
-            from_form=True,
         )
     except ApplicationError as error:
-        form.add_service_errors(error.fields, error.message)
+        form_add_service_errors(form, error)
         return _course_page(request, pk, assignment_form=form, status=error.status)
     messages.success(request, _("Assignment added."))
     return redirect("courses:assignment", pk=assignment.pk)
@@ -253,23 +232,23 @@ def _zip_response(bundle: services.Bundle) -> HttpResponse:
 
 
 @login_required
+@page_errors
 def course_bundle(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
+    course, _access = selectors.course_get_for_user(user, pk)
     try:
-        course, _access = selectors.course_get_for_user(user, pk)
         return _zip_response(services.bundle_download(actor=user, course=course))
-    except NotFound:
-        return _not_found(request)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("courses:course", pk=pk)
 
 
 @login_required
+@page_errors
 def notebook_bundle(request: HttpRequest, slug: str) -> HttpResponse:
     notebook = Notebook.objects.filter(slug=slug, is_active=True).select_related("current_version").first()
     if notebook is None:
-        return _not_found(request)
+        raise NotFound("No such notebook in the catalogue.")
     try:
         return _zip_response(services.bundle_download(actor=actor_of(request), notebook=notebook))
     except ApplicationError as error:
@@ -282,8 +261,8 @@ def notebook_bundle(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _run_form(assignment: Any, data: Any = None) -> RunForm:
     specs = [
-        {**spec, "default": assignment.default_parameters.get(spec["name"], spec["default"])}
-        for spec in assignment.version.parameters
+        replace(spec, default=assignment.default_parameters.get(spec.name, spec.default))
+        for spec in parameter_specs(assignment.version.parameters)
     ]
     form = RunForm(
         specs, data, default_queue=assignment.queue, offer_reuse=assignment.reuse_results and is_deterministic(assignment.version)
@@ -306,28 +285,25 @@ def _histogram_svg(values: list[float]) -> ColumnChart:
 
 
 @login_required
+@page_errors
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        assignment, access = selectors.assignment_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    assignment, access = selectors.assignment_get_for_user(user, pk)
     form = _run_form(assignment, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if not access.is_student:
-            return _forbidden(request, _("Only students of this course run its assignments."))
+            raise NotAllowed(_("Only students of this course run its assignments."))
         if form.is_valid():
             try:
                 submission = services.assignment_run_start(
                     actor=user,
                     assignment=assignment,
-                    parameters=form.raw_parameters(),
-                    from_form=True,
+                    parameters=form.parameters(),
                     fresh=form.cleaned_data.get("fresh", False),
                 )
             except ApplicationError as error:
-                form.add_service_errors(error.fields, error.message)
+                form_add_service_errors(form, error)
                 status = error.status
             else:
                 messages.success(request, _("Run started."))
@@ -403,14 +379,12 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
 
 
 @login_required
+@page_errors
 def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        assignment, access = selectors.assignment_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    assignment, access = selectors.assignment_get_for_user(user, pk)
     if not access.oversees:
-        return _not_found(request)
+        raise NotFound("No such assignment.")
     rows = selectors.gradebook(assignment)
     metrics = selectors.metric_names(rows)
     header = ["username", "name", "email", "runs", "latest_status", "late", "best_run", *metrics]
@@ -434,14 +408,12 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def assignment_settings(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        assignment, access = selectors.assignment_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    assignment, access = selectors.assignment_get_for_user(user, pk)
     if not access.manages:
-        return _not_found(request) if not access.oversees else _forbidden(request, _("Only an instructor can change this."))
+        raise NotAllowed(_("Only an instructor can change this.")) if access.oversees else NotFound("No such assignment.")
     observed = selectors.metric_names(selectors.gradebook(assignment))
     form = AssignmentSettingsForm(assignment, observed, student_run_maxima(), request.POST)
     status = 400
@@ -449,7 +421,7 @@ def assignment_settings(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.assignment_settings_set(actor=user, assignment=assignment, **form.cleaned_data)
         except ApplicationError as error:
-            _apply_errors(form, error)
+            form_add_service_errors(form, error)
             status = error.status
         else:
             messages.success(request, _("Assignment settings saved."))
@@ -487,11 +459,9 @@ def _metric_label(assignment: Any, metric: str) -> MetricValue | None:
 
 
 @login_required
+@page_errors
 def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        course = _overseen_course(request, pk)
-    except NotFound:
-        return _not_found(request)
+    course = _overseen_course(request, pk)
     page = Paginator(selectors.course_students(course), GRADEBOOK_PAGE_STUDENTS).get_page(request.GET.get("page"))
     book = selectors.course_gradebook(course, list(page.object_list))
     columns = [
@@ -525,11 +495,9 @@ def _declared(assignment: Any, metric: str) -> Any:
 
 
 @login_required
+@page_errors
 def course_gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        course = _overseen_course(request, pk)
-    except NotFound:
-        return _not_found(request)
+    course = _overseen_course(request, pk)
     book = selectors.course_gradebook(course)  # every student: the file is the whole class
     header = ["username", "name", "email"]
     for assignment, metric in zip(book.assignments, book.metrics, strict=True):
@@ -547,14 +515,12 @@ def course_gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
-    try:
-        submission, access = selectors.submission_get_for_user(user, pk)
-    except NotFound:
-        return _not_found(request)
+    submission, access = selectors.submission_get_for_user(user, pk)
     if not access.manages:
-        return _not_found(request) if not access.oversees else _forbidden(request, _("Only an instructor can re-run."))
+        raise NotAllowed(_("Only an instructor can re-run.")) if access.oversees else NotFound("No such submission.")
     try:
         again = services.assignment_rerun(actor=user, submission=submission)
     except ApplicationError as error:
@@ -567,6 +533,7 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
 # --- derived projects and institutions -------------------------------------------------------------
 
 
+@page_errors
 def projects(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     status = 200
@@ -576,7 +543,7 @@ def projects(request: HttpRequest) -> HttpResponse:
         if user is None:
             return redirect(f"{reverse('login')}?next={request.path}")
         if not may_submit:
-            return _forbidden(request, _("Submitting a project needs the instructor role."))
+            raise NotAllowed(_("Submitting a project needs the instructor role."))
         institution = selectors.user_home_institution(user)
         if form.is_valid():
             data = form.cleaned_data
@@ -597,7 +564,7 @@ def projects(request: HttpRequest) -> HttpResponse:
                     links=data["links"].splitlines(),
                 )
             except ApplicationError as error:
-                _apply_errors(form, error)
+                form_add_service_errors(form, error)
                 status = error.status
             else:
                 messages.success(request, _("Thank you: a curator will review the project."))
@@ -620,29 +587,26 @@ def projects(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def project_decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor_of(request)
+    project = selectors.derived_project_get(pk)
+    if project.status != DerivedProject.Status.APPROVED and not user_has_role(user, Role.CURATOR, Role.ADMINISTRATOR):
+        raise NotFound("No such project.")  # pending ones are visible to curators only
     try:
-        project = selectors.derived_project_get(pk)
-        if project.status != DerivedProject.Status.APPROVED and not user_has_role(user, Role.CURATOR, Role.ADMINISTRATOR):
-            raise NotFound("No such project.")  # pending ones are visible to curators only
         services.derived_project_decide(actor=user, project=project, approve=request.POST.get("decision") == "approve")
-    except NotFound:
-        return _not_found(request)
+    except NotAllowed:
+        raise
     except ApplicationError as error:
-        if error.status == 403:
-            return _forbidden(request, error.message)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("courses:projects")
 
 
+@page_errors
 def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        institution = selectors.institution_get(pk)
-    except NotFound:
-        return _not_found(request)
+    institution = selectors.institution_get(pk)
     context = {
         "institution": institution,
         "figures": selectors.institution_figures(institution),
@@ -652,7 +616,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def notebook_panel(request: HttpRequest, notebook: Notebook) -> str:
-    """The panel on a catalogue notebook's page (settings.NOTEBOOK_DETAIL_PANELS): downloads, projects."""
+    """The panel on a catalogue notebook's page (`notebooks.contract.notebook_panel`): downloads, projects."""
     context = {
         "notebook": notebook,
         "figures": selectors.notebook_download_figures(notebook),

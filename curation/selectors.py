@@ -30,6 +30,7 @@ def _visible(user: Any) -> Q:
 
 
 def dataset_list_for_user(user: Any, *, owner_id: int | None = None) -> QuerySet[Dataset]:
+    """The datasets `user` may see (curators every state, others released ones), with their item and flag counts."""
     datasets = Dataset.objects.filter(_visible(user)).select_related("owner")
     if owner_id is not None:
         datasets = datasets.filter(owner_id=owner_id)
@@ -54,6 +55,7 @@ def dataset_get_for_user(user: Any, slug: str, version: int | None = None) -> Da
 
 
 def dataset_versions_for_user(user: Any, dataset: Dataset) -> QuerySet[Dataset]:
+    """The versions of `dataset` that `user` may see, newest first."""
     return Dataset.objects.filter(_visible(user), slug=dataset.slug).select_related("owner").order_by("-version")
 
 

@@ -19,23 +19,18 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
+from accounts.page_errors import form_add_service_errors, refusal_page
 from accounts.user_markdown import render_user_markdown
 from curation import pii, selectors, services
 from curation.forms import BlockForm, DatasetForm, ImportForm, RulingForm, TermForm
 from curation.models import Dataset, PiiFlag
 
 
-def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
-    if isinstance(error, NotFound):
-        return render(request, "404.html", status=404)
-    return render(request, "403.html", {"message": error.message}, status=error.status)
-
-
 def _curator_only(request: HttpRequest) -> HttpResponse | None:
     try:
         selectors.require_curator(request.user)
     except NotAllowed as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     return None
 
 
@@ -71,9 +66,7 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
     try:
         dataset = services.dataset_create(actor=actor_of(request), **form.cleaned_data)
     except ApplicationError as error:
-        for name, problems in error.fields.items():
-            for problem in problems:
-                form.add_error(name if name in form.fields else None, problem)
+        form_add_service_errors(form, error)
         return _render_home(request, form, status=error.status)
     messages.success(request, _("Dataset created. Import its items next."))
     return redirect("governance:dataset", slug=dataset.slug)
@@ -115,7 +108,7 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug, _version_of(request))
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     return _render_dataset(request, dataset)
 
 
@@ -127,7 +120,7 @@ def _dataset_action(request: HttpRequest, slug: str, action: Any, success: str) 
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     try:
         result = action(actor_of(request), dataset)
     except ApplicationError as error:
@@ -206,7 +199,7 @@ def arbitration(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     return _render_arbitration(request, dataset)
 
 
@@ -220,7 +213,7 @@ def ruling_create(request: HttpRequest, slug: str, item_id: int) -> HttpResponse
         dataset = selectors.dataset_get_for_user(request.user, slug)
         item = selectors.item_get(dataset, item_id)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     try:
         services.ruling_create(
             actor=actor_of(request), item=item, label=request.POST.get("label", ""), reason=request.POST.get("reason", "")
@@ -240,7 +233,7 @@ def dataset_label_add(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     try:
         services.dataset_label_add(actor=actor_of(request), dataset=dataset, label=request.POST.get("label", ""))
     except ApplicationError as error:
@@ -273,7 +266,7 @@ def pii_review(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     return _render_pii(request, dataset)
 
 
@@ -286,7 +279,7 @@ def pii_scan_start(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     try:
         services.pii_scan_start(actor=actor_of(request), dataset=dataset)
     except ApplicationError as error:
@@ -306,7 +299,7 @@ def pii_flag_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         dataset = selectors.dataset_get_for_user(request.user, slug)
         flag = selectors.pii_flag_get(dataset, pk)
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     try:
         if "action" in request.POST:
             services.pii_flag_resolve(actor=actor_of(request), flag=flag, action=request.POST["action"])
@@ -336,7 +329,7 @@ def deny_list(request: HttpRequest) -> HttpResponse:
     try:
         services.pii_term_add(actor=actor_of(request), term=form.cleaned_data["term"])
     except ApplicationError as error:
-        form.add_error("term" if "term" in error.fields else None, error.fields.get("term", [error.message])[0])
+        form_add_service_errors(form, error)
         return _render_terms(request, form, status=error.status)
     messages.success(request, _("Term added to the deny-list."))
     return redirect("governance:deny_list")
@@ -351,6 +344,6 @@ def deny_list_remove(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.pii_term_remove(actor=actor_of(request), term=selectors.pii_term_get(pk))
     except NotFound as error:
-        return _refusal(request, error)
+        return refusal_page(request, error)
     messages.success(request, _("Term removed from the deny-list."))
     return redirect("governance:deny_list")

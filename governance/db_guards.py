@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-Q, A = "governance_quarter", "governance_allocation"
-E, C = "governance_evaluation", "governance_certification"
+# The guarded tables (named in full: one-letter names here once shadowed Django's `Q`).
+QUARTERS, ALLOCATIONS = "governance_quarter", "governance_allocation"
+EVALUATIONS, CERTIFICATIONS = "governance_evaluation", "governance_certification"
 MESSAGE = "a frozen quarter never changes"
 APPEND_ONLY = "evaluations are append-only: a correction is a new evaluation"
 SEALED = "a certification or evaluation behind a frozen quarter never changes"
@@ -68,19 +69,20 @@ def _changed(columns: list[str], distinct: str) -> str:
 
 
 def _frozen_quarter(quarter_id: str) -> str:
-    return f"EXISTS (SELECT 1 FROM {Q} WHERE id = {quarter_id} AND status = 'frozen')"
+    return f"EXISTS (SELECT 1 FROM {QUARTERS} WHERE id = {quarter_id} AND status = 'frozen')"
 
 
 def _certification_sealed(certification_id: str) -> str:
     return (
-        f"EXISTS (SELECT 1 FROM {A} a JOIN {Q} q ON q.id = a.quarter_id"
+        f"EXISTS (SELECT 1 FROM {ALLOCATIONS} a JOIN {QUARTERS} q ON q.id = a.quarter_id"
         f" WHERE a.certification_id = {certification_id} AND q.status = 'frozen')"
     )
 
 
 def _evaluation_sealed(evaluation_id: str) -> str:
     return (
-        f"EXISTS (SELECT 1 FROM {C} c JOIN {A} a ON a.certification_id = c.id JOIN {Q} q ON q.id = a.quarter_id"
+        f"EXISTS (SELECT 1 FROM {CERTIFICATIONS} c JOIN {ALLOCATIONS} a ON a.certification_id = c.id"
+        f" JOIN {QUARTERS} q ON q.id = a.quarter_id"
         f" WHERE q.status = 'frozen' AND {evaluation_id} IN (c.robustness_id, c.explainability_id, c.energy_id))"
     )
 
@@ -92,81 +94,81 @@ def _sqlite_trigger(name: str, when: str, table: str, condition: str, message: s
 
 _SQLITE_TRIGGERS = [
     # name, timing, table, condition, message
-    (f"{Q}_frozen_no_update", "BEFORE UPDATE", Q, "OLD.status = 'frozen'", MESSAGE),
-    (f"{Q}_frozen_no_delete", "BEFORE DELETE", Q, "OLD.status = 'frozen'", MESSAGE),
+    (f"{QUARTERS}_frozen_no_update", "BEFORE UPDATE", QUARTERS, "OLD.status = 'frozen'", MESSAGE),
+    (f"{QUARTERS}_frozen_no_delete", "BEFORE DELETE", QUARTERS, "OLD.status = 'frozen'", MESSAGE),
     (
-        f"{Q}_frozen_no_replace",
+        f"{QUARTERS}_frozen_no_replace",
         "BEFORE INSERT",
-        Q,
-        f"EXISTS (SELECT 1 FROM {Q} WHERE status = 'frozen' AND (id = NEW.id OR label = NEW.label))",
+        QUARTERS,
+        f"EXISTS (SELECT 1 FROM {QUARTERS} WHERE status = 'frozen' AND (id = NEW.id OR label = NEW.label))",
         MESSAGE,
     ),
     (
-        f"{A}_frozen_no_insert",
+        f"{ALLOCATIONS}_frozen_no_insert",
         "BEFORE INSERT",
-        A,
-        f"{_frozen_quarter('NEW.quarter_id')} OR EXISTS (SELECT 1 FROM {A} a JOIN {Q} q ON q.id = a.quarter_id"
+        ALLOCATIONS,
+        f"{_frozen_quarter('NEW.quarter_id')} OR EXISTS (SELECT 1 FROM {ALLOCATIONS} a JOIN {QUARTERS} q ON q.id = a.quarter_id"
         " WHERE q.status = 'frozen' AND (a.id = NEW.id OR (a.quarter_id = NEW.quarter_id AND a.model_id = NEW.model_id)))",
         MESSAGE,
     ),
     (
-        f"{A}_frozen_no_update",
+        f"{ALLOCATIONS}_frozen_no_update",
         "BEFORE UPDATE",
-        A,
+        ALLOCATIONS,
         f"{_frozen_quarter('OLD.quarter_id')} OR {_frozen_quarter('NEW.quarter_id')}",
         MESSAGE,
     ),
-    (f"{A}_frozen_no_delete", "BEFORE DELETE", A, _frozen_quarter("OLD.quarter_id"), MESSAGE),
+    (f"{ALLOCATIONS}_frozen_no_delete", "BEFORE DELETE", ALLOCATIONS, _frozen_quarter("OLD.quarter_id"), MESSAGE),
     (
-        f"{E}_append_only",
+        f"{EVALUATIONS}_append_only",
         "BEFORE UPDATE",
-        E,
+        EVALUATIONS,
         f"{_changed(_EVALUATION_FACTS, 'IS NOT')} OR (OLD.status != 'pending' AND ({_changed(_EVALUATION_REVIEW, 'IS NOT')}))",
         APPEND_ONLY,
     ),
     (
-        f"{E}_no_replace",
+        f"{EVALUATIONS}_no_replace",
         "BEFORE INSERT",
-        E,
-        f"EXISTS (SELECT 1 FROM {E} WHERE id = NEW.id OR (NEW.run_id IS NOT NULL AND run_id = NEW.run_id))",
+        EVALUATIONS,
+        f"EXISTS (SELECT 1 FROM {EVALUATIONS} WHERE id = NEW.id OR (NEW.run_id IS NOT NULL AND run_id = NEW.run_id))",
         APPEND_ONLY,
     ),
-    (f"{E}_sealed_no_delete", "BEFORE DELETE", E, _evaluation_sealed("OLD.id"), SEALED),
+    (f"{EVALUATIONS}_sealed_no_delete", "BEFORE DELETE", EVALUATIONS, _evaluation_sealed("OLD.id"), SEALED),
     (
-        f"{C}_sealed_no_update",
+        f"{CERTIFICATIONS}_sealed_no_update",
         "BEFORE UPDATE",
-        C,
+        CERTIFICATIONS,
         f"(OLD.status != 'active' AND ({_changed(_CERTIFICATION_LIFECYCLE, 'IS NOT')}))"
         f" OR (({_changed(_CERTIFICATION_TERMS, 'IS NOT')}) AND {_certification_sealed('OLD.id')})",
         SEALED,
     ),
     (
-        f"{C}_no_replace",
+        f"{CERTIFICATIONS}_no_replace",
         "BEFORE INSERT",
-        C,
-        f"EXISTS (SELECT 1 FROM {C} WHERE id = NEW.id OR (status = 'active' AND NEW.status = 'active'"
+        CERTIFICATIONS,
+        f"EXISTS (SELECT 1 FROM {CERTIFICATIONS} WHERE id = NEW.id OR (status = 'active' AND NEW.status = 'active'"
         " AND version_id = NEW.version_id))",
         SEALED,
     ),
-    (f"{C}_sealed_no_delete", "BEFORE DELETE", C, _certification_sealed("OLD.id"), SEALED),
+    (f"{CERTIFICATIONS}_sealed_no_delete", "BEFORE DELETE", CERTIFICATIONS, _certification_sealed("OLD.id"), SEALED),
 ]
 
 _PG_FUNCTIONS = {
-    Q: f"""
+    QUARTERS: f"""
         IF TG_OP = 'TRUNCATE' THEN RAISE EXCEPTION '{MESSAGE}'; END IF;
         IF OLD.status = 'frozen' THEN RAISE EXCEPTION '{MESSAGE}'; END IF;""",
-    A: f"""
+    ALLOCATIONS: f"""
         IF TG_OP = 'TRUNCATE' THEN RAISE EXCEPTION '{MESSAGE}'; END IF;
         IF TG_OP IN ('UPDATE', 'DELETE') AND {_frozen_quarter("OLD.quarter_id")} THEN RAISE EXCEPTION '{MESSAGE}'; END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') AND {_frozen_quarter("NEW.quarter_id")} THEN RAISE EXCEPTION '{MESSAGE}'; END IF;""",
-    E: f"""
+    EVALUATIONS: f"""
         IF TG_OP = 'TRUNCATE' THEN RAISE EXCEPTION '{APPEND_ONLY}'; END IF;
         IF TG_OP = 'UPDATE' AND ({_changed(_EVALUATION_FACTS, "IS DISTINCT FROM")}
             OR (OLD.status != 'pending' AND ({_changed(_EVALUATION_REVIEW, "IS DISTINCT FROM")}))) THEN
           RAISE EXCEPTION '{APPEND_ONLY}';
         END IF;
         IF TG_OP = 'DELETE' AND {_evaluation_sealed("OLD.id")} THEN RAISE EXCEPTION '{SEALED}'; END IF;""",
-    C: f"""
+    CERTIFICATIONS: f"""
         IF TG_OP = 'TRUNCATE' THEN RAISE EXCEPTION '{SEALED}'; END IF;
         IF TG_OP = 'UPDATE' AND ((OLD.status != 'active' AND ({_changed(_CERTIFICATION_LIFECYCLE, "IS DISTINCT FROM")}))
             OR (({_changed(_CERTIFICATION_TERMS, "IS DISTINCT FROM")}) AND {_certification_sealed("OLD.id")})) THEN
@@ -174,7 +176,12 @@ _PG_FUNCTIONS = {
         END IF;
         IF TG_OP = 'DELETE' AND {_certification_sealed("OLD.id")} THEN RAISE EXCEPTION '{SEALED}'; END IF;""",
 }
-_PG_ROW_EVENTS = {Q: "UPDATE OR DELETE", A: "INSERT OR UPDATE OR DELETE", E: "UPDATE OR DELETE", C: "UPDATE OR DELETE"}
+_PG_ROW_EVENTS = {
+    QUARTERS: "UPDATE OR DELETE",
+    ALLOCATIONS: "INSERT OR UPDATE OR DELETE",
+    EVALUATIONS: "UPDATE OR DELETE",
+    CERTIFICATIONS: "UPDATE OR DELETE",
+}
 
 
 def _postgresql_install() -> list[str]:
@@ -198,7 +205,12 @@ def _postgresql_install() -> list[str]:
 
 
 # Names of triggers from earlier versions of this module, dropped so that a re-install leaves only the current set.
-_RETIRED = {"postgresql": [f"DROP TRIGGER IF EXISTS {Q}_frozen ON {Q};", f"DROP TRIGGER IF EXISTS {A}_frozen ON {A};"]}
+_RETIRED = {
+    "postgresql": [
+        f"DROP TRIGGER IF EXISTS {QUARTERS}_frozen ON {QUARTERS};",
+        f"DROP TRIGGER IF EXISTS {ALLOCATIONS}_frozen ON {ALLOCATIONS};",
+    ]
+}
 
 
 def _remove_statements(vendor: str) -> list[str]:
@@ -227,7 +239,9 @@ def installed_guards(connection: Any) -> set[str]:
         else:
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         names = {row[0] for row in cursor.fetchall()}
-    return {name for name in names if name.startswith(("governance_quarter", "governance_allocation", E, C))}
+    return {
+        name for name in names if name.startswith(("governance_quarter", "governance_allocation", EVALUATIONS, CERTIFICATIONS))
+    }
 
 
 def expected_guards(vendor: str) -> set[str]:

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.csp import csp_replaced
-from accounts.errors import NotFound
 from accounts.languages import reader_language
+from accounts.page_errors import page_errors
 from accounts.selectors import role_counts
 from guide import search as guide_search
 from guide import selectors
@@ -33,11 +33,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @_allow_diagram_styles
+@page_errors
 def chapter(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        current = selectors.chapter_get(slug)
-    except NotFound:
-        return render(request, "404.html", status=404)
+    current = selectors.chapter_get(slug)
     if not current.is_guide:
         return about(request)
     rendered = selectors.chapter_rendered(current)
@@ -74,11 +72,9 @@ def _about_links() -> tuple[LinkNote, ...]:
 
 
 @_allow_diagram_styles
+@page_errors
 def about(request: HttpRequest) -> HttpResponse:
-    try:
-        current = selectors.chapter_get("about")
-    except NotFound:
-        return render(request, "404.html", status=404)
+    current = selectors.chapter_get("about")
     rendered = selectors.chapter_rendered(current, links=_about_links())
     return render(request, "guide/about.html", {"chapter": current, "rendered": rendered, "role_counts": role_counts()})
 

@@ -14,7 +14,7 @@ import nbformat
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_log_record, refused
+from accounts.audit import audit_log_record, refusal_logged
 from accounts.errors import ApplicationError, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
@@ -55,7 +55,7 @@ def lab_open_notebook(*, actor: User, notebook: Notebook, client: HubClient | No
     """Copies the catalogue notebook's current version into the actor's lab (unless a copy is there) and
     returns the address that opens it. Needs a role the Hub lets in (student, instructor, administrator)."""
     if not user_has_role(actor, *LAB_ROLES):
-        raise refused(
+        raise refusal_logged(
             actor=actor, action="lab.open", obj=notebook, reason=_("JupyterLab is for students, instructors and administrators.")
         )
     if not notebook.is_active or notebook.current_version is None:
@@ -70,7 +70,7 @@ def lab_open_assignment(*, actor: User, assignment: Assignment, client: HubClien
     the address that opens it. For the course's students and those who oversee it."""
     access = course_access(actor, assignment.course)
     if access is None or not (access.is_student or access.oversees):
-        raise refused(
+        raise refusal_logged(
             actor=actor, action="lab.open", obj=assignment, reason=_("Only members of this course open its assignments.")
         )
     document = _workspace_copy(assignment.version, assignment=assignment.pk)
@@ -109,7 +109,7 @@ def lab_submit(*, actor: User, assignment: Assignment, client: HubClient | None 
     from the pinned version the portal shows). Nothing is created when the copy is missing or invalid."""
     access = course_access(actor, assignment.course)
     if access is None or not access.is_student:
-        raise refused(
+        raise refusal_logged(
             actor=actor, action="lab.submit", obj=assignment, reason=_("Only a student of this course submits its assignments.")
         )
     client = client or HubClient()

@@ -181,6 +181,12 @@ class Run(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reuses", verbose_name=_("same result as")
     )
     peak_memory_mb = models.PositiveIntegerField(_("peak memory (MB)"), default=0)
+    # "Run finished" is acknowledged by the domains' hooks (notebooks.hooks): the hooks that returned, the
+    # deliveries tried, when the reaper tries again, and when every hook had returned.
+    hooks_done = models.JSONField(_("hooks that acknowledged the end"), default=list, blank=True)
+    hook_attempts = models.PositiveIntegerField(_("deliveries of the end to the hooks"), default=0)
+    hooks_retry_at = models.DateTimeField(_("next delivery to the hooks"), null=True, blank=True)
+    hooks_acknowledged_at = models.DateTimeField(_("hooks acknowledged at"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -193,6 +199,11 @@ class Run(models.Model):
             # Fair dispatch: when each share was last served; the wait estimate: the queue's latest successes.
             models.Index(fields=["share", "started_at"], name="run_share_served_idx"),
             models.Index(fields=["queue", "status", "-finished_at"], name="run_queue_recent_idx"),
+            models.Index(
+                fields=["hooks_retry_at", "finished_at"],
+                name="run_hooks_unacknowledged_idx",
+                condition=Q(hooks_acknowledged_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cells_done__lte=models.F("cells_total")), name="run_cells_done_le_total"),

@@ -17,9 +17,11 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from accounts.errors import ApplicationError
+from notebooks.contract import ParameterSpec, parameter_specs
 
 TYPES = ("int", "float", "str", "bool", "list")
 MAX_STRING = 2000
@@ -68,7 +70,7 @@ def string_kind_problems(specs: list[dict[str, Any]], declared: dict[str, Any]) 
             problems.append(f"parameter {spec['name']!r}: kind 'choice' needs choices")
         else:
             try:
-                _check_string_kind(spec, str(spec["default"]))
+                _check_string_kind(ParameterSpec.from_stored(spec), str(spec["default"]))
             except ValueError as error:
                 problems.append(f"parameter {spec['name']!r}: its default {error} (kind {spec['kind']})")
     return problems
@@ -88,25 +90,35 @@ def _type_of(value: Any) -> str | None:
     return None
 
 
-def _coerce(spec: dict[str, Any], value: Any, *, from_form: bool) -> Any:
-    """The value converted to the parameter's type, or ValueError with a user-facing reason."""
-    kind = spec["type"]
-    if from_form and isinstance(value, str):
-        value = value.strip()
-        if kind == "bool":
-            lowered = value.lower()
-            if lowered in {"true", "on", "1", "yes"}:
-                return True
-            if lowered in {"false", "off", "0", "no", ""}:
-                return False
-            raise ValueError("must be true or false")
-        if kind in {"int", "float", "list"}:
-            try:
-                value = ast.literal_eval(value) if kind == "list" else (int(value) if kind == "int" else float(value))
-            except (ValueError, SyntaxError):
-                raise ValueError(
-                    f"must be {'a list' if kind == 'list' else 'an integer' if kind == 'int' else 'a number'}"
-                ) from None
+def parameter_from_text(spec: ParameterSpec, text: str) -> Any:
+    """What a form field typed for the parameter, converted to its type (then checked by `parameter_value`), or
+    ValueError with a user-facing reason. Text parameters are taken as typed; the web form is the only caller."""
+    kind, text = spec.type, text.strip()
+    if kind == "bool":
+        lowered = text.lower()
+        if lowered in {"true", "on", "1", "yes"}:
+            return True
+        if lowered in {"false", "off", "0", "no", ""}:
+            return False
+        raise ValueError("must be true or false")
+    if kind in {"int", "float", "list"}:
+        try:
+            return ast.literal_eval(text) if kind == "list" else (int(text) if kind == "int" else float(text))
+        except (ValueError, SyntaxError):
+            raise ValueError(f"must be {'a list' if kind == 'list' else 'an integer' if kind == 'int' else 'a number'}") from None
+    return text
+
+
+def parameter_value(spec: ParameterSpec, value: Any) -> Any:
+    """The typed value if the parameter accepts it (type, text kind, bounds, choices), or ValueError with a
+    user-facing reason. Values come typed: JSON from the API, `parameter_from_text` from the form."""
+    value = _typed(spec, value)
+    _check_constraints(spec, value)
+    return value
+
+
+def _typed(spec: ParameterSpec, value: Any) -> Any:
+    kind = spec.type
     if kind == "bool":
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
@@ -138,10 +150,10 @@ def _coerce(spec: dict[str, Any], value: Any, *, from_form: bool) -> Any:
     raise ValueError("has an unsupported type")
 
 
-def _check_string_kind(spec: dict[str, Any], value: str) -> str:
+def _check_string_kind(spec: ParameterSpec, value: str) -> str:
     """The value if it is what the parameter's kind allows, else ValueError saying what is allowed."""
-    kind = spec.get("kind", "identifier")
-    limit = int(spec.get("max_length") or DEFAULT_MAX_LENGTH.get(kind, 64))
+    kind = spec.kind or "identifier"
+    limit = int(spec.max_length or DEFAULT_MAX_LENGTH.get(kind, 64))
     if len(value) > limit:
         raise ValueError(f"must be at most {limit} characters")
     if kind == "choice":
@@ -175,25 +187,25 @@ def _check_relative_path(value: str) -> str:
     return value
 
 
-def _check_constraints(spec: dict[str, Any], value: Any) -> None:
-    if "choices" in spec and value not in spec["choices"]:
-        raise ValueError("must be one of " + ", ".join(str(choice) for choice in spec["choices"]))
-    if spec["type"] in {"int", "float"}:
-        if "min" in spec and value < spec["min"]:
-            raise ValueError(f"must be at least {spec['min']}")
-        if "max" in spec and value > spec["max"]:
-            raise ValueError(f"must be at most {spec['max']}")
+def _check_constraints(spec: ParameterSpec, value: Any) -> None:
+    if spec.choices is not None and value not in spec.choices:
+        raise ValueError("must be one of " + ", ".join(str(choice) for choice in spec.choices))
+    if spec.type in {"int", "float"}:
+        if spec.min is not None and value < spec.min:
+            raise ValueError(f"must be at least {spec.min}")
+        if spec.max is not None and value > spec.max:
+            raise ValueError(f"must be at most {spec.max}")
 
 
-def validate_parameters(specs: list[dict[str, Any]], given: Any, *, from_form: bool = False) -> dict[str, Any]:
+def validate_parameters(specs: Iterable[ParameterSpec | dict[str, Any]], given: Any) -> dict[str, Any]:
     """The full parameter set for a run (defaults filled in), or ApplicationError naming every bad field.
+    `given` holds typed values (JSON from the API, a form's cleaned data), never text to convert.
 
-    Only parameters that differ from nothing are stored: every name of the notebook is present in the
-    result, so a run records exactly what it was executed with.
+    Every name of the notebook is present in the result, so a run records exactly what it was executed with.
     """
     if not isinstance(given, dict):
         raise ApplicationError("Parameters must be an object of name → value.", fields={"parameters": ["Expected an object."]})
-    by_name = {spec["name"]: spec for spec in specs}
+    by_name = {spec.name: spec for spec in parameter_specs(specs)}
     errors: dict[str, list[str]] = {}
     for name in given:
         if name not in by_name:
@@ -201,11 +213,10 @@ def validate_parameters(specs: list[dict[str, Any]], given: Any, *, from_form: b
     values: dict[str, Any] = {}
     for name, spec in by_name.items():
         if name not in given:
-            values[name] = spec["default"]
+            values[name] = spec.default
             continue
         try:
-            value = _coerce(spec, given[name], from_form=from_form)
-            _check_constraints(spec, value)
+            value = parameter_value(spec, given[name])
         except ValueError as error:
             errors[name] = [f"{name} {error}."]
         else:

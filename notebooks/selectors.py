@@ -1,5 +1,5 @@
 """Reads of the run engine. Run visibility can be widened by other apps (an instructor sees the runs of
-their course) through `settings.NOTEBOOK_RUN_VISIBILITY`: dotted paths of callables `(user) -> Q`."""
+their course) with `notebooks.contract.run_visibility`: callables `(user) -> Q`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from accounts.errors import NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
+from notebooks.contract import registered
 from notebooks.models import Notebook, Run, Runner
 
 
@@ -35,12 +35,14 @@ def _visibility(user: Any) -> Q:
     if user_has_role(user, Role.ADMINISTRATOR):
         return Q()
     condition = Q(owner_id=user.pk)
-    for path in settings.NOTEBOOK_RUN_VISIBILITY:
-        condition |= import_string(path)(user)
+    for widen in registered("run_visibility"):
+        condition |= widen(user)
     return condition
 
 
 def run_list_for_user(user: Any, *, mine_only: bool = True) -> QuerySet[Run]:
+    """`user`'s own runs, or (`mine_only=False`) every run they may see: an administrator all, others their own plus
+    what the domains' `run_visibility` callables open to them (a course's instructors, a benchmark's maintainers)."""
     runs = Run.objects.select_related("notebook", "version", "owner").defer("traceback", "version__source")
     return runs.filter(owner_id=user.pk) if mine_only else runs.filter(_visibility(user))
 

@@ -20,7 +20,7 @@ from accounts.models import Role, User
 from accounts.selectors import user_has_role, user_roles
 from notebooks.catalogue import CatalogueEntry, NotebookInvalid, read_notebook
 from notebooks.fair_queue import dispatch_all_queues, dispatch_fairly, runner_seconds_used
-from notebooks.hooks import run_finished
+from notebooks.hooks import run_finished, runs_redrive_hooks
 from notebooks.models import QUEUE_NAMES, Notebook, NotebookVersion, Run
 from notebooks.parameters import validate_parameters
 from notebooks.result_cache import copy_of, reusable_result
@@ -145,6 +145,15 @@ def run_limits_for(user: User) -> tuple[int, int]:
     return settings.NOTEBOOK_MAX_TIMEOUT, settings.NOTEBOOK_MAX_MEMORY_MB
 
 
+def run_queue_for(notebook: Notebook, queue: str | None) -> str:
+    """The queue runs of `notebook` go to: the one asked for, else the notebook's accelerator; an unknown
+    queue is a 400 on the `queue` field. Every service that takes a queue for runs checks it here."""
+    queue = queue or notebook.accelerator
+    if queue not in Run.Queue.values:
+        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    return queue
+
+
 def _may_run(user: User) -> bool:
     return bool(user_roles(user)) or user.is_staff
 
@@ -157,7 +166,6 @@ def run_enqueue(
     queue: str | None = None,
     timeout_seconds: int | None = None,
     memory_limit_mb: int | None = None,
-    from_form: bool = False,
     version: NotebookVersion | None = None,
     owner: User | None = None,
     per_user_quota: bool = True,
@@ -206,10 +214,8 @@ def run_enqueue(
     assert version is not None
     if version.notebook_id != notebook.pk:
         raise ApplicationError("That version belongs to another notebook.", fields={"version": ["Unknown version."]})
-    values = validate_parameters(version.parameters, parameters, from_form=from_form)
-    queue = queue or notebook.accelerator
-    if queue not in Run.Queue.values:
-        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    values = validate_parameters(version.parameters, parameters)
+    queue = run_queue_for(notebook, queue)
     max_timeout, max_memory = run_limits_for(owner or actor)
     if ceiling is not None:
         max_timeout, max_memory = min(max_timeout, ceiling[0]), min(max_memory, ceiling[1])
@@ -342,7 +348,8 @@ def run_cancel(*, actor: User, run: Run) -> Run:
 
 
 def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
-    """Runs whose runner stopped heartbeating: re-queued once, failed with "runner lost" the second time."""
+    """Runs whose runner stopped heartbeating: re-queued once, failed with "runner lost" the second time.
+    Ended runs whose hooks have not all acknowledged the end are delivered again (`notebooks.hooks`)."""
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.NOTEBOOK_RUN_HEARTBEAT_TIMEOUT)
     stale = Run.objects.filter(status=Run.Status.RUNNING).filter(
@@ -377,6 +384,7 @@ def runs_reap(*, now: Any = None) -> dict[str, list[int]]:
                 audit_log_record(actor=None, action="run.fail_lost", obj=run, after={"reason": lost})
                 run_finished(run.pk)
                 result["failed"].append(run.pk)
+    result["acknowledged"] = runs_redrive_hooks(now=now)
     return result
 
 

@@ -6,15 +6,16 @@ from typing import Any
 
 from celery import shared_task
 
-import notebooks.runners  # noqa: F401 — connects the runner's worker signals
+from notebooks.runners import current_runner  # importing it connects the runner's worker signals
 
 
 @shared_task(name="notebooks.run_execute", acks_late=True, reject_on_worker_lost=True, max_retries=0)
 def run_execute(run_id: int, attempt: int) -> str:
-    """Safe to receive twice: the executor claims the run with a conditional update first."""
+    """Safe to receive twice: the executor claims the run with a conditional update first. The runner this
+    worker registered as is passed down, so the executor records who ran it."""
     from notebooks.engine.executor import execute_run
 
-    return execute_run(run_id, attempt)
+    return execute_run(run_id, attempt, runner=current_runner())
 
 
 @shared_task(name="notebooks.runs_reap")

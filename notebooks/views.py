@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.csp import csp_replaced
 from accounts.errors import ApplicationError, NotFound
+from accounts.page_errors import form_add_service_errors, page_errors
 from notebooks import fair_queue, selectors, services
 from notebooks.downloads import StorageUnreachable, StoredFileMissing, open_stored, storage_unreachable_response
 from notebooks.forms import RunForm
@@ -44,10 +45,6 @@ OUTPUT_POLICY = "; ".join(
 )
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "404.html", status=404)
-
-
 def catalogue(request: HttpRequest) -> HttpResponse:
     notebooks = list(selectors.notebook_list())
     return render(
@@ -60,11 +57,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     )
 
 
+@page_errors
 def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        notebook = selectors.notebook_get(slug)
-    except NotFound:
-        return _not_found(request)
+    notebook = selectors.notebook_get(slug)
     version = notebook.current_version
     assert version is not None
     form = RunForm(
@@ -79,18 +74,12 @@ def notebook_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 run = services.run_enqueue(
                     actor=actor_of(request),
                     notebook=notebook,
-                    parameters=form.raw_parameters(),
+                    parameters=form.parameters(),
                     queue=form.cleaned_data["queue"],
-                    from_form=True,
                     reuse=not form.cleaned_data.get("fresh", False),
                 )
             except ApplicationError as error:
-                for name, problems in error.fields.items():
-                    key = f"p_{name}" if f"p_{name}" in form.fields else None
-                    for problem in problems:
-                        form.add_error(key, problem)
-                if not error.fields:
-                    form.add_error(None, error.message)
+                form_add_service_errors(form, error)
                 status = error.status
             else:
                 return redirect("notebooks:run", pk=run.pk)
@@ -138,11 +127,9 @@ def my_runs(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @csp_replaced({"frame-src": [*settings.EXTRA_FRAME_SRC, SELF]})  # the page frames the rendered notebook
+@page_errors
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        run = selectors.run_get_for_user(actor_of(request), pk)
-    except NotFound:
-        return _not_found(request)
+    run = selectors.run_get_for_user(actor_of(request), pk)
     wait = fair_queue.estimated_wait(run)
     labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
     phases = [] if run.reused_from_id else run.phases  # a reused result took no time of its own
@@ -162,12 +149,11 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    run = selectors.run_get_for_user(actor_of(request), pk)
     try:
-        run = selectors.run_get_for_user(actor_of(request), pk)
         services.run_cancel(actor=actor_of(request), run=run)
-    except NotFound:
-        return _not_found(request)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -223,6 +209,7 @@ def run_output_notebook(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @login_required
+@page_errors
 def run_compare(request: HttpRequest) -> HttpResponse:
     """Two to six runs side by side (`?run=…&run=…`; `?a=…&b=…` from older links), oldest first: the first
     is the baseline the others are marked against. Too few or too many selected runs is a form error on the
@@ -239,10 +226,7 @@ def run_compare(request: HttpRequest) -> HttpResponse:
             else _("Choose at most %(count)d runs to compare.") % {"count": COMPARE_MAX_RUNS}
         )
         return _my_runs_page(request, error=message, selected=frozenset(pks), status=400)
-    try:
-        runs = selectors.run_list_by_ids_for_user(actor_of(request), pks)
-    except NotFound:
-        return _not_found(request)
+    runs = selectors.run_list_by_ids_for_user(actor_of(request), pks)
     return render(request, "notebooks/run_compare.html", {"runs": runs, "rows": compare_rows(runs)})
 
 

@@ -292,7 +292,7 @@ NOTEBOOK_CATALOGUE_DIR = Path(env.text("NOTEBOOK_CATALOGUE_DIR", str(BASE_DIR / 
 NOTEBOOK_SCRATCH_DIR = Path(env.text("NOTEBOOK_SCRATCH_DIR", str(DATA_DIR / "scratch")))
 # Folders on the runner's own disk, outside the catalogue, that a run may read, linked into its scratch root by
 # name (read-only in the sandbox). None by default: what a run reads besides the catalogue comes from the
-# storage (NOTEBOOK_RUN_INPUTS), so a runner needs no folder shared with the web process.
+# storage (notebooks.contract.run_inputs), so a runner needs no folder shared with the web process.
 NOTEBOOK_SHARED_DIRS: dict[str, Path] = {}
 # Kernels run inside bubblewrap (notebooks/engine/sandbox.py). Without a working sandbox the runner refuses
 # to start kernels outside DEBUG unless NOTEBOOK_ALLOW_UNSANDBOXED is set; the kernel runs as this uid.
@@ -341,22 +341,6 @@ NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE = env.integer("NOTEBOOK_COURSE_MAX_RUNS_AT_ONCE
 NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER = env.integer("NOTEBOOK_MAX_ACTIVE_RUNS_PER_USER", 5, min_value=1)
 NOTEBOOK_RUN_HEARTBEAT_TIMEOUT = env.integer("NOTEBOOK_RUN_HEARTBEAT_TIMEOUT", 45, min_value=2)
 NOTEBOOK_RUNNER_HEARTBEAT_SECONDS = env.integer("NOTEBOOK_RUNNER_HEARTBEAT_SECONDS", 10, min_value=1)
-# Domains widen who may see a run (`(user) -> Q`) and hear when one ends (`(run_id) -> None`).
-NOTEBOOK_RUN_VISIBILITY: list[str] = [
-    "courses.selectors.run_visibility",
-    "toolchain.selectors.benchmark_run_visibility",
-    "governance.selectors.health.evaluation_run_visibility",
-]
-NOTEBOOK_RUN_FINISHED_HOOKS: list[str] = [
-    "toolchain.services.benchmark_run_finished",
-    "governance.services.health.evaluation_run_finished",
-    "lti.services.grades.run_finished",
-]
-# Files a run reads besides the catalogue, copied from the storage into its scratch directory (`(run) -> {path: …}`).
-NOTEBOOK_RUN_INPUTS: list[str] = ["governance.services.health.evaluation_run_inputs"]
-# Extra panels on a catalogue notebook's page: dotted callables `(request, notebook) -> str | None` (HTML).
-NOTEBOOK_DETAIL_PANELS: list[str] = ["courses.views.notebook_panel"]
-
 # --- Courses ---------------------------------------------------------------------------------------
 COURSES_CSV_MAX_BYTES = env.integer("COURSES_CSV_MAX_BYTES", 512 * 1024, min_value=1024)
 

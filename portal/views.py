@@ -19,7 +19,9 @@ from rest_framework.views import APIView
 
 from accounts.auth import actor_of
 from accounts.charts import column_chart
+from accounts.errors import NotFound
 from accounts.models import Role
+from accounts.page_errors import page_errors
 from accounts.selectors import role_counts, user_roles
 from portal.api_errors import json_error_response
 
@@ -182,6 +184,7 @@ class StatsApi(APIView):
         return Response(_community_figures())
 
 
+@page_errors
 def methodology(request: HttpRequest, version: str) -> HttpResponse:
     """The model-health methodology, versioned: how each evaluation notebook measures, and the thresholds.
 
@@ -197,12 +200,12 @@ def methodology(request: HttpRequest, version: str) -> HttpResponse:
         "v2": {"en": "METHODOLOGY-v2.md", "zh-hans": "METHODOLOGY-v2.zh-hans.md"},
     }
     if version not in texts:
-        return render(request, "404.html", status=404)
+        raise NotFound("No such methodology version.")
     available = {code: name for code, name in texts[version].items() if (folder / name).exists()}
     language = reader_language(available)
     path = folder / available.get(language, texts[version]["en"])
     if not path.exists():
-        return render(request, "404.html", status=404)
+        raise NotFound("This methodology text is missing.")
     source = path.read_text(encoding="utf-8")
     others = [other for other in texts if other != version]
     context = {"version": version, "body": render_markdown(source).html, "language": language, "others": others}
@@ -219,6 +222,7 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/people.html", {"table": table})
 
 
+@page_errors
 def person(request: HttpRequest, username: str) -> HttpResponse:
     """A contributor's public profile: their roles and what they did in each (no e-mail, nothing private)."""
     from accounts.models import User
@@ -226,7 +230,7 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
 
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        return render(request, "404.html", status=404)
+        raise NotFound("No such person.")
     roles = user_roles(user)
     figures = [
         (role, label, rows) for role, rows in activity(user).items() if role in roles for label in [dict(Role.choices)[role]]

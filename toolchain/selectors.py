@@ -18,7 +18,7 @@ def user_is_maintainer(user: Any) -> bool:
 
 
 def benchmark_run_visibility(user: Any) -> Q:
-    """For `settings.NOTEBOOK_RUN_VISIBILITY`: maintainers see the runs benchmarks started."""
+    """For `notebooks.contract.run_visibility`: maintainers see the runs benchmarks started."""
     return Q(benchmark_link__isnull=False) if user_is_maintainer(user) else Q(pk__in=[])
 
 

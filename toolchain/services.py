@@ -1,7 +1,7 @@
 """Toolchain writes: registering benchmarks, starting their runs, recording results and flagging regressions.
 
 Toolchain maintainers and administrators register and run benchmarks. Results are recorded by the run
-engine's finished-run hook (`benchmark_run_finished`, listed in `settings.NOTEBOOK_RUN_FINISHED_HOOKS`).
+engine's finished-run hook (`benchmark_run_finished`, registered in `GovernanceConfig.ready()`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from accounts.models import Role, User
 from accounts.notifications import holders_of, notify
 from notebooks.models import Notebook, Run
 from notebooks.parameters import validate_parameters
-from notebooks.services import run_enqueue
+from notebooks.services import run_enqueue, run_queue_for
 from toolchain.models import Benchmark, BenchmarkResult, BenchmarkRun
 from toolchain.selectors import user_is_maintainer
 
@@ -90,9 +90,7 @@ def benchmark_create(
     if not notebook.is_active or notebook.current_version is None:
         raise ApplicationError("That notebook is not in the catalogue.", fields={"notebook": ["Not in the catalogue."]})
     values = validate_parameters(notebook.current_version.parameters, parameters or {})
-    queue = queue or notebook.accelerator
-    if queue not in Benchmark.Queue.values:
-        raise ApplicationError("Choose the cpu or gpu queue.", fields={"queue": ["Must be cpu or gpu."]})
+    queue = run_queue_for(notebook, queue)
     metric_key = (metric_key or "").strip()
     if not metric_key or len(metric_key) > 100:
         raise ApplicationError("Name the metric to track.", fields={"metric_key": ["1 to 100 characters."]})

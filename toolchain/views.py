@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.charts import metric_over_time
-from accounts.errors import ApplicationError, NotFound
+from accounts.errors import ApplicationError, NotAllowed
+from accounts.page_errors import form_add_service_errors, page_errors
 from notebooks.selectors import notebook_get
 from toolchain import selectors, services
 from toolchain.forms import BenchmarkForm
@@ -31,15 +32,17 @@ def _render_home(request: HttpRequest, form: BenchmarkForm, status: int = 200) -
 
 
 @login_required
+@page_errors
 def toolchain_home(request: HttpRequest) -> HttpResponse:
     return _render_home(request, BenchmarkForm())
 
 
 @login_required
 @require_POST
+@page_errors
 def benchmark_create(request: HttpRequest) -> HttpResponse:
     if not selectors.user_is_maintainer(request.user):
-        return render(request, "403.html", {"message": _("Only toolchain maintainers register benchmarks.")}, status=403)
+        raise NotAllowed(_("Only toolchain maintainers register benchmarks."))
     form = BenchmarkForm(request.POST)
     if not form.is_valid():
         return _render_home(request, form, status=400)
@@ -48,21 +51,14 @@ def benchmark_create(request: HttpRequest) -> HttpResponse:
         values["notebook"] = notebook_get(values["notebook"])
         benchmark = services.benchmark_create(actor=actor_of(request), **values)
     except ApplicationError as error:
-        for name, problems in error.fields.items():
-            for problem in problems:
-                form.add_error(name if name in form.fields else "parameters", f"{name}: {problem}")
-        if not error.fields:
-            form.add_error(None, error.message)
+        form_add_service_errors(form, error, unknown_field="parameters")
         return _render_home(request, form, status=error.status)
     messages.success(request, _("Benchmark registered."))
     return redirect("governance:benchmark", slug=benchmark.slug)
 
 
 def _render_benchmark(request: HttpRequest, slug: str, *, error: str = "", status: int = 200) -> HttpResponse:
-    try:
-        benchmark = selectors.benchmark_get(slug)
-    except NotFound:
-        return render(request, "404.html", status=404)
+    benchmark = selectors.benchmark_get(slug)
     results = list(selectors.benchmark_results(benchmark)[:200])
     context = {
         "benchmark": benchmark,
@@ -76,19 +72,18 @@ def _render_benchmark(request: HttpRequest, slug: str, *, error: str = "", statu
 
 
 @login_required
+@page_errors
 def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_benchmark(request, slug)
 
 
 @login_required
 @require_POST
+@page_errors
 def benchmark_run(request: HttpRequest, slug: str) -> HttpResponse:
     if not selectors.user_is_maintainer(request.user):
-        return render(request, "403.html", {"message": _("Only toolchain maintainers run benchmarks.")}, status=403)
-    try:
-        benchmark = selectors.benchmark_get(slug)
-    except NotFound:
-        return render(request, "404.html", status=404)
+        raise NotAllowed(_("Only toolchain maintainers run benchmarks."))
+    benchmark = selectors.benchmark_get(slug)
     try:
         link = services.benchmark_run_start(actor=actor_of(request), benchmark=benchmark)
     except ApplicationError as error:

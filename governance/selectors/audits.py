@@ -27,6 +27,8 @@ def _visible(user: Any) -> Q:
 
 
 def audit_list_for_user(user: Any, *, status: str = "", kind: str = "", model: str = "", mine: bool = False) -> QuerySet[Audit]:
+    """The audits `user` may see (their own; beyond drafts, every one for auditors and stewards and those of the
+    models they own; all for administrators), filtered, with finding counts; newest change first."""
     audits = (
         Audit.objects.filter(_visible(user))
         .select_related("model", "version", "author", "decided_by")
@@ -48,6 +50,8 @@ def audit_list_for_user(user: Any, *, status: str = "", kind: str = "", model: s
 
 
 def audit_get_for_user(user: Any, pk: int) -> Audit:
+    """The audit with what its page shows, if `user` may see it; otherwise NotFound (a draft of someone else
+    is not found, never forbidden)."""
     audit = (
         Audit.objects.filter(_visible(user), pk=pk)
         .select_related("model", "version", "author", "decided_by")

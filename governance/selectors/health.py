@@ -26,7 +26,7 @@ from notebooks.models import Run
 
 
 def evaluation_run_visibility(user: Any) -> Q:
-    """For `settings.NOTEBOOK_RUN_VISIBILITY`: auditors and stewards see every evaluation run, whoever started it
+    """For `notebooks.contract.run_visibility`: auditors and stewards see every evaluation run, whoever started it
     (an owner's evaluations of their own model are open to the people who check them)."""
     from accounts.models import Role
     from accounts.selectors import user_has_role

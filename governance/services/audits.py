@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from accounts.audit import atomic_logging_refusals, audit_log_record, refusal, refused, snapshot
+from accounts.audit import atomic_logging_refusals, audit_log_record, refusal_logged, refusal_logged_after_rollback, snapshot
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.notifications import holders_of, notifications_resolve, notify
@@ -38,7 +38,7 @@ def _require_author_editing(actor: User, audit: Audit, action: str) -> None:
     """Refusals are logged by `atomic_logging_refusals` once the caller's transaction has rolled back."""
     if audit.author_id != actor.pk:
         reason = "Only the audit's author may change it."
-        raise refusal(NotAllowed(reason), actor=actor, action=action, obj=audit, reason=reason)
+        raise refusal_logged_after_rollback(NotAllowed(reason), actor=actor, action=action, obj=audit, reason=reason)
     if not audit.editable:
         raise WrongState(
             f"This audit is {audit.get_status_display()}: it can only change as a draft or after changes were requested.",
@@ -192,7 +192,7 @@ def audit_decide(*, actor: User, audit: Audit, decision: str, note: str = "") ->
 
     reason = four_eyes_refusal(actor, audit)
     if reason:
-        raise refused(actor=actor, action="audit.decide", obj=audit, reason=reason, code="four_eyes")
+        raise refusal_logged(actor=actor, action="audit.decide", obj=audit, reason=reason, code="four_eyes")
     if decision not in DECISIONS:
         raise ApplicationError("Unknown decision.", fields={"decision": ["Choose accept, reject or changes."]})
     note = _check_text("note", note)

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_log_record, refused
+from accounts.audit import audit_log_record, refusal_logged
 from accounts.errors import ApplicationError, NotAllowed, TooLarge, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
@@ -273,7 +273,7 @@ def evaluation_review(*, actor: User, evaluation: Evaluation, accept: bool, note
     elif ConflictOfInterest.objects.filter(model=model, user=actor).exists():
         reason = "Four eyes: you declared a conflict of interest for this model."
     if reason:
-        raise refused(actor=actor, action=action, obj=evaluation, reason=reason)
+        raise refusal_logged(actor=actor, action=action, obj=evaluation, reason=reason)
     with transaction.atomic():
         locked = Evaluation.objects.select_for_update().select_related("version").get(pk=evaluation.pk)
         if locked.status != Evaluation.Status.PENDING:
@@ -307,7 +307,7 @@ def package_name(version: ModelVersion) -> str:
 
 
 def evaluation_run_inputs(run: Run) -> dict[str, str | bytes]:
-    """For the run engine (NOTEBOOK_RUN_INPUTS): an evaluation run reads its version's package, which the runner
+    """For the run engine (`notebooks.contract.run_inputs`): an evaluation run reads its version's package, which the runner
     copies from the storage into the run's scratch directory as `packages/<name>/` (model.onnx, eval.npz and
     metadata.json). Other runs read nothing more."""
     evaluation_run = EvaluationRun.objects.select_related("version__model").filter(run_id=run.pk).first()
@@ -352,7 +352,7 @@ def evaluations_start(
     steward = user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR)
     if not steward and (reevaluation is not None or not version.model.owners.filter(pk=actor.pk).exists()):
         reason = "Only stewards and the model's owners start evaluation runs."
-        raise refused(actor=actor, action="evaluation.start", obj=version, reason=reason)
+        raise refusal_logged(actor=actor, action="evaluation.start", obj=version, reason=reason)
     if methodology not in THRESHOLDS_BY_VERSION:
         raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
     if version.model.current_version_id != version.pk:
@@ -411,7 +411,7 @@ def reevaluation_start(*, actor: User, methodology: str = VERSION) -> Reevaluati
     from governance.selectors.health import certified_now
 
     if not user_has_role(actor, Role.STEWARD, Role.ADMINISTRATOR):
-        raise refused(actor=actor, action="reevaluation.start", obj=actor, reason="Only stewards re-evaluate models.")
+        raise refusal_logged(actor=actor, action="reevaluation.start", obj=actor, reason="Only stewards re-evaluate models.")
     if methodology not in THRESHOLDS_BY_VERSION:
         raise ApplicationError("Unknown methodology.", fields={"methodology": [f"One of {', '.join(VERSIONS)}."]})
     _evaluation_notebooks(methodology)
@@ -475,7 +475,8 @@ def _verified_refusal(evaluation_run: EvaluationRun, run: Run) -> str | None:
 
 
 def evaluation_run_finished(run_id: int) -> None:
-    """Hook for the run engine (NOTEBOOK_RUN_FINISHED_HOOKS): a finished evaluation run becomes a verified value."""
+    """Hook for the run engine (`notebooks.contract.on_run_finished`): a finished evaluation run becomes a verified
+    value. Idempotent: a run already counted or refused (`outcome` set, under the row lock) is left alone."""
     with transaction.atomic():
         evaluation_run = (
             EvaluationRun.objects.select_for_update().select_related("version__model", "run").filter(run_id=run_id).first()

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts.audit import audit_log_record, refused
+from accounts.audit import audit_log_record, refusal_logged
 from accounts.errors import ApplicationError, NotAllowed, WrongState
 from accounts.models import Role, User
 from accounts.selectors import user_has_role
@@ -96,7 +96,7 @@ def model_create(
 def require_owner(*, actor: User, model: CommunityModel, action: str) -> None:
     """Owners (and administrators) change a model; anyone else is refused, and the refusal is logged."""
     if not model.owners.filter(pk=actor.pk).exists() and not user_has_role(actor, Role.ADMINISTRATOR):
-        raise refused(actor=actor, action=action, obj=model, reason="Only an owner of the model may do this.")
+        raise refusal_logged(actor=actor, action=action, obj=model, reason="Only an owner of the model may do this.")
 
 
 def model_version_create(

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
 from accounts.models import Role
+from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
 from governance.models import Audit, Evaluation, Finding
 from governance.selectors import audits as selectors
@@ -20,7 +21,6 @@ from governance.selectors import registry as registry_selectors
 from governance.services import audits as services
 from governance.services import health as health_services
 from governance.services.audits import four_eyes_refusal
-from governance.views.errors import page_errors
 from notebooks.selectors import run_get_for_user
 
 
@@ -63,11 +63,9 @@ def audit_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@page_errors
 def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        audit = selectors.audit_get_for_user(request.user, pk)
-    except NotFound:
-        return render(request, "404.html", status=404)
+    audit = selectors.audit_get_for_user(request.user, pk)
     actor = actor_of(request)
     context = {
         "audit": audit,

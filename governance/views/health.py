@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
 from accounts.models import Role
+from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
 from governance.methodology import CERTIFICATION_DAYS, DIMENSIONS, THRESHOLDS, VERSION, VERSIONS
 from governance.models import CommunityModel, Dimension, Evaluation, EvaluationRun, Reevaluation
@@ -30,7 +31,6 @@ from governance.selectors import health as selectors
 from governance.selectors import health_explanation
 from governance.selectors import registry as registry_selectors
 from governance.services import health as services
-from governance.views.errors import page_errors
 from notebooks.downloads import StorageUnreachable, StoredFileMissing, open_stored, storage_unreachable_response
 from notebooks.models import Run
 
@@ -77,11 +77,9 @@ def health_list(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/health/list.html", context)
 
 
+@page_errors
 def health_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        health = selectors.model_health_summary(slug)
-    except ApplicationError:
-        return render(request, "404.html", status=404)
+    health = selectors.model_health_summary(slug)
     model = health["_model"]
     version = model.current_version
     explanations = health_explanation.dimension_explanations(version)
@@ -174,6 +172,7 @@ def evaluation_submit(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("governance:model_health", slug=slug)
 
 
+@page_errors
 def evaluation_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Public: the output notebook or evidence file behind a counted value, so anyone can hash what was sealed.
 
@@ -182,11 +181,11 @@ def evaluation_evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     evaluation = Evaluation.objects.select_related("run").filter(pk=pk, status=Evaluation.Status.COUNTED).first()
     name = health_explanation.evidence_name(evaluation) if evaluation is not None else ""
     if not name:
-        return render(request, "404.html", status=404)
+        raise NotFound("No evidence behind this value.")
     try:
         stored = open_stored(name)
     except StoredFileMissing:
-        return render(request, "404.html", status=404)
+        raise NotFound("The evidence file is missing.") from None
     except StorageUnreachable:
         return storage_unreachable_response()
     filename = name.rsplit("/", 1)[-1]

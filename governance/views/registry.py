@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError
+from accounts.page_errors import form_add_service_errors, page_errors
 from governance.archive_limits import read_upload
 from governance.forms.registry import ModelForm, VersionForm
 from governance.packages import read_package
@@ -25,15 +26,6 @@ from governance.selectors import audits as audit_selectors
 from governance.selectors import health as health_selectors
 from governance.selectors import registry as selectors
 from governance.services import registry as services
-from governance.views.errors import page_errors
-
-
-def _form_errors(form: Any, error: ApplicationError) -> None:
-    for name, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 def model_list(request: HttpRequest) -> HttpResponse:
@@ -68,7 +60,7 @@ def model_create(request: HttpRequest) -> HttpResponse:
                 package=_package_from_form(form),
             )
         except ApplicationError as error:
-            _form_errors(form, error)
+            form_add_service_errors(form, error)
             return render(request, "governance/registry/new.html", {"form": form}, status=error.status)
         messages.success(request, _("Model registered with its evaluation package."))
         return redirect("governance:model", slug=model.slug)
@@ -90,11 +82,9 @@ def badge_snippets(request: HttpRequest, slug: str) -> dict[str, str]:
     }
 
 
+@page_errors
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        health = health_selectors.model_health_summary(slug)
-    except ApplicationError:
-        return render(request, "404.html", status=404)
+    health = health_selectors.model_health_summary(slug)
     model = health["_model"]
     user = request.user
     audits = audit_selectors.audit_list_for_user(user, model=slug)[:20] if user.is_authenticated else []

@@ -23,6 +23,7 @@ from accounts.charts import bar_chart, hbar_chart, histogram
 from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
 from accounts.models import Role
 from accounts.money import format_money, parse_major
+from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS
 from governance.models import Certification, Evaluation, Quarter
@@ -30,7 +31,6 @@ from governance.selectors import health as health_selectors
 from governance.selectors import quarter_verification
 from governance.selectors import sponsorship as selectors
 from governance.services import sponsorship as services
-from governance.views.errors import page_errors
 from governance.views.health import health_rows
 
 STATES = ["certified", "expiring", "suspended", "not_certified"]

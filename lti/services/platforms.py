@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import transaction
 from jwcrypto.jwk import JWK
 
-from accounts.audit import audit_log_record, refused, snapshot
+from accounts.audit import audit_log_record, refusal_logged, snapshot
 from accounts.errors import ApplicationError
 from accounts.models import User
 from courses.selectors import is_portal_admin
@@ -62,7 +62,7 @@ def platform_save(*, actor: User, platform: Platform) -> Platform:
     """Registers a new platform (generating its key pair) or saves an administrator's edit of one; logged.
     `platform` comes from the admin's validated form."""
     if not (actor.is_superuser or is_portal_admin(actor)):
-        raise refused(actor=actor, action="lti.platform_save", obj=platform, reason="Only an administrator can do this.")
+        raise refusal_logged(actor=actor, action="lti.platform_save", obj=platform, reason="Only an administrator can do this.")
     platform.deployment_ids = _checked_deployments(platform.deployment_ids)
     before = None
     if platform.pk is None:
@@ -83,6 +83,6 @@ def platform_save(*, actor: User, platform: Platform) -> Platform:
 @transaction.atomic
 def platform_delete(*, actor: User, platform: Platform) -> None:
     if not (actor.is_superuser or is_portal_admin(actor)):
-        raise refused(actor=actor, action="lti.platform_delete", obj=platform, reason="Only an administrator can do this.")
+        raise refusal_logged(actor=actor, action="lti.platform_delete", obj=platform, reason="Only an administrator can do this.")
     audit_log_record(actor=actor, action="lti.platform_delete", obj=platform, before=snapshot(platform, _PLATFORM_FIELDS))
     platform.delete()

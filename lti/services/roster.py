@@ -7,7 +7,7 @@ from django.utils import timezone
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 
-from accounts.audit import audit_log_record, refused
+from accounts.audit import audit_log_record, refusal_logged
 from accounts.errors import WrongState
 from accounts.models import User
 from courses.models import Enrolment
@@ -26,7 +26,7 @@ def roster_sync(*, actor: User | None, binding: ContextBinding) -> int:
     if actor is not None:
         access = course_access(actor, binding.course)
         if access is None or not access.manages:
-            raise refused(
+            raise refusal_logged(
                 actor=actor, action="lti.roster_sync", obj=binding, reason="Only an instructor of this course can do this."
             )
     if not binding.memberships_url:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -36,7 +37,7 @@ from notebooks.engine.kernels import PooledKernel, get_pool
 from notebooks.engine.limits import Stop, Watchdog, limit_address_space
 from notebooks.engine.rendering import render_html
 from notebooks.hooks import run_finished, run_inputs
-from notebooks.models import Run
+from notebooks.models import Run, Runner
 from notebooks.result_cache import kernel_environment_lock, key_for_finished_run
 
 log = logging.getLogger(__name__)
@@ -217,10 +218,7 @@ def cell_seconds(nb: Any) -> list[dict[str, Any]]:
     return timings
 
 
-def _runner_identity() -> dict[str, Any]:
-    from notebooks.runners import current_runner
-
-    runner = current_runner()
+def _runner_identity(runner: Runner | None) -> dict[str, Any]:
     return {
         "runner": runner,
         "runner_host": runner.hostname if runner else socket.gethostname(),
@@ -228,34 +226,34 @@ def _runner_identity() -> dict[str, Any]:
     }
 
 
-def _kernel_lock() -> str:
-    """The kernel environment's lock as this runner registered it (computed here when it did not)."""
-    from notebooks.runners import current_runner
-
-    runner = current_runner()
-    registered = str((runner.toolchain or {}).get("kernel_lock", "")) if runner else ""
+def _kernel_lock(run: Run) -> str:
+    """The kernel environment's lock as the run's runner registered it (computed here when it did not)."""
+    registered = str((run.runner.toolchain or {}).get("kernel_lock", "")) if run.runner else ""
     return registered or kernel_environment_lock()
 
 
-def _claim(run_id: int, attempt: int) -> bool:
+def _claim(run_id: int, attempt: int, runner: Runner | None) -> bool:
     now = timezone.now()
-    identity = _runner_identity()
     claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED, attempt=attempt, cancel_requested=False).update(
-        status=Run.Status.RUNNING, started_at=now, heartbeat_at=now, updated_at=now, **identity
+        status=Run.Status.RUNNING, started_at=now, heartbeat_at=now, updated_at=now, **_runner_identity(runner)
     )
     return claimed == 1
 
 
-def _still_mine(run: Run) -> Any:
+def _owned_row(run: Run) -> QuerySet[Run]:
+    """The run's row for as long as this attempt owns it (still running, same attempt): an update through it
+    changes nothing once the reaper re-queued the run or another attempt took it."""
     return Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempt=run.attempt)
 
 
-def execute_run(run_id: int, attempt: int) -> str:
-    """Executes the run if this call claims it. Returns the final status, or "skipped"."""
-    if not _claim(run_id, attempt):
+def execute_run(run_id: int, attempt: int, *, runner: Runner | None = None) -> str:
+    """Executes the run if this call claims it, on behalf of `runner` (the registered runner whose worker
+    received the message; None outside a runner, then the host name stands for it). Returns the final
+    status, or "skipped"."""
+    if not _claim(run_id, attempt, runner):
         log.info("run %s attempt %s was not queued any more; skipping", run_id, attempt)
         return "skipped"
-    run = Run.objects.select_related("notebook", "version").get(pk=run_id)
+    run = Run.objects.select_related("notebook", "version", "runner").get(pk=run_id)
     try:
         return _execute_claimed(run)
     except Exception as error:
@@ -268,7 +266,7 @@ def _execute_claimed(run: Run) -> str:
     nb = node_from_bytes((run.input_source or run.version.source).encode())
     nb = parameterize_notebook(nb, run.parameters, kernel_name=settings.NOTEBOOK_KERNEL_NAME, language="python")
     code_cells = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    _still_mine(run).update(cells_total=len(code_cells), cells_done=0)
+    _owned_row(run).update(cells_total=len(code_cells), cells_done=0)
 
     pool = get_pool()
     work: Path | None = None
@@ -289,7 +287,7 @@ def _execute_claimed(run: Run) -> str:
         work = _scratch_for(run, kernel)
         # One round trip to the kernel: its working directory, and (sandboxed) its own address-space ceiling.
         pool.run(pool.prepare(kernel, kernel.inside(work, _scratch_root(run)), ceiling), timeout=30)
-        _still_mine(run).update(kernel_ready_at=timezone.now())
+        _owned_row(run).update(kernel_ready_at=timezone.now())
 
         def on_cell_start(cell: Any, cell_index: int, **_: Any) -> None:
             with progress.lock:
@@ -354,7 +352,7 @@ def _execute_claimed(run: Run) -> str:
     # The result first, the clean-up after: the person waiting sees their result without waiting for the
     # kernel to shut down (it goes in the pool's background, which then starts the next kernel).
     try:
-        _still_mine(run).update(executed_at=timezone.now())
+        _owned_row(run).update(executed_at=timezone.now())
         with progress.lock:
             cells_done = progress.cells_done
         _finish(
@@ -390,7 +388,7 @@ def _tick(run: Run, progress: Progress) -> bool:
                     current_cell_preview=progress.preview,
                 )
                 progress.dirty = False
-        _still_mine(run).update(**changes)
+        _owned_row(run).update(**changes)
         return bool(Run.objects.filter(pk=run.pk, cancel_requested=True).exists())
     except Exception:
         log.warning("progress update for run %s failed", run.pk, exc_info=True)
@@ -473,9 +471,9 @@ def _finish(
             changes.update(status=failed, error=reason[:2000], metrics={}, cell_seconds=[])
     if cells_done is not None and nb is not None and changes["status"] == Run.Status.SUCCEEDED:
         changes["cells_done"] = sum(1 for cell in nb.cells if cell.cell_type == "code")
-        changes["result_key"] = key_for_finished_run(run, _kernel_lock())
+        changes["result_key"] = key_for_finished_run(run, _kernel_lock(run))
     changes["finished_at"] = timezone.now()  # when the result is stored, rendering and upload included
-    updated = _still_mine(run).update(**changes)
+    updated = _owned_row(run).update(**changes)
     if updated:
         run_finished(run.pk)
     else:

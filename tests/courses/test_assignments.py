@@ -35,7 +35,7 @@ def test_an_assignment_pins_the_current_version_and_validates_its_defaults(cours
     notebook = nb("short")
 
     assignment = services.assignment_create(
-        actor=instructor, course=course, notebook=notebook, default_parameters={"steps": "7"}, run_quota=2, from_form=True
+        actor=instructor, course=course, notebook=notebook, default_parameters={"steps": 7}, run_quota=2
     )
     assert assignment.version == notebook.current_version
     assert assignment.default_parameters == {"device": "auto", "steps": 7}
@@ -52,7 +52,7 @@ def test_students_run_with_their_own_parameters_over_the_defaults_within_the_quo
     assignment = factories.assignment(course, default_parameters={"steps": 4, "device": "cpu"}, run_quota=2)
     student = factories.student_in(course, make_user)
 
-    first = services.assignment_run_start(actor=student, assignment=assignment, parameters={"steps": "6"}, from_form=True)
+    first = services.assignment_run_start(actor=student, assignment=assignment, parameters={"steps": 6})
     second = services.assignment_run_start(actor=student, assignment=assignment, parameters={})
 
     assert first.run.parameters == {"steps": 6, "device": "cpu"}

@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from accounts.models import Role
+from notebooks.contract import hooks_replaced
 from notebooks.engine.executor import execute_run
 from notebooks.models import Run
 from notebooks.services import run_cancel, runs_reap
@@ -248,17 +249,14 @@ def refuse_finished(run_id: int) -> None:
     raise RuntimeError("a domain hook that breaks")
 
 
-def test_domains_hear_once_when_a_run_ends_and_a_broken_hook_changes_nothing(nb, student, settings):
-    settings.NOTEBOOK_RUN_FINISHED_HOOKS = [
-        "tests.notebooks.test_engine.refuse_finished",
-        "tests.notebooks.test_engine.record_finished",
-    ]
+def test_domains_hear_once_when_a_run_ends_and_a_broken_hook_changes_nothing(nb, student):
     finished_runs.clear()
 
-    done = _execute(_run(nb, student, "short"))
-    _execute(done)  # a redelivered message: no second call
-    queued = _run(nb, student, "short")
-    run_cancel(actor=student, run=queued)
+    with hooks_replaced(run_finished=[refuse_finished, record_finished]):
+        done = _execute(_run(nb, student, "short"))
+        _execute(done)  # a redelivered message: no second call
+        queued = _run(nb, student, "short")
+        run_cancel(actor=student, run=queued)
 
     assert done.status == Run.Status.SUCCEEDED
     assert finished_runs == [(done.pk, Run.Status.SUCCEEDED), (queued.pk, Run.Status.CANCELLED)]

@@ -3,6 +3,8 @@ answer at once with the earlier result ("same result as run N"); anything differ
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from accounts.models import AuditLogEntry, Role
@@ -30,9 +32,9 @@ def executions(monkeypatch):
     calls: list[int] = []
     original = executor.execute_run
 
-    def counting(run_id: int, attempt: int) -> str:
+    def counting(run_id: int, attempt: int, **options: Any) -> str:
         calls.append(run_id)
-        return original(run_id, attempt)
+        return original(run_id, attempt, **options)
 
     monkeypatch.setattr(executor, "execute_run", counting)
     return calls

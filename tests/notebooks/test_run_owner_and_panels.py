@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditLogEntry, Role
+from notebooks.contract import hooks_replaced, registered
 from notebooks.services import run_enqueue
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +24,13 @@ def test_a_run_enqueued_for_an_owner_belongs_to_them_and_logs_the_actor(nb, make
     assert run_enqueue(actor=owner, notebook=nb("short"), parameters={}).owner == owner
 
 
-def test_a_failing_panel_is_left_out(nb, client, settings):
-    settings.NOTEBOOK_DETAIL_PANELS = ["builtins.len", "courses.views.notebook_panel"]
+def broken_panel(request, notebook):
+    raise RuntimeError("a domain panel that breaks")
+
+
+def test_a_failing_panel_is_left_out(nb, client):
     nb("short")
-    response = client.get("/notebooks/short/")
+    with hooks_replaced(notebook_panel=[broken_panel, *registered("notebook_panel")]):
+        response = client.get("/notebooks/short/")
     assert response.status_code == 200
     assert "data-course-panel" in response.content.decode()

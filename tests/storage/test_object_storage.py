@@ -4,6 +4,7 @@ and headers as from the file system; a storage that fails fails the run with the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 
 from accounts.models import Role
+from notebooks.contract import hooks_replaced
 from notebooks.engine.executor import execute_run
 from notebooks.models import Notebook, Run
 from notebooks.services import catalogue_sync
@@ -100,13 +102,13 @@ def inputs_for(run: Run) -> dict[str, Any]:
 
 
 @pytest.fixture
-def reads_input(tmp_path: Path, settings) -> Notebook:
+def reads_input(tmp_path: Path, settings) -> Iterator[Notebook]:
     root = builders.write_catalogue(tmp_path / "catalogue", [READS_INPUT])
     settings.NOTEBOOK_CATALOGUE_DIR = root
     settings.NOTEBOOK_SCRATCH_DIR = tmp_path / "scratch"
-    settings.NOTEBOOK_RUN_INPUTS = ["tests.storage.test_object_storage.inputs_for"]
     assert not catalogue_sync(actor=None, root=root).invalid
-    return Notebook.objects.get(slug="reads-input")
+    with hooks_replaced(run_inputs=[inputs_for]):
+        yield Notebook.objects.get(slug="reads-input")
 
 
 def test_a_run_reads_its_inputs_from_the_bucket_and_they_are_gone_after_the_run(s3_bucket, reads_input, student, settings):
