@@ -37,6 +37,10 @@ _ensure_venv() {
     echo "Installing into $dir failed (log: $dir/pip-install.log)." >&2
     exit 1
   fi
+  # jsonschema's optional IRI format check (rfc3987-syntax and its lark grammar, pulled in by jupyter-events'
+  # format extras) builds a grammar when imported: 1.9 s added to every process that imports nbformat (papermill,
+  # runners, the suite). Nothing here validates IRIs, so it is removed again.
+  "$dir/bin/python" -m pip uninstall --quiet -y rfc3987-syntax lark >> "$dir/pip-install.log" 2>&1 || true
   "$dir/bin/python" -m pip check >/dev/null || { "$dir/bin/python" -m pip check; exit 1; }
   mkdir -p "$dir/.stamps"
   for file in "${files[@]}"; do
