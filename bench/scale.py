@@ -167,18 +167,20 @@ def quarter_timing() -> None:
     for label in ("2030Q1", "2030Q2"):
         if not Quarter.objects.filter(label=label).exists():
             quarter_open(actor=None, label=label, pool_minor_units=100_000_000, currency="CNY")
+    # The first run freezes 2030Q1; a run with --reuse times the computation on 2030Q2, still open.
+    label = "2030Q1" if not Quarter.objects.get(label="2030Q1").frozen else "2030Q2"
     times = []
     for _ in range(5):
         started = time.perf_counter()
-        quarter = quarter_compute(actor=None, label="2030Q1")
+        quarter = quarter_compute(actor=None, label=label)
         times.append(time.perf_counter() - started)
     print(f"\nquarter compute: {quarter.eligible_count} eligible of {certified_now().model.objects.count()} certifications; "
           f"median {statistics.median(times):.3f} s, max {max(times):.3f} s over 5 runs")  # fmt: skip
-    if not quarter.frozen:
+    if label == "2030Q1":
         started = time.perf_counter()
         quarter_freeze(actor=None, label="2030Q1")
         print(f"quarter freeze (the sealed manifest): {time.perf_counter() - started:.3f} s")
-    quarter_compute(actor=None, label="2030Q2")
+        quarter_compute(actor=None, label="2030Q2")
 
 
 def main() -> None:

@@ -118,7 +118,7 @@ def _pool_split(quarter: Quarter | None) -> Any:
     said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units."""
     if quarter is None or not quarter.computations:
         return None
-    allocations = selectors.quarter_allocations(quarter).select_related(None).only("model_slug", "amount_minor_units")
+    allocations = selectors.quarter_allocations(quarter).select_related(None).only("quarter", "model_slug", "amount_minor_units")
     shown = list(allocations.order_by("-amount_minor_units", "model_slug")[:POOL_SPLIT_ROWS])
     totals = allocations.aggregate(count=Count("pk"), amount=Sum("amount_minor_units"))
     items = [
