@@ -55,7 +55,7 @@ PAGES = [
     ("audits home", "/audits/", "demo-auditor"),
     ("curation home", "/curation/", "demo-curator"),
     ("toolchain home", "/toolchain/", "demo-maintainer"),
-    ("runners", "/runners/", None),
+    ("runners", "/runners/", "demo-maintainer"),
     ("notebooks", "/notebooks/", None),
     ("my runs", "/runs/", "demo-student"),
     ("run page", "/runs/{run}/", "demo-instructor"),
@@ -80,14 +80,14 @@ PAGES = [
     ("API runs", "/api/v1/runs/", "demo-student"),
     ("API runs (a lab student)", "/api/v1/runs/", "lab-student-0150"),
     ("API run", "/api/v1/runs/{run}/", "demo-instructor"),
-    ("API runners", "/api/v1/runners/", None),
+    ("API runners", "/api/v1/runners/", "demo-maintainer"),
     ("API notebooks", "/api/v1/notebooks/", None),
     ("API courses", "/api/v1/courses/", "demo-instructor"),
     ("API grade book", "/api/v1/courses/{course}/gradebook/", "demo-instructor"),
     ("API assignment runs", "/api/v1/assignments/{assignment}/runs/", "demo-instructor"),
     ("API datasets", "/api/v1/datasets/", "demo-curator"),
-    ("API benchmarks", "/api/v1/benchmarks/", None),
-    ("API regressions", "/api/v1/regressions/", None),
+    ("API benchmarks", "/api/v1/benchmarks/", "demo-maintainer"),
+    ("API regressions", "/api/v1/regressions/", "demo-maintainer"),
     ("API quarters", "/api/v1/sponsorship/quarters/", "demo-steward"),
     ("API derived projects", "/api/v1/derived-projects/", None),
     ("API role applications", "/api/v1/roles/applications/", "demo-admin"),
@@ -192,6 +192,7 @@ def main() -> None:
     if fresh:
         call_command("migrate", verbosity=0)
         call_command("sync_catalogue", verbosity=0)
+        call_command("import_guide", verbosity=0)  # the about page and the guide are its chapters
         call_command("demo_data", verbosity=0)
     with override_settings(ROOT_URLCONF="bench.scale_urls", ALLOWED_HOSTS=["*"]):
         if fresh:
