@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from courses.services import limit_out_of_range
 from notebooks.forms import ParameterFieldsMixin
 from notebooks.metrics import metric_values
 from notebooks.models import Notebook
@@ -34,18 +36,28 @@ class EnrolmentCsvForm(forms.Form):
     )
 
 
+def _within(name: str, low: int, high: int) -> list[Any]:
+    """The field's range, refused with the service's own words (so a form that fails on another field still
+    shows a limit's error beside it)."""
+    message = limit_out_of_range(name, high)
+    return [MinValueValidator(low, message=message), MaxValueValidator(high, message=message)]
+
+
 def _limit_fields(form: forms.Form, maxima: tuple[int, int], *, empty_means: StrOrPromise) -> None:
-    """Optional time and memory limit fields; the bounds show in the widget, the service enforces them."""
+    """Optional time and memory limit fields; the bounds show in the widget and are checked here, and the
+    service enforces them again."""
     seconds, megabytes = maxima
     form.fields["run_timeout_seconds"] = forms.IntegerField(
         label=_("Run time limit (seconds)"),
         required=False,
+        validators=_within("run_timeout_seconds", 10, seconds),
         widget=forms.NumberInput(attrs={"min": 10, "max": seconds, "step": 1}),
         help_text=_("From 10 to %(max)d seconds. Empty: %(empty)s.") % {"max": seconds, "empty": empty_means},
     )
     form.fields["run_memory_mb"] = forms.IntegerField(
         label=_("Run memory limit (MB)"),
         required=False,
+        validators=_within("run_memory_mb", 256, megabytes),
         widget=forms.NumberInput(attrs={"min": 256, "max": megabytes, "step": 1}),
         help_text=_("From 256 to %(max)d MB. Empty: %(empty)s.") % {"max": megabytes, "empty": empty_means},
     )

@@ -291,16 +291,21 @@ def enrolment_csv_import(*, actor: User, course: Course, raw: bytes) -> list[Enr
 # --- run limits ------------------------------------------------------------------------------------
 
 
+def limit_out_of_range(name: str, maximum: int) -> str:
+    """What a run-limit field outside its range says (the service's refusal and the forms' own check)."""
+    messages = {
+        "run_timeout_seconds": gettext("Between 10 and %(max)d seconds: %(max)d is the portal's maximum for a student's run."),
+        "run_memory_mb": gettext("Between 256 and %(max)d MB: %(max)d is the portal's maximum for a student's run."),
+    }
+    return messages[name] % {"max": maximum}
+
+
 def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, int | None]:
     """An instructor's run limits, each empty (no limit of their own) or within the portal's student
     maxima; ApplicationError naming the field and the maximum otherwise."""
     max_seconds, max_megabytes = student_run_maxima()
     errors: dict[str, list[str]] = {}
     values: list[int | None] = []
-    out_of_range = {
-        "run_timeout_seconds": gettext("Between 10 and %(max)d seconds: %(max)d is the portal's maximum for a student's run."),
-        "run_memory_mb": gettext("Between 256 and %(max)d MB: %(max)d is the portal's maximum for a student's run."),
-    }
     for name, value, low, high in (
         ("run_timeout_seconds", timeout_seconds, 10, max_seconds),
         ("run_memory_mb", memory_mb, 256, max_megabytes),
@@ -312,7 +317,7 @@ def _checked_limits(timeout_seconds: Any, memory_mb: Any) -> tuple[int | None, i
         if number is None and isinstance(value, str) and value.strip().isdigit():
             number = int(value.strip())
         if number is None or not low <= number <= high:
-            errors[name] = [out_of_range[name] % {"max": high}]
+            errors[name] = [limit_out_of_range(name, high)]
         values.append(number)
     if errors:
         raise ApplicationError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import is_valid_path
@@ -32,6 +33,10 @@ class SecurityHeadersMiddleware:
             update = dict(getattr(response, "_csp_update", None) or {})
             update["form-action"] = [*update.get("form-action", []), *form_action]
             response._csp_update = update  # type: ignore[attr-defined]  # read by django-csp's middleware, outside this one
+        if settings.DEBUG and response.status_code in (404, 500):
+            # django-csp leaves error pages without a policy under DEBUG (for Django's own debug pages); the
+            # portal's error pages are its own templates and carry the site's policy like every other response.
+            response.headers.setdefault("Content-Security-Policy", build_policy())
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response

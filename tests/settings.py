@@ -15,6 +15,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("PORTAL_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var", "test"))
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("OAUTH2_HTTP_REDIRECTS", "1")  # the suite's JupyterHub listens on http://127.0.0.1
 
 from portal.settings import *  # noqa: F403
 from portal.settings import STORAGES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -19,7 +20,10 @@ def execute(server_url: str, token: str, code: str, timeout: float = 60) -> str:
     kernel.raise_for_status()
     kernel_id = kernel.json()["id"]
     try:
-        return asyncio.run(_run(server_url.replace("http", "ws", 1), kernel_id, headers, code, timeout))
+        # Its own thread and loop: in the full suite Playwright's sync API keeps a loop running in this thread.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            coroutine = _run(server_url.replace("http", "ws", 1), kernel_id, headers, code, timeout)
+            return thread.submit(asyncio.run, coroutine).result()
     finally:
         requests.delete(f"{server_url}/api/kernels/{kernel_id}", headers=headers, timeout=30)
 

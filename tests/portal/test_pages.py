@@ -85,6 +85,14 @@ def _hygiene_failures(response, what: str) -> list[str]:
     return failures
 
 
+def test_an_error_page_carries_the_policy_under_debug_too(settings):
+    settings.DEBUG = True  # bin/up's setting: django-csp alone would leave 404 and 500 pages without one
+
+    response = Client().get("/no-such-page/")
+
+    assert response.status_code == 404 and "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
 @pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/", "/no-such-page/", "/api/v1/roles/counts/"])
 def test_every_response_carries_the_security_headers(path):
     response = Client().get(path)
