@@ -18,27 +18,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
-from accounts.errors import ApplicationError, NotAllowed, NotFound, TooLarge
-from accounts.page_errors import form_add_service_errors, refusal_page
+from accounts.errors import ApplicationError, NotFound, TooLarge
+from accounts.page_errors import form_add_service_errors, page_errors, refusal_page
 from accounts.user_markdown import render_user_markdown
 from curation import pii, selectors, services
 from curation.forms import BlockForm, DatasetForm, ImportForm, RulingForm, TermForm
 from curation.models import Dataset, PiiFlag
 
 
-def _curator_only(request: HttpRequest) -> HttpResponse | None:
-    try:
-        selectors.require_curator(request.user)
-    except NotAllowed as error:
-        return refusal_page(request, error)
-    return None
-
-
 @login_required
+@page_errors
 def curation_home(request: HttpRequest) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
+    selectors.require_curator(request.user)
     return _render_home(request, DatasetForm())
 
 
@@ -56,10 +47,9 @@ def _render_home(request: HttpRequest, form: DatasetForm, status: int = 200) -> 
 
 @login_required
 @require_POST
+@page_errors
 def dataset_create(request: HttpRequest) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
+    selectors.require_curator(request.user)
     form = DatasetForm(request.POST)
     if not form.is_valid():
         return _render_home(request, form, status=400)
@@ -104,23 +94,17 @@ def _render_dataset(
     return render(request, "governance/curation/dataset.html", context, status=status)
 
 
+@page_errors
 def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    try:
-        dataset = selectors.dataset_get_for_user(request.user, slug, _version_of(request))
-    except NotFound as error:
-        return refusal_page(request, error)
+    dataset = selectors.dataset_get_for_user(request.user, slug, _version_of(request))
     return _render_dataset(request, dataset)
 
 
+@page_errors
 def _dataset_action(request: HttpRequest, slug: str, action: Any, success: str) -> HttpResponse:
     """Runs `action(actor, dataset)` for a curator; a refusal re-renders the dataset page with its reason."""
-    refused = _curator_only(request)
-    if refused:
-        return refused
-    try:
-        dataset = selectors.dataset_get_for_user(request.user, slug)
-    except NotFound as error:
-        return refusal_page(request, error)
+    selectors.require_curator(request.user)
+    dataset = selectors.dataset_get_for_user(request.user, slug)
     try:
         result = action(actor_of(request), dataset)
     except ApplicationError as error:
@@ -192,23 +176,18 @@ def _render_arbitration(request: HttpRequest, dataset: Dataset, *, error: str = 
 
 
 @login_required
+@page_errors
 def arbitration(request: HttpRequest, slug: str) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
-    try:
-        dataset = selectors.dataset_get_for_user(request.user, slug)
-    except NotFound as error:
-        return refusal_page(request, error)
+    selectors.require_curator(request.user)
+    dataset = selectors.dataset_get_for_user(request.user, slug)
     return _render_arbitration(request, dataset)
 
 
 @login_required
 @require_POST
+@page_errors
 def ruling_create(request: HttpRequest, slug: str, item_id: int) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
+    selectors.require_curator(request.user)
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
         item = selectors.item_get(dataset, item_id)
@@ -226,14 +205,10 @@ def ruling_create(request: HttpRequest, slug: str, item_id: int) -> HttpResponse
 
 @login_required
 @require_POST
+@page_errors
 def dataset_label_add(request: HttpRequest, slug: str) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
-    try:
-        dataset = selectors.dataset_get_for_user(request.user, slug)
-    except NotFound as error:
-        return refusal_page(request, error)
+    selectors.require_curator(request.user)
+    dataset = selectors.dataset_get_for_user(request.user, slug)
     try:
         services.dataset_label_add(actor=actor_of(request), dataset=dataset, label=request.POST.get("label", ""))
     except ApplicationError as error:
@@ -259,27 +234,19 @@ def _render_pii(request: HttpRequest, dataset: Dataset, *, error: str = "", stat
 
 
 @login_required
+@page_errors
 def pii_review(request: HttpRequest, slug: str) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
-    try:
-        dataset = selectors.dataset_get_for_user(request.user, slug)
-    except NotFound as error:
-        return refusal_page(request, error)
+    selectors.require_curator(request.user)
+    dataset = selectors.dataset_get_for_user(request.user, slug)
     return _render_pii(request, dataset)
 
 
 @login_required
 @require_POST
+@page_errors
 def pii_scan_start(request: HttpRequest, slug: str) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
-    try:
-        dataset = selectors.dataset_get_for_user(request.user, slug)
-    except NotFound as error:
-        return refusal_page(request, error)
+    selectors.require_curator(request.user)
+    dataset = selectors.dataset_get_for_user(request.user, slug)
     try:
         services.pii_scan_start(actor=actor_of(request), dataset=dataset)
     except ApplicationError as error:
@@ -290,11 +257,10 @@ def pii_scan_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def pii_flag_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """One form per flag: `verdict` (true_positive / false_positive) or `action` (redact / remove)."""
-    refused = _curator_only(request)
-    if refused:
-        return refused
+    selectors.require_curator(request.user)
     try:
         dataset = selectors.dataset_get_for_user(request.user, slug)
         flag = selectors.pii_flag_get(dataset, pk)
@@ -310,6 +276,7 @@ def pii_flag_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect(reverse("governance:pii", args=[slug]) + f"#flag-{pk}")
 
 
+@page_errors
 def _render_terms(request: HttpRequest, form: TermForm, status: int = 200) -> HttpResponse:
     return render(
         request, "governance/curation/deny_list.html", {"form": form, "terms": selectors.pii_term_list()}, status=status
@@ -317,10 +284,9 @@ def _render_terms(request: HttpRequest, form: TermForm, status: int = 200) -> Ht
 
 
 @login_required
+@page_errors
 def deny_list(request: HttpRequest) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
+    selectors.require_curator(request.user)
     form = TermForm(request.POST or None)
     if request.method != "POST":
         return _render_terms(request, form)
@@ -337,10 +303,9 @@ def deny_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@page_errors
 def deny_list_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    refused = _curator_only(request)
-    if refused:
-        return refused
+    selectors.require_curator(request.user)
     try:
         services.pii_term_remove(actor=actor_of(request), term=selectors.pii_term_get(pk))
     except NotFound as error:
