@@ -267,7 +267,7 @@ if BROKER_IS_EMBEDDED:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # kombu polls the folder; its 1 s default would put a second on every task.
-        "polling_interval": 0.1,
+        "polling_interval": 0.02,
     }
     _default_result_backend = f"file://{DATA_DIR / 'celery-results'}"
     # Created when the portal app is ready (portal.apps), not when the settings are read.

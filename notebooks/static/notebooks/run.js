@@ -44,11 +44,15 @@
       })
       .catch(function () { window.location.reload(); });
   }
+  // A short notebook is done in a fraction of a second: ask soon, then less and less often (every second at most,
+  // as long runs report progress per cell), so a quick result shows at once and a long run costs few requests.
+  var delay = 100;
+  function next() { var wait = delay; delay = Math.min(1000, Math.round(delay * 1.5)); return wait; }
   function poll() {
     fetch(root.dataset.api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (run) { if (!run || !render(run)) { window.setTimeout(poll, 1000); } })
+      .then(function (run) { if (!run || !render(run)) { window.setTimeout(poll, next()); } })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
-  window.setTimeout(poll, 500);
+  window.setTimeout(poll, next());
 })();
