@@ -100,7 +100,7 @@ def _manage(args: list[str], environ: dict[str, str]) -> subprocess.CompletedPro
     # A bare environment: nothing of the test settings' own environment may leak into the child.
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root")}
     clean["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    clean["PORTAL_DATA_DIR"] = str(ROOT / "var" / "test-env")
+    clean["PORTAL_DATA_DIR"] = os.environ["PORTAL_DATA_DIR"] + "-env"  # this pass's own (bin/test runs two side by side)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **environ}, capture_output=True, text=True, timeout=120
     )
