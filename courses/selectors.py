@@ -472,8 +472,10 @@ def histogram(values: list[float], bins: int = 8) -> list[dict[str, Any]]:
 def failed_submissions(assignment: Assignment) -> QuerySet[Submission]:
     failed = [Run.Status.FAILED, Run.Status.TIMED_OUT]
     # assignment_id too: a related manager's rows read it to share the assignment they came from.
-    shown = ("assignment_id", "student_id", "run_id", "student__username", "student__display_name")
-    shown += ("run__status", "run__error", "run__error_cell")
+    shown = (
+        "assignment_id", "student_id", "run_id", "student__username", "student__display_name",
+        "run__status", "run__error", "run__error_cell",
+    )  # fmt: skip
     return assignment.submissions.filter(run__status__in=failed).select_related("student", "run").only(*shown)
 
 

@@ -103,6 +103,19 @@ def url_for_ids(name: str) -> Callable[[int], str]:
     return lambda pk: f"{head}{int(pk)}{tail}"
 
 
+def status_badges() -> Callable[[Any], str]:
+    """The status badge of a run (notebooks/_status.html), rendered once per status on a page: it reads the run's
+    status and its label only, and a page's 50 to 150 rows of runs share a handful of statuses."""
+    shown: dict[str, str] = {}
+
+    def badge(run: Any) -> str:
+        if run.status not in shown:
+            shown[run.status] = render_to_string("notebooks/_status.html", {"run": run})
+        return shown[run.status]
+
+    return badge
+
+
 # --- one course ------------------------------------------------------------------------------------
 
 
@@ -345,7 +358,7 @@ def _assignment_page(
     shown = len(submissions)
     total = shown if shown < LATEST_RUNS_SHOWN else selectors.submission_list_for_user(user, assignment, access).count()
     estimates = selectors.queue_estimates([s.run for s in submissions])
-    run_url, api_url = url_for_ids("notebooks:run"), url_for_ids("api-run")
+    run_url, api_url, badge = url_for_ids("notebooks:run"), url_for_ids("api-run"), status_badges()
     changes_url, rerun_url = url_for_ids("labs:submission_changes"), url_for_ids("courses:rerun")
     context: dict[str, Any] = {
         "assignment": assignment,
@@ -356,6 +369,7 @@ def _assignment_page(
             {
                 "submission": s,
                 "estimate": estimates.get(s.run_id),
+                "status": badge(s.run),
                 "run_url": run_url(s.run_id),
                 "api_url": api_url(s.run_id),
                 "changes_url": changes_url(s.pk),
@@ -386,7 +400,7 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     chosen = request.GET.get("metric", "")
     graded_by = selectors.grade_metric_of(assignment, rows)
     chosen = chosen if chosen in metrics else (graded_by if graded_by in metrics else (metrics[0] if metrics else ""))
-    run_url = url_for_ids("notebooks:run")
+    run_url, badge = url_for_ids("notebooks:run"), status_badges()
     page = Paginator(selectors.sort_rows(rows, sort, descending), GRADEBOOK_PAGE_STUDENTS).get_page(request.GET.get("page"))
     values = [float(v) for v in (row.metric(chosen) for row in rows) if isinstance(v, (int, float)) and not isinstance(v, bool)]
     # Labels, units and precision as the notebook declares them (metadata.portal.metrics).
@@ -394,7 +408,11 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     labels = {value.name: value for value in metric_values(declared, dict.fromkeys(metrics, 0))}
     return {
         "rows": [
-            {"row": row, "metrics": [format_value(row.metric(name), declared.get(name)) for name in metrics]}
+            {
+                "row": row,
+                "status": badge(row.latest.run) if row.latest else "",
+                "metrics": [format_value(row.metric(name), declared.get(name)) for name in metrics],
+            }
             for row in page.object_list
         ],
         "page": page,
@@ -407,7 +425,8 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
         "graded_by": graded_by,
         "chart": _histogram_svg(values),
         "failed": [
-            {"submission": s, "run_url": run_url(s.run_id)} for s in selectors.failed_submissions(assignment)[:LATEST_RUNS_SHOWN]
+            {"submission": s, "run_url": run_url(s.run_id), "status": badge(s.run)}
+            for s in selectors.failed_submissions(assignment)[:LATEST_RUNS_SHOWN]
         ],
     }
 
