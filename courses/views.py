@@ -37,7 +37,7 @@ from courses.forms import (
     NotebookChoiceForm,
     ProjectForm,
 )
-from courses.models import DerivedProject
+from courses.models import DerivedProject, Enrolment
 from notebooks.contract import parameter_specs
 from notebooks.forms import RunForm
 from notebooks.metrics import MetricValue, format_value, metric_values
@@ -158,11 +158,15 @@ def _course_page(request: HttpRequest, pk: int, **extra: Any) -> HttpResponse:
 
 
 def _roster_rows(course: Any) -> list[dict[str, str]]:
-    # Plain strings: a class of 300 is 300 rows, and a template resolves a dict key far faster than a model's
-    # related object, property or get_FOO_display.
+    # Plain strings, each label translated once: a class of 300 is 300 rows, and a template resolves a dict key far
+    # faster than a model's related object or get_FOO_display (a translation per call).
+    roles = {value: str(label) for value, label in Enrolment.Role.choices}
+    sources = {value: str(label) for value, label in Enrolment.Source.choices}
+    people = selectors.course_roster(course).values_list("user__display_name", "user__username", "user__email", "role", "source")
     return [
-        {"name": str(e.user), "email": e.user.email, "role": e.get_role_display(), "source": e.get_source_display()}
-        for e in selectors.course_roster(course)
+        # The name as User.__str__ gives it.
+        {"name": display_name or username, "email": email, "role": roles.get(role, role), "source": sources.get(source, source)}
+        for display_name, username, email, role, source in people
     ]
 
 
