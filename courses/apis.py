@@ -150,7 +150,7 @@ class AssignmentRunsApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         user = actor_of(request)
         assignment, access = selectors.assignment_get_for_user(user, pk)
-        submissions = selectors.submission_list_for_user(user, assignment, access).select_related("run__version", "run__owner")
+        submissions = selectors.submission_list_for_user(user, assignment, access)
 
         def serialize(page: list[Submission]) -> Any:
             estimates = selectors.queue_estimates([submission.run for submission in page])

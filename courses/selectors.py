@@ -7,11 +7,13 @@ their own runs of an assignment, and their classmates' only where the instructor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.encoding import force_str
 
 from accounts.errors import NotFound
 from accounts.models import Role, User
@@ -122,7 +124,9 @@ def course_get_for_user(user: Any, pk: int) -> tuple[Course, CourseAccess]:
 
 
 def course_roster(course: Course) -> QuerySet[Enrolment]:
-    return course.enrolments.select_related("user").order_by("role", "user__display_name", "user__username")
+    """Everyone enrolled, with the columns the course page shows (a class of 300 is 300 rows)."""
+    shown = ("course_id", "user_id", "role", "source", "user__username", "user__display_name", "user__email")
+    return course.enrolments.select_related("user").only(*shown).order_by("role", "user__display_name", "user__username")
 
 
 def assignment_list(course: Course) -> QuerySet[Assignment]:
@@ -179,11 +183,36 @@ def assignment_run_limits(assignment: Assignment) -> RunLimits:
 
 
 def submission_list_for_user(user: Any, assignment: Assignment, access: CourseAccess) -> QuerySet[Submission]:
-    """Every submission for those who oversee the course; a student's own (and shared ones, if shared)."""
-    submissions = assignment.submissions.select_related("student", "started_by", "run", "run__notebook").defer("run__traceback")
+    """Every submission for those who oversee the course; a student's own (and shared ones, if shared). The runs,
+    with what the run API names of them, come in a second query for the rows read: joined in the first, a page of
+    50 would join and sort every run of a class of 300 (and the notebook source of each) before its LIMIT."""
+    # The run API names a run's notebook by slug and its version by hash: not their source, specs or summaries.
+    unread = (
+        "traceback", "version__source", "version__parameters", "version__metadata",
+        "notebook__summary_en", "notebook__summary_zh", "notebook__tags",
+    )  # fmt: skip
+    runs = Run.objects.select_related("notebook", "version", "owner").defer(*unread)
+    submissions = assignment.submissions.select_related("student", "started_by").prefetch_related(Prefetch("run", queryset=runs))
     if access.oversees or (access.is_student and assignment.runs_shared):
         return submissions
     return submissions.filter(student_id=user.pk)
+
+
+# What the assignment page's table of latest runs reads of a submission, its run and the two people it names.
+LATEST_RUN_FIELDS = (
+    "assignment_id", "student_id", "started_by_id", "run_id", "late", "created_at",
+    "student__username", "student__display_name", "started_by__username", "started_by__display_name",
+    "run__status", "run__queue", "run__dispatched_at", "run__cells_done", "run__cells_total",
+    "run__parameters", "run__metrics", "run__input_source",
+)  # fmt: skip
+
+
+def latest_submissions_for_user(user: Any, assignment: Assignment, access: CourseAccess, limit: int) -> list[Submission]:
+    """The newest `limit` of `submission_list_for_user`, with only the columns the assignment page shows. The rows
+    are chosen by id first, so the joins and the columns read cover `limit` rows, not every run of the class."""
+    visible = submission_list_for_user(user, assignment, access)
+    latest = visible.filter(pk__in=visible.values("pk")[:limit]).select_related(None).prefetch_related(None)
+    return list(latest.select_related("student", "started_by", "run").only(*LATEST_RUN_FIELDS))
 
 
 def submission_get_for_user(user: Any, pk: int) -> tuple[Submission, CourseAccess]:
@@ -226,17 +255,65 @@ def queue_estimates(runs: list[Run]) -> dict[int, Wait]:
 # --- the grade book --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class GradeRun:
+    """What a grade-book cell reads of a run: its id, status and metrics. Read as values, not as a model: a
+    class of 300 has thousands of runs, and building a Run for each was most of the grade book's time."""
+
+    pk: int
+    status: str
+    metrics: dict[str, Any]
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_status_display(self) -> str:
+        return force_str(_RUN_STATUS_LABELS.get(self.status, self.status))
+
+
+_RUN_STATUS_LABELS = dict(Run.Status.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeSubmission:
+    """What a grade-book cell reads of a submission (see `GradeRun`)."""
+
+    student_id: int
+    assignment_id: int
+    late: bool
+    run: GradeRun
+
+    @classmethod
+    def of(cls, submission: Submission) -> GradeSubmission:
+        run = submission.run
+        return cls(submission.student_id, submission.assignment_id, submission.late, GradeRun(run.pk, run.status, run.metrics))
+
+
+def _grade_submissions(submissions: QuerySet[Submission]) -> Iterator[GradeSubmission]:
+    """`submissions` newest first, with only the columns a grade-book cell reads (one query)."""
+    columns = submissions.order_by("-created_at", "-id").values_list(
+        "student_id", "assignment_id", "late", "run_id", "run__status", "run__metrics"
+    )
+    for student_id, assignment_id, late, run_id, status, metrics in columns:
+        yield GradeSubmission(student_id, assignment_id, late, GradeRun(run_id, status, metrics or {}))
+
+
+# What a grade-book row shows of a student: the name, and the username and e-mail of the CSV and the API.
+GRADE_STUDENT_FIELDS = ("id", "username", "display_name", "email")
+
+
 @dataclass
 class GradeRow:
     student: User
-    submissions: list[Submission] = field(default_factory=list)
+    submissions: list[GradeSubmission] = field(default_factory=list)
 
     @property
-    def latest(self) -> Submission | None:
+    def latest(self) -> GradeSubmission | None:
         return self.submissions[0] if self.submissions else None
 
     @property
-    def best_run(self) -> Run | None:
+    def best_run(self) -> GradeRun | None:
         """The latest succeeded run: the one whose metrics count."""
         return next((s.run for s in self.submissions if s.run.status == Run.Status.SUCCEEDED), None)
 
@@ -249,20 +326,15 @@ class GradeRow:
         return run.metrics.get(name) if run is not None else None
 
 
-# What a grade-book cell reads of a submission and its run (not the run's notebook, outputs or traceback).
-GRADE_RUN_FIELDS = (
-    "assignment_id", "student_id", "late", "created_at", "run__id", "run__status", "run__metrics", "run__finished_at",
-)  # fmt: skip
-
-
 def gradebook(assignment: Assignment) -> list[GradeRow]:
     """One row per enrolled student (also those without a run), submissions newest first; two queries."""
-    students = User.objects.filter(
-        course_enrolments__course_id=assignment.course_id, course_enrolments__role=Enrolment.Role.STUDENT
-    ).order_by("display_name", "username")
+    students = (
+        User.objects.filter(course_enrolments__course_id=assignment.course_id, course_enrolments__role=Enrolment.Role.STUDENT)
+        .only(*GRADE_STUDENT_FIELDS)
+        .order_by("display_name", "username")
+    )
     rows = {student.pk: GradeRow(student=student) for student in students}
-    submissions = assignment.submissions.select_related("run").only(*GRADE_RUN_FIELDS).order_by("-created_at", "-id")
-    for submission in submissions:
+    for submission in _grade_submissions(assignment.submissions.all()):
         row = rows.get(submission.student_id)
         if row is not None:
             row.submissions.append(submission)
@@ -300,7 +372,7 @@ class CourseGradeCell:
         return self.row.metric(self.metric) if self.metric else None
 
     @property
-    def run(self) -> Run | None:
+    def run(self) -> GradeRun | None:
         """The run the cell links to: the counted (latest succeeded) run, else the latest one."""
         return self.row.best_run or (self.row.latest.run if self.row.latest else None)
 
@@ -326,9 +398,8 @@ class CourseGradebook:
 
 def course_students(course: Course) -> QuerySet[User]:
     """The course's students in grade-book order."""
-    return User.objects.filter(course_enrolments__course_id=course.pk, course_enrolments__role=Enrolment.Role.STUDENT).order_by(
-        "display_name", "username", "pk"
-    )
+    students = User.objects.filter(course_enrolments__course_id=course.pk, course_enrolments__role=Enrolment.Role.STUDENT)
+    return students.only(*GRADE_STUDENT_FIELDS).order_by("display_name", "username", "pk")
 
 
 def _course_grade_metrics(assignments: list[Assignment]) -> list[str]:
@@ -354,13 +425,8 @@ def course_gradebook(course: Course, students: list[User] | None = None) -> Cour
     rows: dict[tuple[int, int], GradeRow] = {
         (student.pk, assignment.pk): GradeRow(student=student) for student in students for assignment in assignments
     }
-    submissions = (
-        Submission.objects.filter(assignment__course_id=course.pk, student__in=students)
-        .select_related("run")
-        .only(*GRADE_RUN_FIELDS)
-        .order_by("-created_at", "-id")
-    )
-    for submission in submissions:
+    submissions = Submission.objects.filter(assignment__course_id=course.pk, student__in=students)
+    for submission in _grade_submissions(submissions):
         row = rows.get((submission.student_id, submission.assignment_id))
         if row is not None:
             row.submissions.append(submission)
@@ -410,7 +476,12 @@ def histogram(values: list[float], bins: int = 8) -> list[dict[str, Any]]:
 
 def failed_submissions(assignment: Assignment) -> QuerySet[Submission]:
     failed = [Run.Status.FAILED, Run.Status.TIMED_OUT]
-    return assignment.submissions.filter(run__status__in=failed).select_related("student", "run")
+    # assignment_id too: a related manager's rows read it to share the assignment they came from.
+    shown = (
+        "assignment_id", "student_id", "run_id", "student__username", "student__display_name",
+        "run__status", "run__error", "run__error_cell",
+    )  # fmt: skip
+    return assignment.submissions.filter(run__status__in=failed).select_related("student", "run").only(*shown)
 
 
 # --- bundles, downloads, derived projects ----------------------------------------------------------

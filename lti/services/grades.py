@@ -53,9 +53,9 @@ def score_of(value: Any) -> float | None:
 def _metric(submission: Submission) -> str:
     if submission.assignment.grade_metric:
         return submission.assignment.grade_metric
-    from courses.selectors import GradeRow
+    from courses.selectors import GradeRow, GradeSubmission
 
-    row = GradeRow(student=submission.student, submissions=[submission])
+    row = GradeRow(student=submission.student, submissions=[GradeSubmission.of(submission)])
     return grade_metric_of(submission.assignment, [row]) if metric_names([row]) else ""
 
 
