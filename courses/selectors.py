@@ -30,6 +30,7 @@ from courses.models import (
 )
 from notebooks.fair_queue import Wait, waits
 from notebooks.models import Notebook, Run
+from notebooks.selectors import RUN_LIST_UNREAD
 from notebooks.services import student_run_maxima
 
 # --- who is who ------------------------------------------------------------------------------------
@@ -186,12 +187,7 @@ def submission_list_for_user(user: Any, assignment: Assignment, access: CourseAc
     """Every submission for those who oversee the course; a student's own (and shared ones, if shared). The runs,
     with what the run API names of them, come in a second query for the rows read: joined in the first, a page of
     50 would join and sort every run of a class of 300 (and the notebook source of each) before its LIMIT."""
-    # The run API names a run's notebook by slug and its version by hash: not their source, specs or summaries.
-    unread = (
-        "traceback", "version__source", "version__parameters", "version__metadata",
-        "notebook__summary_en", "notebook__summary_zh", "notebook__tags",
-    )  # fmt: skip
-    runs = Run.objects.select_related("notebook", "version", "owner").defer(*unread)
+    runs = Run.objects.select_related("notebook", "version", "owner").defer(*RUN_LIST_UNREAD)
     submissions = assignment.submissions.select_related("student", "started_by").prefetch_related(Prefetch("run", queryset=runs))
     if access.oversees or (access.is_student and assignment.runs_shared):
         return submissions

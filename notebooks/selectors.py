@@ -40,10 +40,18 @@ def _visibility(user: Any) -> Q:
     return condition
 
 
+# What a list of runs never shows: the traceback and a lab notebook's source, and of the notebook and version their
+# source, specs, metadata, summaries and tags (lists name them by slug and hash). Some 4 KB of JSON per row otherwise.
+RUN_LIST_UNREAD = (
+    "traceback", "input_source", "version__source", "version__parameters", "version__metadata",
+    "notebook__summary_en", "notebook__summary_zh", "notebook__tags",
+)  # fmt: skip
+
+
 def run_list_for_user(user: Any, *, mine_only: bool = True) -> QuerySet[Run]:
     """`user`'s own runs, or (`mine_only=False`) every run they may see: an administrator all, others their own plus
     what the domains' `run_visibility` callables open to them (a course's instructors, a benchmark's maintainers)."""
-    runs = Run.objects.select_related("notebook", "version", "owner").defer("traceback", "version__source")
+    runs = Run.objects.select_related("notebook", "version", "owner").defer(*RUN_LIST_UNREAD)
     return runs.filter(owner_id=user.pk) if mine_only else runs.filter(_visibility(user))
 
 
