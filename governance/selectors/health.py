@@ -53,6 +53,16 @@ def _latest(dimension: str, field: str) -> Subquery:
     )
 
 
+def certified_of_current_version(now: datetime) -> QuerySet[Certification]:
+    """The outer model's certification in force at `now` (at most one: one active certification per version)."""
+    return Certification.objects.filter(
+        model_id=OuterRef("pk"),
+        status=Certification.Status.ACTIVE,
+        version_id=OuterRef("current_version_id"),
+        expires_at__gt=now,
+    )
+
+
 def model_health_list() -> QuerySet[CommunityModel]:
     """Every model with its current version's latest counted value per dimension and its certification, in one query."""
     now = timezone.now()
@@ -61,10 +71,7 @@ def model_health_list() -> QuerySet[CommunityModel]:
         annotations[f"{dimension}_value"] = _latest(dimension, "value")
         annotations[f"{dimension}_id"] = _latest(dimension, "id")
     annotations["energy_estimated"] = _latest("energy", "estimated")
-    active = Certification.objects.filter(
-        model_id=OuterRef("pk"), status=Certification.Status.ACTIVE, version_id=OuterRef("current_version_id")
-    )
-    annotations["certified_until"] = Subquery(active.filter(expires_at__gt=now).values("expires_at")[:1])
+    annotations["certified_until"] = Subquery(certified_of_current_version(now).values("expires_at")[:1])
     annotations["suspended"] = Exists(
         Audit.objects.filter(
             version_id=OuterRef("current_version_id"),
