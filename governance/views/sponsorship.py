@@ -14,8 +14,8 @@ from django.db.models import Count, Exists, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
@@ -153,9 +153,21 @@ POOL_SPLIT_ROWS = 50
 
 def _pool_split(quarter: Quarter | None) -> Any:
     """One labelled bar per model (largest first, then by slug), at most POOL_SPLIT_ROWS of them; the rest are
-    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units."""
+    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units.
+
+    Cached per computation: allocations change only when the quarter is computed again, and that saves the
+    quarter (a new `computations` and `updated_at`), as does any other change to its pool or currency."""
     if quarter is None or not quarter.computations:
         return None
+    key = f"governance:pool-split:{quarter.pk}:{quarter.computations}:{quarter.updated_at.isoformat()}:{get_language()}"
+    chart = cache.get(key)
+    if chart is None:
+        chart = _draw_pool_split(quarter)
+        cache.set(key, chart, 600)
+    return chart
+
+
+def _draw_pool_split(quarter: Quarter) -> Any:
     allocations = selectors.quarter_allocations(quarter).select_related(None).only("quarter", "model_slug", "amount_minor_units")
     shown = list(allocations.order_by("-amount_minor_units", "model_slug")[:POOL_SPLIT_ROWS])
     totals = allocations.aggregate(count=Count("pk"), amount=Sum("amount_minor_units"))

@@ -361,3 +361,19 @@ def test_the_dashboard_filters_models_by_certification_state(client, make_user, 
     assert rows("state=not_certified") == ["lapsed000", "never"]
     assert rows("state=suspended") == []
     assert rows("") == ["lapsed000", "never", "ok000", "ok001", "soon000"]
+
+
+def test_the_pool_split_follows_each_computation_of_the_quarter(client, make_user, steward):
+    certified_models(make_user, 3)
+    quarter_open(actor=steward, label="2026Q4", pool_minor_units=1_000, currency="CNY")
+    quarter_compute(actor=steward, label="2026Q4")
+    client.force_login(steward)
+    assert client.get("/sponsorship/").content.decode().count('<g class="row"') == 4  # 3 models + unallocated
+
+    # When: two more models are certified and the quarter is computed again (the split is cached per computation)
+    certified_models(make_user, 2, prefix="late")
+    quarter_compute(actor=steward, label="2026Q4")
+
+    for url in ("/sponsorship/", "/sponsorship/quarters/2026Q4/"):
+        html = client.get(url).content.decode()
+        assert html.count('<g class="row"') == 6 and 'data-row="late001"' in html
