@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 WIDTH = 720
@@ -92,6 +93,13 @@ def metric_over_time(results: Sequence[Any]) -> Chart | None:
 # --- bars (steward dashboard) -----------------------------------------------------------------------
 
 
+def svg_number(value: float, places: int = 1) -> str:
+    """What `{{ value|floatformat:places }}` writes (half up on the decimal digits, never "-0.0"), without the
+    filter's localisation on every call: a chart has hundreds of coordinates, and SVG wants a plain "." anyway."""
+    number = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return str(number if number else abs(number))
+
+
 @dataclass
 class Bar:
     x: float
@@ -102,6 +110,27 @@ class Bar:
     value: float
     css: str
     text: str = ""
+
+    # The coordinates as the template writes them (`floatformat:1`; the value as `floatformat:"-2"`).
+    @property
+    def x_text(self) -> str:
+        return svg_number(self.x)
+
+    @property
+    def y_text(self) -> str:
+        return svg_number(self.y)
+
+    @property
+    def width_text(self) -> str:
+        return svg_number(self.width)
+
+    @property
+    def height_text(self) -> str:
+        return svg_number(self.height)
+
+    @property
+    def value_text(self) -> str:
+        return svg_number(self.value, 0 if self.value == int(self.value) else 2)
 
 
 @dataclass
@@ -115,6 +144,22 @@ class BarChart:
     y_ticks: list[tuple[float, str]]
     marker_x: float | None = None  # a vertical threshold line
     marker_label: str = ""
+
+    @property
+    def tick_rows(self) -> list[tuple[str, str]]:
+        return [(svg_number(y), label) for y, label in self.y_ticks]
+
+    @property
+    def marker_x_text(self) -> str:
+        return "" if self.marker_x is None else svg_number(self.marker_x)
+
+    @property
+    def label_x(self) -> int:
+        return self.x_left - 6
+
+    @property
+    def label_y(self) -> int:
+        return self.y_bottom + 14
 
 
 def _tick(value: float) -> str:
@@ -191,6 +236,23 @@ class HBar:
     css: str
     text_x: float = 0.0
 
+    # As the template writes them: `y` whole (`add` makes it an int), the rest with `floatformat:1`.
+    @property
+    def text_y(self) -> int:
+        return int(self.y) + 14
+
+    @property
+    def bar_y(self) -> int:
+        return int(self.y) + 3
+
+    @property
+    def width_text(self) -> str:
+        return svg_number(self.width)
+
+    @property
+    def text_x_text(self) -> str:
+        return svg_number(self.text_x)
+
 
 @dataclass
 class HBarChart:
@@ -200,6 +262,14 @@ class HBarChart:
     rows: list[HBar]
     more: str = ""  # "19 more …": the rows that were aggregated, said visibly under the last bar
     more_y: float = 0.0
+
+    @property
+    def tick_x(self) -> int:
+        return self.label_width - 8
+
+    @property
+    def more_y_text(self) -> str:
+        return svg_number(self.more_y, 0)
 
 
 def hbar_chart(items: Sequence[tuple[str, float, str, str]], *, more: str = "", width: int = 640) -> HBarChart | None:

@@ -301,3 +301,79 @@ def test_allocations_csv_neutralises_a_slug_a_spreadsheet_would_run(api, make_us
     assert [r["model"] for r in rows] == ["'-2+3", "(unallocated)"]
     assert rows[0]["amount_minor_units"].isdigit()  # a number stays a number
     assert sum(int(r["amount_minor_units"]) for r in rows) == 100
+
+
+def _links(html: str, heading: str) -> list[str]:
+    """The model slugs linked in the dashboard paragraph that starts with `heading`."""
+    line = next(line for line in html.splitlines() if f"<strong>{heading}</strong>" in line)
+    return [part.split('"', 1)[0].strip("/").split("/")[-1] for part in line.split('href="')[1:]]
+
+
+def test_the_dashboard_says_which_models_joined_or_left_since_the_last_frozen_quarter(
+    client, make_user, steward, settings, django_assert_max_num_queries
+):
+    settings.LANGUAGE_CODE = "en"
+    certified_models(make_user, 2, prefix="stay")
+    goes = certified_models(make_user, 3, prefix="go")
+    quarter_open(actor=steward, label="2026Q3", pool_minor_units=1_000, currency="CNY")
+    quarter_compute(actor=steward, label="2026Q3")
+    quarter_freeze(actor=steward, label="2026Q3")
+    quarter_open(actor=steward, label="2026Q4", pool_minor_units=1_000, currency="CNY")
+    # Given: two of the allocated models lose their certification, three models are newly certified
+    for model in goes[1:]:
+        model.certifications.update(status="ended", ended_at=timezone.now())
+    certified_models(make_user, 3, prefix="new")
+    client.force_login(steward)
+
+    with django_assert_max_num_queries(40) as few:
+        html = client.get("/sponsorship/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "data-certified-count>6</p>" in html  # 2 stay + go000 + 3 new
+    assert _links(html, "Newly eligible") == ["new000", "new001", "new002"]
+    assert _links(html, "No longer eligible") == ["go001", "go002"]
+    assert "(2026Q3)" in html  # compared with the last frozen quarter, not the open one
+
+    # When more models joined than the dashboard names: the first 50 by slug, and the query count stays the same
+    certified_models(make_user, 52, prefix="late")
+    with django_assert_max_num_queries(len(few.captured_queries) + 2):
+        html = client.get("/sponsorship/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    joined = _links(html, "Newly eligible")
+    assert joined == sorted([f"late{i:03d}" for i in range(52)] + ["new000", "new001", "new002"])[:50]
+    assert "data-certified-count>58</p>" in html
+
+
+def test_the_dashboard_filters_models_by_certification_state(client, make_user, steward):
+    certified_models(make_user, 2, prefix="ok")
+    soon = certified_models(make_user, 1, prefix="soon")
+    soon[0].certifications.update(expires_at=timezone.now() + timedelta(days=3))
+    lapsed = certified_models(make_user, 1, prefix="lapsed")
+    lapsed[0].certifications.update(expires_at=timezone.now() - timedelta(days=1))
+    register(make_user(Role.CURATOR), "never")
+    client.force_login(steward)
+
+    def rows(query: str) -> list[str]:
+        html = client.get(f"/sponsorship/?{query}").content.decode()
+        table = html.split("<tbody>")[1].split("</tbody>")[0]
+        return [part.split('"', 1)[0].strip("/").split("/")[-1] for part in table.split('href="')[1:]]
+
+    assert rows("state=certified") == ["ok000", "ok001", "soon000"]
+    assert rows("state=expiring") == ["soon000"]
+    assert rows("state=not_certified") == ["lapsed000", "never"]
+    assert rows("state=suspended") == []
+    assert rows("") == ["lapsed000", "never", "ok000", "ok001", "soon000"]
+
+
+def test_the_pool_split_follows_each_computation_of_the_quarter(client, make_user, steward):
+    certified_models(make_user, 3)
+    quarter_open(actor=steward, label="2026Q4", pool_minor_units=1_000, currency="CNY")
+    quarter_compute(actor=steward, label="2026Q4")
+    client.force_login(steward)
+    assert client.get("/sponsorship/").content.decode().count('<g class="row"') == 4  # 3 models + unallocated
+
+    # When: two more models are certified and the quarter is computed again (the split is cached per computation)
+    certified_models(make_user, 2, prefix="late")
+    quarter_compute(actor=steward, label="2026Q4")
+
+    for url in ("/sponsorship/", "/sponsorship/quarters/2026Q4/"):
+        html = client.get(url).content.decode()
+        assert html.count('<g class="row"') == 6 and 'data-row="late001"' in html

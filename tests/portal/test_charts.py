@@ -32,3 +32,18 @@ def test_the_template_draws_every_column_with_its_tooltip_label_and_value():
     assert 'aria-label="Distribution"' in svg and "data-histogram" in svg and 'viewBox="0 0 72 150"' in svg
     assert '<rect x="10" y="10" width="44" height="100" rx="3"' in svg and "<title>0.5 – 0.75: 3</title>" in svg
     assert 'y="128" text-anchor="middle" font-size="9"' in svg and '<text x="32" y="7"' in svg
+
+
+def test_chart_coordinates_read_as_floatformat_wrote_them():
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from accounts.charts import svg_number
+
+    values = [0.0, -0.0, -0.04, 0.05, 0.15, 0.25, 2.5, 12.0, 1e-05, 123.456, 639.95, 2 / 3, 7.000000001, 1234567.25]
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for value in values:
+                assert svg_number(value) == floatformat(value, 1), value
+                assert svg_number(value, 0) == floatformat(value, 0), value
+                assert svg_number(value, 2) == floatformat(value, 2), value
