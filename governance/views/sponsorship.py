@@ -13,7 +13,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -71,8 +73,39 @@ def _filtered(request: HttpRequest) -> Any:
 
 
 def _charts() -> dict[str, Any]:
-    """Certified models over time and the distribution of each current value; cached a minute (they span every model)."""
-    cached = cache.get("governance:steward-charts")
+    """Certified models over time and the distribution of each current value, drawn in the page's language.
+
+    The numbers span every model and are cached a minute (`_chart_data`); each language's drawing of them is
+    cached for what is left of that minute, so a drawing is never older than the numbers would be and every
+    language draws the same numbers. A drawing found is used without loading the numbers again."""
+    key = f"governance:steward-charts-drawn:{get_language()}"
+    drawn = cache.get(key)
+    if drawn is None:
+        data = _chart_data()
+        drawn = {
+            "over_time": _draw("charts/_bar_chart.html", data["over_time"], _("Certified models over time"), "over-time"),
+            "distributions": [
+                {**item, "chart": _draw("charts/_bar_chart.html", item["chart"], item["dimension"], item["dimension"])}
+                for item in data["distributions"]
+            ],
+        }
+        left = CHARTS_CACHED_S - (timezone.now() - data["counted_at"]).total_seconds()
+        if left >= 1:
+            cache.set(key, drawn, int(left))
+    return dict(drawn)
+
+
+CHARTS_CACHED_S = 60
+
+
+def _draw(template: str, chart: Any, title: str, name: str) -> SafeString:
+    """One chart as the page's `{% include template with chart=… title=… name=… %}` drew it."""
+    return mark_safe(render_to_string(template, {"chart": chart, "title": title, "name": name}))  # noqa: S308
+
+
+def _chart_data() -> dict[str, Any]:
+    """The charts' numbers; cached CHARTS_CACHED_S seconds (they span every model), with when they were counted."""
+    cached = cache.get("governance:steward-chart-data")
     if cached is not None:
         return dict(cached)
     now = timezone.now()
@@ -98,8 +131,8 @@ def _charts() -> dict[str, Any]:
             latest[dimension], threshold=float(threshold.limit), passes=lambda v, t=threshold: t.passes(Decimal(str(v)))
         )
         distributions.append({"dimension": dimension, "threshold": threshold, "chart": chart, "count": len(latest[dimension])})
-    charts = {"over_time": bar_chart(over_time), "distributions": distributions}
-    cache.set("governance:steward-charts", charts, 60)
+    charts = {"over_time": bar_chart(over_time), "distributions": distributions, "counted_at": now}
+    cache.set("governance:steward-chart-data", charts, CHARTS_CACHED_S)
     return charts
 
 
@@ -151,20 +184,20 @@ def _frozen_slugs(quarter: Quarter) -> frozenset[str]:
 POOL_SPLIT_ROWS = 50
 
 
-def _pool_split(quarter: Quarter | None) -> Any:
+def _pool_split(quarter: Quarter | None) -> SafeString:
     """One labelled bar per model (largest first, then by slug), at most POOL_SPLIT_ROWS of them; the rest are
-    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units.
+    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units, drawn.
 
     Cached per computation: allocations change only when the quarter is computed again, and that saves the
     quarter (a new `computations` and `updated_at`), as does any other change to its pool or currency."""
     if quarter is None or not quarter.computations:
-        return None
+        return _draw("charts/_hbar_chart.html", None, _("Pool split"), "pool-split")
     key = f"governance:pool-split:{quarter.pk}:{quarter.computations}:{quarter.updated_at.isoformat()}:{get_language()}"
-    chart = cache.get(key)
-    if chart is None:
-        chart = _draw_pool_split(quarter)
-        cache.set(key, chart, 600)
-    return chart
+    drawn = cache.get(key)
+    if drawn is None:
+        drawn = _draw("charts/_hbar_chart.html", _draw_pool_split(quarter), _("Pool split"), "pool-split")
+        cache.set(key, drawn, 600)
+    return drawn
 
 
 def _draw_pool_split(quarter: Quarter) -> Any:
