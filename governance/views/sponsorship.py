@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
@@ -28,7 +29,7 @@ from accounts.money import format_money, parse_major
 from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS
-from governance.models import Certification, CommunityModel, Evaluation, Quarter
+from governance.models import Allocation, Certification, CommunityModel, Evaluation, Quarter
 from governance.selectors import health as health_selectors
 from governance.selectors import quarter_verification
 from governance.selectors import sponsorship as selectors
@@ -171,14 +172,16 @@ def _eligibility(previous: Quarter | None) -> tuple[int, dict[str, list[str]]]:
 
 
 def _frozen_slugs(quarter: Quarter) -> frozenset[str]:
-    """The models a frozen quarter allocated to, cached under its seal: its allocations never change again (the
+    """The models a frozen quarter allocated to, kept under its seal: its allocations never change again (the
     services refuse it and governance/db_guards.py's triggers stop anything else)."""
-    key = f"governance:quarter-slugs:{quarter.pk}:{quarter.manifest_sha256}"
-    slugs = cache.get(key)
-    if slugs is None:
-        slugs = frozenset(quarter.allocations.order_by().values_list("model_slug", flat=True))
-        cache.set(key, slugs, 3600)
-    return frozenset(slugs)
+    return _sealed_slugs(quarter.pk, quarter.manifest_sha256)
+
+
+@lru_cache(maxsize=4)
+def _sealed_slugs(quarter_id: int, manifest_sha256: str) -> frozenset[str]:
+    """Held by the process, not the cache: reading 10,000 slugs back out of the cache on each request was a
+    millisecond, and a copy cannot go stale (the seal is the hash of a manifest that names them all)."""
+    return frozenset(Allocation.objects.filter(quarter_id=quarter_id).order_by().values_list("model_slug", flat=True))
 
 
 POOL_SPLIT_ROWS = 50
