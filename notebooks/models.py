@@ -204,6 +204,10 @@ class Run(models.Model):
                 name="run_hooks_unacknowledged_idx",
                 condition=Q(hooks_acknowledged_at__isnull=True),
             ),
+            # The few runs still queued or running, in id order: a join from a handful of rows (a model's
+            # evaluation runs) to "its runs that are still active" otherwise walks the primary key past every
+            # finished run before it finds the first active one (a merge join the statistics make look cheap).
+            models.Index(fields=["id"], name="run_active_idx", condition=Q(status__in=["queued", "running"])),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cells_done__lte=models.F("cells_total")), name="run_cells_done_le_total"),

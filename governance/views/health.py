@@ -11,10 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date, floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # what `|date` applies; not in the stubs
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -36,7 +40,8 @@ from notebooks.models import Run
 
 
 def health_rows(models: Any) -> list[dict[str, Any]]:
-    """One row per annotated model: value, pass and estimate per dimension, and the certification state."""
+    """One row per annotated model: value, pass and estimate per dimension, the certification state, and those
+    drawn as the row's table cells (`cells_html`)."""
     now = timezone.now()
     rows = []
     for model in models:
@@ -57,8 +62,48 @@ def health_rows(models: Any) -> list[dict[str, Any]]:
             state = "expiring" if (model.certified_until - now).days < 30 else "certified"
         else:
             state = "not_certified"
-        rows.append({"model": model, "cells": cells, "state": state, "certified_until": model.certified_until})
+        row = {"model": model, "cells": cells, "state": state, "certified_until": model.certified_until}
+        row["cells_html"] = _health_cells_html(row)
+        rows.append(row)
     return rows
+
+
+_STATE_BADGES = {
+    "certified": ('<span class="badge ok">', gettext_lazy("certified"), "</span>"),
+    "expiring": ('<span class="badge warn">', gettext_lazy("expires soon"), "</span>"),
+    "suspended": ('<span class="badge bad">', gettext_lazy("suspended"), "</span>"),
+}
+
+
+def _health_cells_html(row: dict[str, Any]) -> SafeString:
+    """A row's value cells and state cell, as the health list and the steward dashboard show them.
+
+    Drawn here rather than by a template included once per row: the include, its loop and its filters were a
+    third of the dashboard's time for 50 rows. The markup, filters and translations are the ones the template
+    had (`floatformat`, `date` on the local time), so the pages read byte for byte as before."""
+    parts = []
+    for cell in row["cells"]:
+        parts.append(f'<td class="num" data-dimension="{escape(cell["dimension"])}">')
+        if cell["value"] is None:
+            parts.append('<span class="muted">—</span>')
+        else:
+            digits = "-6" if cell["dimension"] == "energy" else "-3"
+            parts.append(f'<span class="badge {"ok" if cell["passes"] else "bad"}">')
+            parts.append(f"{conditional_escape(floatformat(cell['value'], digits))}</span>")
+            if cell["estimated"]:
+                parts.append(f' <small class="muted">{_("estimated")}</small>')
+        parts.append("</td>")
+    state, until = row["state"], row["certified_until"]
+    parts.append(f'\n<td data-state="{escape(state)}">')
+    if state in _STATE_BADGES:
+        opening, label, closing = _STATE_BADGES[state]
+        parts.append(f"{opening}{label}{closing}")
+    else:
+        parts.append(f'<span class="muted">{_("not certified")}</span>')
+    if until and state != "suspended":
+        parts.append(f'<br><small class="muted">{_("until")} {escape(date(template_localtime(until), "Y-m-d"))}</small>')
+    parts.append("</td>\n")
+    return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or a fixed translation
 
 
 def health_list(request: HttpRequest) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +14,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,7 +29,7 @@ from accounts.money import format_money, parse_major
 from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
 from governance.methodology import DIMENSIONS, THRESHOLDS
-from governance.models import Certification, CommunityModel, Evaluation, Quarter
+from governance.models import Allocation, Certification, CommunityModel, Evaluation, Quarter
 from governance.selectors import health as health_selectors
 from governance.selectors import quarter_verification
 from governance.selectors import sponsorship as selectors
@@ -71,8 +74,39 @@ def _filtered(request: HttpRequest) -> Any:
 
 
 def _charts() -> dict[str, Any]:
-    """Certified models over time and the distribution of each current value; cached a minute (they span every model)."""
-    cached = cache.get("governance:steward-charts")
+    """Certified models over time and the distribution of each current value, drawn in the page's language.
+
+    The numbers span every model and are cached a minute (`_chart_data`); each language's drawing of them is
+    cached for what is left of that minute, so a drawing is never older than the numbers would be and every
+    language draws the same numbers. A drawing found is used without loading the numbers again."""
+    key = f"governance:steward-charts-drawn:{get_language()}"
+    drawn = cache.get(key)
+    if drawn is None:
+        data = _chart_data()
+        drawn = {
+            "over_time": _draw("charts/_bar_chart.html", data["over_time"], _("Certified models over time"), "over-time"),
+            "distributions": [
+                {**item, "chart": _draw("charts/_bar_chart.html", item["chart"], item["dimension"], item["dimension"])}
+                for item in data["distributions"]
+            ],
+        }
+        left = CHARTS_CACHED_S - (timezone.now() - data["counted_at"]).total_seconds()
+        if left >= 1:
+            cache.set(key, drawn, int(left))
+    return dict(drawn)
+
+
+CHARTS_CACHED_S = 60
+
+
+def _draw(template: str, chart: Any, title: str, name: str) -> SafeString:
+    """One chart as the page's `{% include template with chart=… title=… name=… %}` drew it."""
+    return mark_safe(render_to_string(template, {"chart": chart, "title": title, "name": name}))  # noqa: S308
+
+
+def _chart_data() -> dict[str, Any]:
+    """The charts' numbers; cached CHARTS_CACHED_S seconds (they span every model), with when they were counted."""
+    cached = cache.get("governance:steward-chart-data")
     if cached is not None:
         return dict(cached)
     now = timezone.now()
@@ -98,8 +132,8 @@ def _charts() -> dict[str, Any]:
             latest[dimension], threshold=float(threshold.limit), passes=lambda v, t=threshold: t.passes(Decimal(str(v)))
         )
         distributions.append({"dimension": dimension, "threshold": threshold, "chart": chart, "count": len(latest[dimension])})
-    charts = {"over_time": bar_chart(over_time), "distributions": distributions}
-    cache.set("governance:steward-charts", charts, 60)
+    charts = {"over_time": bar_chart(over_time), "distributions": distributions, "counted_at": now}
+    cache.set("governance:steward-chart-data", charts, CHARTS_CACHED_S)
     return charts
 
 
@@ -138,33 +172,35 @@ def _eligibility(previous: Quarter | None) -> tuple[int, dict[str, list[str]]]:
 
 
 def _frozen_slugs(quarter: Quarter) -> frozenset[str]:
-    """The models a frozen quarter allocated to, cached under its seal: its allocations never change again (the
+    """The models a frozen quarter allocated to, kept under its seal: its allocations never change again (the
     services refuse it and governance/db_guards.py's triggers stop anything else)."""
-    key = f"governance:quarter-slugs:{quarter.pk}:{quarter.manifest_sha256}"
-    slugs = cache.get(key)
-    if slugs is None:
-        slugs = frozenset(quarter.allocations.order_by().values_list("model_slug", flat=True))
-        cache.set(key, slugs, 3600)
-    return frozenset(slugs)
+    return _sealed_slugs(quarter.pk, quarter.manifest_sha256)
+
+
+@lru_cache(maxsize=4)
+def _sealed_slugs(quarter_id: int, manifest_sha256: str) -> frozenset[str]:
+    """Held by the process, not the cache: reading 10,000 slugs back out of the cache on each request was a
+    millisecond, and a copy cannot go stale (the seal is the hash of a manifest that names them all)."""
+    return frozenset(Allocation.objects.filter(quarter_id=quarter_id).order_by().values_list("model_slug", flat=True))
 
 
 POOL_SPLIT_ROWS = 50
 
 
-def _pool_split(quarter: Quarter | None) -> Any:
+def _pool_split(quarter: Quarter | None) -> SafeString:
     """One labelled bar per model (largest first, then by slug), at most POOL_SPLIT_ROWS of them; the rest are
-    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units.
+    said as "N more" with their total, and the unallocated part is its own bar. Amounts in major units, drawn.
 
     Cached per computation: allocations change only when the quarter is computed again, and that saves the
     quarter (a new `computations` and `updated_at`), as does any other change to its pool or currency."""
     if quarter is None or not quarter.computations:
-        return None
+        return _draw("charts/_hbar_chart.html", None, _("Pool split"), "pool-split")
     key = f"governance:pool-split:{quarter.pk}:{quarter.computations}:{quarter.updated_at.isoformat()}:{get_language()}"
-    chart = cache.get(key)
-    if chart is None:
-        chart = _draw_pool_split(quarter)
-        cache.set(key, chart, 600)
-    return chart
+    drawn = cache.get(key)
+    if drawn is None:
+        drawn = _draw("charts/_hbar_chart.html", _draw_pool_split(quarter), _("Pool split"), "pool-split")
+        cache.set(key, drawn, 600)
+    return drawn
 
 
 def _draw_pool_split(quarter: Quarter) -> Any:

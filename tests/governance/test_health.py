@@ -247,3 +247,56 @@ def test_health_pages_label_estimates_and_link_the_methodology(client, model):
 
     assert "estimated" in page and f"/health/methodology/{VERSION}/" in page
     assert "estimated" in listing and "certified" in listing
+
+
+# The cells the health list and the steward dashboard drew with an include per row, before they were drawn in Python.
+HEALTH_CELLS_TEMPLATE = (
+    '{% load i18n %}{% for cell in row.cells %}<td class="num" data-dimension="{{ cell.dimension }}">{% if cell.value is None %}'
+    '<span class="muted">—</span>{% else %}<span class="badge {% if cell.passes %}ok{% else %}bad{% endif %}">'
+    '{% if cell.dimension == "energy" %}{{ cell.value|floatformat:"-6" }}{% else %}{{ cell.value|floatformat:"-3" }}{% endif %}'
+    '</span>{% if cell.estimated %} <small class="muted">{% translate "estimated" %}</small>{% endif %}{% endif %}</td>{% endfor %}\n'
+    '<td data-state="{{ row.state }}">{% if row.state == "certified" %}<span class="badge ok">{% translate "certified" %}</span>'
+    '{% elif row.state == "expiring" %}<span class="badge warn">{% translate "expires soon" %}</span>'
+    '{% elif row.state == "suspended" %}<span class="badge bad">{% translate "suspended" %}</span>'
+    '{% else %}<span class="muted">{% translate "not certified" %}</span>{% endif %}'
+    '{% if row.certified_until and row.state != "suspended" %}<br><small class="muted">{% translate "until" %} '
+    '{{ row.certified_until|date:"Y-m-d" }}</small>{% endif %}</td>\n'
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_health_cells_read_as_the_template_drew_them(language):
+    from types import SimpleNamespace
+
+    from django.template import engines
+    from django.utils import translation
+
+    from governance.views.health import health_rows
+
+    now = timezone.now()
+    late_evening = now.replace(hour=23, minute=30) + timedelta(days=100)  # another day in Shanghai than in UTC
+    models = [
+        SimpleNamespace(
+            robustness_value=robustness,
+            explainability_value=explainability,
+            energy_value=energy,
+            energy_estimated=estimated,
+            suspended=suspended,
+            certified_until=until,
+        )
+        for robustness, explainability, energy, estimated, suspended, until in [
+            (None, None, None, None, False, None),  # nothing measured
+            (Decimal("1.2"), Decimal("90"), Decimal("0.0123456789"), True, False, late_evening),  # certified, estimated
+            (Decimal("0.5"), Decimal("12.3456"), Decimal("5"), False, False, now + timedelta(days=3)),  # expiring
+            (Decimal("1.25"), Decimal("80.5"), Decimal("0.02"), False, True, now + timedelta(days=90)),  # suspended
+            (Decimal("-0.0004"), None, Decimal("1000000.5"), False, False, None),  # not certified
+        ]
+    ]
+    template = engines["django"].from_string(HEALTH_CELLS_TEMPLATE)
+
+    with translation.override(language):
+        rows = health_rows(models)
+        expected = [template.render({"row": row}) for row in rows]
+
+    assert [row["state"] for row in rows] == ["not_certified", "certified", "expiring", "suspended", "not_certified"]
+    assert [str(row["cells_html"]) for row in rows] == expected

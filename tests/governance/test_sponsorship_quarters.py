@@ -8,10 +8,12 @@ import csv
 import hashlib
 import io
 import json
+import re
 import threading
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
@@ -377,3 +379,35 @@ def test_the_pool_split_follows_each_computation_of_the_quarter(client, make_use
     for url in ("/sponsorship/", "/sponsorship/quarters/2026Q4/"):
         html = client.get(url).content.decode()
         assert html.count('<g class="row"') == 6 and 'data-row="late001"' in html
+
+
+def test_each_language_draws_the_same_minute_of_chart_numbers_and_no_longer(client, make_user, steward, monkeypatch):
+    certified_models(make_user, 2)
+    client.force_login(steward)
+
+    def models_counted(language):
+        html = client.get("/sponsorship/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return re.findall(r'data-chart="(?:robustness|explainability|energy)"', html), re.findall(r"· (\d+) ", html)
+
+    english = models_counted("en")
+    certified_models(make_user, 3, prefix="later")  # within the minute the numbers are cached
+    chinese = models_counted("zh-hans")
+    assert len(english[0]) == 3 and english[1] == ["2", "2", "2"]
+    assert chinese[1] == english[1]  # the other language draws the same numbers
+
+    # Given numbers counted 50 seconds ago and no drawing of them yet
+    data = cache.get("governance:steward-chart-data")
+    cache.set("governance:steward-chart-data", {**data, "counted_at": timezone.now() - timedelta(seconds=50)}, 10)
+    cache.delete("governance:steward-charts-drawn:en")
+    timeouts = {}
+    real_set = cache.set
+
+    def set_and_note(key, value, timeout=None):
+        timeouts[key] = timeout
+        real_set(key, value, timeout)
+
+    monkeypatch.setattr(cache, "set", set_and_note)
+
+    # When the page draws them, the drawing is kept only for what is left of their minute
+    assert models_counted("en")[1] == ["2", "2", "2"]
+    assert 1 <= timeouts["governance:steward-charts-drawn:en"] <= 10
