@@ -353,7 +353,7 @@ class CourseGradebookApi(APIView):
                             "value": cell.value,
                             "state": cell.state,
                             "run": cell.run.pk if cell.run else None,
-                            "runs": len(cell.row.submissions),
+                            "runs": cell.row.runs,
                         }
                         for cell in cells
                     ],
