@@ -558,27 +558,31 @@ def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
         {"assignment": assignment, "metric": metric, "label": _metric_label(assignment, metric)}
         for assignment, metric in zip(book.assignments, book.metrics, strict=True)
     ]
-    run_url = url_for_ids("notebooks:run")
+    run_url, badge = url_for_ids("notebooks:run"), status_badges()
     rows = []
     for student, cells in zip(book.students, book.cells, strict=True):
         rows.append(
             {
                 "student": student,
-                "cells": [_cell_shown(cell, run_url) for cell in cells],
+                "cells": [_cell_shown(cell, run_url, badge) for cell in cells],
             }
         )
     context = {"course": course, "columns": columns, "rows": rows, "page": page}
     return render(request, "courses/course_gradebook.html", context)
 
 
-def _cell_shown(cell: selectors.CourseGradeCell, run_url: Callable[[int], str]) -> dict[str, Any]:
-    # Each of a cell's properties walks the student's runs: read once here, not once per use in the template.
+def _cell_shown(cell: selectors.CourseGradeCell, run_url: Callable[[int], str], badge: Callable[[Any], str]) -> dict[str, Any]:
+    # Each of a cell's properties walks the student's runs: read once here, not once per use in the template. The
+    # link's text: the value, else the status of a run that did not succeed, else the run's number.
     value, state, run = cell.value, cell.state, cell.run
+    text = format_value(value, _declared(cell.assignment, cell.metric)) if value is not None else ""
+    if run is not None and not text:
+        text = badge(run) if state == "no_success" else f"#{run.pk}"
     return {
         "state": state,
-        "run": run,
         "run_url": run_url(run.pk) if run is not None else "",
-        "display": format_value(value, _declared(cell.assignment, cell.metric)) if value is not None else "",
+        "text": text,
+        "flag": "bad" if state in ("late", "missing") else ("muted" if state == "not_started" else ""),
         "state_label": CELL_STATES[state],
     }
 
