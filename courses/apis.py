@@ -342,23 +342,23 @@ class CourseGradebookApi(APIView):
             {"id": a.pk, "title": a.title, "due_at": a.due_at, "metric": metric}
             for a, metric in zip(book.assignments, book.metrics, strict=True)
         ]
+        cell_out = self.CellSerializer()  # one for every cell: a serializer per student copied its fields 50 times
         students = [
             {
                 "username": student.username,
                 "name": str(student),
-                "cells": self.CellSerializer(
-                    [
+                "cells": [
+                    cell_out.to_representation(
                         {
                             "assignment": cell.assignment.pk,
                             "value": cell.value,
                             "state": cell.state,
                             "run": cell.run.pk if cell.run else None,
-                            "runs": len(cell.row.submissions),
+                            "runs": cell.row.runs,
                         }
-                        for cell in cells
-                    ],
-                    many=True,
-                ).data,
+                    )
+                    for cell in cells
+                ],
             }
             for student, cells in zip(book.students, book.cells, strict=True)
         ]

@@ -12,9 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
+from django.template.defaultfilters import date, floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -39,6 +43,7 @@ from courses.forms import (
 )
 from courses.models import DerivedProject, Enrolment
 from notebooks.contract import parameter_specs
+from notebooks.fair_queue import Wait
 from notebooks.forms import RunForm
 from notebooks.metrics import MetricValue, format_value, metric_values
 from notebooks.models import Notebook
@@ -371,12 +376,21 @@ def _assignment_page(
         "form": form,
         "submissions": [
             {
-                "submission": s,
-                "estimate": estimates.get(s.run_id),
+                "pk": str(s.pk),
+                "run_id": str(s.run_id),
+                "terminal": "1" if s.run.is_terminal else "0",
+                "student": str(s.student),
+                "rerun_by": str(s.started_by) if s.started_by_id != s.student_id else "",
+                "late": s.late,
+                "wait": _wait_text(estimates.get(s.run_id)),
                 "status": badge(s.run),
+                "cells": f"{s.run.cells_done}/{s.run.cells_total}",
+                "parameters": _pairs(s.run.parameters),
+                "metrics": "".join(f"{pair} " for pair in _pairs(s.run.metrics)),
+                "submitted": date(localtime(s.created_at), "Y-m-d H:i"),
                 "run_url": run_url(s.run_id),
                 "api_url": api_url(s.run_id),
-                "changes_url": changes_url(s.pk),
+                "changes_url": changes_url(s.pk) if s.run.input_source else "",
                 "rerun_url": rerun_url(s.pk),
             }
             for s in submissions
@@ -392,6 +406,23 @@ def _assignment_page(
             assignment, context.get("metrics", []), student_run_maxima()
         )
     return render(request, "courses/assignment_detail.html", context, status=status)
+
+
+def _wait_text(estimate: Wait | None) -> str:
+    """A queued run's place in line and wait, as the template's `blocktranslate` tags wrote them (the values
+    localized and escaped, the sentences not): made here, once per row, not by two tags per row."""
+    if estimate is None:
+        return ""
+    text = _("position %(position)s in the queue") % {"position": conditional_escape(localize(estimate.position))}
+    if estimate.seconds is not None:
+        text += " · " + _("about %(seconds)s s to wait") % {"seconds": conditional_escape(localize(estimate.seconds))}
+    return mark_safe(text)  # noqa: S308 -- the catalogue's sentences, as a template shows them; values escaped
+
+
+def _pairs(values: dict[str, Any]) -> list[str]:
+    """`key=value` of each of a run's parameters or metrics, the value as a template shows it (localized). Made
+    here, not in the template: a page of 50 runs has hundreds, and each template lookup and loop costs."""
+    return [f"{key}={localize(value)}" for key, value in values.items()]
 
 
 def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
@@ -413,8 +444,10 @@ def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
     return {
         "rows": [
             {
-                "row": row,
-                "status": badge(row.latest.run) if row.latest else "",
+                "student": str(row.student),
+                "status": badge(row.latest_run) if row.latest_run else "",
+                "runs": str(row.runs),
+                "late": row.late,
                 "metrics": [format_value(row.metric(name), declared.get(name)) for name in metrics],
             }
             for row in page.object_list
@@ -447,14 +480,14 @@ def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
     header = ["username", "name", "email", "runs", "latest_status", "late", "best_run", *metrics]
     body = []
     for row in rows:
-        latest, best = row.latest, row.best_run
+        latest, best = row.latest_run, row.best_run
         body.append(
             [
                 row.student.username,
                 str(row.student),
                 row.student.email,
-                len(row.submissions),
-                latest.run.status if latest else "",
+                row.runs,
+                latest.status if latest else "",
                 "yes" if row.late else "no",
                 best.pk if best else "",
                 *["" if row.metric(name) is None else row.metric(name) for name in metrics],
@@ -525,27 +558,31 @@ def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
         {"assignment": assignment, "metric": metric, "label": _metric_label(assignment, metric)}
         for assignment, metric in zip(book.assignments, book.metrics, strict=True)
     ]
-    run_url = url_for_ids("notebooks:run")
+    run_url, badge = url_for_ids("notebooks:run"), status_badges()
     rows = []
     for student, cells in zip(book.students, book.cells, strict=True):
         rows.append(
             {
                 "student": student,
-                "cells": [_cell_shown(cell, run_url) for cell in cells],
+                "cells": [_cell_shown(cell, run_url, badge) for cell in cells],
             }
         )
     context = {"course": course, "columns": columns, "rows": rows, "page": page}
     return render(request, "courses/course_gradebook.html", context)
 
 
-def _cell_shown(cell: selectors.CourseGradeCell, run_url: Callable[[int], str]) -> dict[str, Any]:
-    # Each of a cell's properties walks the student's runs: read once here, not once per use in the template.
+def _cell_shown(cell: selectors.CourseGradeCell, run_url: Callable[[int], str], badge: Callable[[Any], str]) -> dict[str, Any]:
+    # Each of a cell's properties walks the student's runs: read once here, not once per use in the template. The
+    # link's text: the value, else the status of a run that did not succeed, else the run's number.
     value, state, run = cell.value, cell.state, cell.run
+    text = format_value(value, _declared(cell.assignment, cell.metric)) if value is not None else ""
+    if run is not None and not text:
+        text = badge(run) if state == "no_success" else f"#{run.pk}"
     return {
         "state": state,
-        "run": run,
         "run_url": run_url(run.pk) if run is not None else "",
-        "display": format_value(value, _declared(cell.assignment, cell.metric)) if value is not None else "",
+        "text": text,
+        "flag": "bad" if state in ("late", "missing") else ("muted" if state == "not_started" else ""),
         "state_label": CELL_STATES[state],
     }
 

@@ -139,3 +139,27 @@ def test_grade_book_labels_and_formats_metrics_as_the_notebook_declares(setup, c
     values = {td.text for td in english.select("[data-gradebook] tbody td.num")}
     assert {"0.50", "0.60", "0.70"} <= values, values  # two digits, as declared (0.5 would be the raw value)
     assert "测试准确率" in chinese
+
+
+def test_grade_book_row_sums_up_a_students_runs_newest_first(catalogue, make_user, client):
+    course = factories.course(make_user)
+    assignment = factories.assignment(course)
+    tried, idle, failing = (factories.student_in(course, make_user) for _ in range(3))
+    _finished(assignment, tried, metrics={"accuracy": 0.5})
+    counted = _finished(assignment, tried, metrics={"accuracy": 0.6})
+    Submission.objects.filter(pk=counted.pk).update(late=True)
+    latest = _finished(assignment, tried, status=Run.Status.FAILED, metrics={"accuracy": 0.9})
+    _finished(assignment, failing, status=Run.Status.FAILED)
+    client.force_login(factories.instructor_of(course))
+
+    response = client.get(f"/courses/assignments/{assignment.pk}/grades.csv")
+    rows = {row["username"]: row for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+
+    shown = ("runs", "latest_status", "late", "best_run", "accuracy")
+    assert [rows[tried.username][key] for key in shown] == ["3", "failed", "yes", str(counted.run_id), "0.6"]
+    assert [rows[idle.username][key] for key in shown] == ["0", "", "no", "", ""]
+    assert [rows[failing.username][key] for key in shown] == ["1", "failed", "no", "", ""]
+    page = client.get(f"/courses/assignments/{assignment.pk}/?sort=runs&dir=desc").content.decode()
+    gradebook = page[page.index("data-gradebook") :]
+    assert gradebook.index(str(tried)) < gradebook.index(str(failing)) < gradebook.index(str(idle)), "by runs, most first"
+    assert f"/runs/{latest.run_id}/" in page
