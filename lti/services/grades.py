@@ -53,9 +53,10 @@ def score_of(value: Any) -> float | None:
 def _metric(submission: Submission) -> str:
     if submission.assignment.grade_metric:
         return submission.assignment.grade_metric
-    from courses.selectors import GradeRow, GradeSubmission
+    from courses.selectors import GradeRow
 
-    row = GradeRow(student=submission.student, submissions=[GradeSubmission.of(submission)])
+    row = GradeRow(student=submission.student)
+    row.add(submission.late, submission.run_id, submission.run.status, submission.run.metrics)
     return grade_metric_of(submission.assignment, [row]) if metric_names([row]) else ""
 
 

@@ -107,6 +107,25 @@ def test_the_score_of_a_succeeded_run_arrives_at_the_lms(
     assert (send.status, send.attempts, send.metric) == ("sent", 1, "accuracy")
 
 
+def test_without_a_chosen_metric_the_score_is_the_first_numeric_metric_the_grade_book_counts(
+    binding, do_launch, lms, client, django_capture_on_commit_callbacks
+) -> None:
+    # Given an assignment whose instructor chose no grade metric, and a run reporting a label and two numbers
+    assignment, student = _launched_student(binding, do_launch, client)
+    assignment.grade_metric = ""
+    assignment.save(update_fields=["grade_metric"])
+    run = _succeeded(assignment, student, label="best", accuracy=0.5, recall=0.9)
+
+    # When the run finishes
+    with django_capture_on_commit_callbacks(execute=True):
+        run_finished(run.pk)
+
+    # Then the LMS receives the metric the grade book grades by: the first numeric one, by name
+    (score,) = lms.scores
+    assert score["scoreGiven"] == 0.5
+    assert GradeSend.objects.get().metric == "accuracy"
+
+
 def test_a_score_the_lms_refuses_first_is_retried_until_it_arrives(
     binding, do_launch, lms, client, settings, django_capture_on_commit_callbacks
 ) -> None:
