@@ -43,7 +43,7 @@ from courses.forms import (
 )
 from courses.models import DerivedProject, Enrolment
 from notebooks.contract import parameter_specs
-from notebooks.fair_queue import Wait
+from notebooks.fair_queue import Wait, duration_text
 from notebooks.forms import RunForm
 from notebooks.metrics import MetricValue, format_value, metric_values
 from notebooks.models import Notebook
@@ -415,7 +415,7 @@ def _wait_text(estimate: Wait | None) -> str:
         return ""
     text = _("position %(position)s in the queue") % {"position": conditional_escape(localize(estimate.position))}
     if estimate.seconds is not None:
-        text += " · " + _("about %(seconds)s s to wait") % {"seconds": conditional_escape(localize(estimate.seconds))}
+        text += " · " + _("about %(duration)s to wait") % {"duration": conditional_escape(duration_text(estimate.seconds))}
     return mark_safe(text)  # noqa: S308 -- the catalogue's sentences, as a template shows them; values escaped
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notebooks.models import QUEUE_NAMES, Run, Runner
 
@@ -230,6 +231,17 @@ def runner_seconds_used(user: Any, *, now: datetime | None = None) -> int:
 class Wait:
     position: int  # place in line: 1 is the next run to start
     seconds: int | None  # about how long until it ends; None without a recent run to estimate from
+
+
+def duration_text(seconds: int) -> str:
+    """A wait as people read it: "45 s", "12 min", "2 h 53 min" (past a minute, rounded up to the minute)."""
+    if seconds < 60:
+        return _("%(seconds)d s") % {"seconds": max(0, seconds)}
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
 
 
 def typical_run_seconds(queue: str) -> float | None:

@@ -169,3 +169,39 @@ def test_queue_estimate_uses_recent_durations(course, make_user):
     estimates = selectors.queue_estimates([first, second])
     assert estimates[first.pk].position == 1 and estimates[second.pk].position == 2
     assert estimates[first.pk].seconds == 60 and estimates[second.pk].seconds == 120
+
+
+def test_the_assignment_page_says_the_wait_in_minutes_and_hours(course, make_user, client):
+    # Given a queue whose runs take about 61 minutes, and two runs waiting in it
+    assignment = factories.assignment(course)
+    student = factories.student_in(course, make_user)
+    now = timezone.now()
+    Run.objects.create(
+        notebook=assignment.notebook, version=assignment.version, owner=student, timeout_seconds=7200, memory_limit_mb=512,
+        status=Run.Status.SUCCEEDED, started_at=now - timedelta(minutes=61), finished_at=now,
+    )  # fmt: skip
+    services.assignment_run_start(actor=student, assignment=assignment, parameters={})
+    services.assignment_run_start(actor=student, assignment=assignment, parameters={})
+
+    # When the student opens the assignment, in English and in Chinese
+    client.force_login(student)
+    english = client.get(f"/courses/assignments/{assignment.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(f"/courses/assignments/{assignment.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    # Then each wait reads as hours and minutes, not as thousands of seconds
+    assert "position 1 in the queue · about 1 h 1 min to wait" in english
+    assert "position 2 in the queue · about 2 h 2 min to wait" in english
+    assert "约需等待 2 小时 2 分钟" in chinese
+    assert "3660" not in english and "7320" not in english
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0 s"), (45, "45 s"), (60, "1 min"), (61, "2 min"), (3599, "1 h 0 min"), (3660, "1 h 1 min")]
+)
+def test_a_wait_reads_in_the_unit_people_use(seconds, text):
+    from django.utils import translation
+
+    from notebooks.fair_queue import duration_text
+
+    with translation.override("en"):
+        assert duration_text(seconds) == text
