@@ -136,7 +136,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "run": run,
         "queue_position": wait.position if wait else None,
-        "wait_minutes": max(1, -(-wait.seconds // 60)) if wait and wait.seconds is not None else None,
+        "wait_text": fair_queue.duration_text(wait.seconds) if wait and wait.seconds is not None else "",
         "status_labels": labels,
         "metrics": run_metric_values(run),
         "phases": phases,

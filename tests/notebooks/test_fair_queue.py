@@ -145,6 +145,26 @@ def test_the_estimated_wait_counts_the_runs_served_first(nb, make_user, runner, 
     assert wait.seconds == 3 * 30, "fifth in line on two slots: it ends with the third round of runs"
 
 
+def test_the_run_page_says_the_wait_in_minutes_and_hours(nb, make_user, runner, sent, client):
+    # Given runs of this queue that took 50 minutes, and a student's run fifth in line on two slots
+    student = make_user(Role.STUDENT)
+    waiting = _waiting(nb, student, "", 5)
+    now = timezone.now()
+    for run in _waiting(nb, make_user(Role.STUDENT), "", 2):
+        Run.objects.filter(pk=run.pk).update(
+            status=Run.Status.SUCCEEDED, started_at=now - timedelta(minutes=51), finished_at=now - timedelta(minutes=1)
+        )
+
+    # When the student opens the run, in English and in Chinese
+    client.force_login(student)
+    english = client.get(f"/runs/{waiting[-1].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(f"/runs/{waiting[-1].pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    # Then the wait (three rounds of 50 minutes) reads in hours and minutes
+    assert "starts in about 2 h 30 min" in english
+    assert "约 2 小时 30 分钟后开始" in chinese
+
+
 def test_a_student_past_the_weekly_runner_time_is_refused_and_nothing_is_queued(nb, make_user, settings, sent):
     settings.NOTEBOOK_STUDENT_WEEKLY_RUNNER_MINUTES = 10
     student = make_user(Role.STUDENT)
