@@ -30,6 +30,7 @@ from courses.models import (
 )
 from notebooks.fair_queue import Wait, waits
 from notebooks.models import Notebook, Run
+from notebooks.selectors import RUN_LIST_FIELDS
 from notebooks.services import student_run_maxima
 
 # --- who is who ------------------------------------------------------------------------------------
@@ -182,15 +183,7 @@ def assignment_run_limits(assignment: Assignment) -> RunLimits:
 # --- submissions and runs --------------------------------------------------------------------------
 
 
-# What the run API shows of a run (notebooks.apis.RunSerializer, and its place in line) and of a submission: a list
-# of 50 runs builds a run, notebook, version and owner for each, and reading only these halves that work.
-RUN_API_FIELDS = (
-    "notebook__slug", "version__sha256", "owner__username", "status", "parameters", "queue", "attempt",
-    "cells_done", "cells_total", "current_cell", "current_cell_preview", "dispatched_at", "cancel_requested",
-    "metrics", "error", "error_cell", "runner_host", "gpu_name", "timeout_seconds", "memory_limit_mb",
-    "peak_memory_mb", "outputs_truncated", "created_at", "started_at", "finished_at", "output_html",
-    "output_notebook", "reused_from_id",
-)  # fmt: skip
+# What the run API shows of a submission (its run: notebooks.selectors.RUN_LIST_FIELDS).
 SUBMISSION_API_FIELDS = (
     "assignment_id", "student_id", "started_by_id", "run_id", "late", "created_at",
     "student__username", "started_by__username",
@@ -201,7 +194,7 @@ def submission_list_for_user(user: Any, assignment: Assignment, access: CourseAc
     """Every submission for those who oversee the course; a student's own (and shared ones, if shared). The runs,
     with what the run API names of them, come in a second query for the rows read: joined in the first, a page of
     50 would join and sort every run of a class of 300 (and the notebook source of each) before its LIMIT."""
-    runs = Run.objects.select_related("notebook", "version", "owner").only(*RUN_API_FIELDS)
+    runs = Run.objects.select_related("notebook", "version", "owner").only(*RUN_LIST_FIELDS)
     submissions = (
         assignment.submissions.select_related("student", "started_by")
         .only(*SUBMISSION_API_FIELDS)

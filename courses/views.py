@@ -572,8 +572,8 @@ def course_gradebook(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _cell_shown(cell: selectors.CourseGradeCell, run_url: Callable[[int], str], badge: Callable[[Any], str]) -> dict[str, Any]:
-    # Each of a cell's properties walks the student's runs: read once here, not once per use in the template. The
-    # link's text: the value, else the status of a run that did not succeed, else the run's number.
+    # The cell's properties read once here, not once per use in the template. The link's text: the value, else the
+    # status of a run that did not succeed, else the run's number.
     value, state, run = cell.value, cell.state, cell.run
     text = format_value(value, _declared(cell.assignment, cell.metric)) if value is not None else ""
     if run is not None and not text:

@@ -40,18 +40,22 @@ def _visibility(user: Any) -> Q:
     return condition
 
 
-# What a list of runs never shows: the traceback and a lab notebook's source, and of the notebook and version their
-# source, specs, metadata, summaries and tags (lists name them by slug and hash). Some 4 KB of JSON per row otherwise.
-RUN_LIST_UNREAD = (
-    "traceback", "input_source", "version__source", "version__parameters", "version__metadata",
-    "notebook__summary_en", "notebook__summary_zh", "notebook__tags",
+# What a list of runs shows of each run, its notebook, version and owner: the run API (`apis.RunSerializer`, with the
+# place in line), my runs and my work. Reading only these leaves out the traceback, a lab notebook's source, and the
+# notebook's and version's source, specs and metadata (some 4 KB of JSON per row).
+RUN_LIST_FIELDS = (
+    "notebook__slug", "version__sha256", "owner__username", "status", "parameters", "queue", "attempt",
+    "cells_done", "cells_total", "current_cell", "current_cell_preview", "dispatched_at", "cancel_requested",
+    "metrics", "error", "error_cell", "runner_host", "gpu_name", "timeout_seconds", "memory_limit_mb",
+    "peak_memory_mb", "outputs_truncated", "created_at", "started_at", "finished_at", "output_html",
+    "output_notebook", "reused_from_id",
 )  # fmt: skip
 
 
 def run_list_for_user(user: Any, *, mine_only: bool = True) -> QuerySet[Run]:
     """`user`'s own runs, or (`mine_only=False`) every run they may see: an administrator all, others their own plus
     what the domains' `run_visibility` callables open to them (a course's instructors, a benchmark's maintainers)."""
-    runs = Run.objects.select_related("notebook", "version", "owner").defer(*RUN_LIST_UNREAD)
+    runs = Run.objects.select_related("notebook", "version", "owner").only(*RUN_LIST_FIELDS)
     return runs.filter(owner_id=user.pk) if mine_only else runs.filter(_visibility(user))
 
 
