@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -134,13 +136,11 @@ def _person_rank(item: tuple[int, _Person]) -> tuple[Any, ...]:
     return (*_served_key(person.in_service, person.last_served, person.waiting[0][1]), owner_id)
 
 
-def _order(shares: dict[str, _Share], limit: int, now: datetime, until: set[int] | None = None) -> list[int]:
+def _order(shares: dict[str, _Share], limit: int, now: datetime) -> list[int]:
     """Simulates `limit` turns: each turn serves the fairest share and, inside it, the fairest person. Only the
     served share and person change rank, so both are heaps: a turn costs O(log shares + log people), and a
-    class of 300 beside 1,000 other courses is ordered in milliseconds. With `until`, stops once every run in
-    it has its place."""
+    class of 300 beside 1,000 other courses is ordered in milliseconds."""
     chosen: list[int] = []
-    remaining = set(until) if until is not None else None
     tick = now
     people: dict[str, list[tuple[Any, ...]]] = {}
     share_heap = []
@@ -150,15 +150,13 @@ def _order(shares: dict[str, _Share], limit: int, now: datetime, until: set[int]
         if people[key] and not (share.cap and share.in_service >= share.cap):
             share_heap.append((*_share_rank((key, share)), key))
     heapq.heapify(share_heap)
-    while len(chosen) < limit and share_heap and remaining != set():
+    while len(chosen) < limit and share_heap:
         key = heapq.heappop(share_heap)[-1]
         share = shares[key]
         owner = heapq.heappop(people[key])[-1]
         person = share.people[owner]
         run_id, _ = person.waiting.popleft()
         chosen.append(run_id)
-        if remaining is not None:
-            remaining.discard(run_id)
         tick = tick + timedelta(microseconds=1)  # later turns count as served after this one
         share.in_service += 1
         share.last_served = tick
@@ -171,10 +169,9 @@ def _order(shares: dict[str, _Share], limit: int, now: datetime, until: set[int]
     return chosen
 
 
-def fair_order(queue: str, limit: int = WAITING_LOOKAHEAD, *, until: set[int] | None = None) -> list[int]:
-    """The waiting runs of `queue` in the order they will be sent (as far as `limit`, or until every run in
-    `until` is placed), caps respected."""
-    return _order(_shares_now(queue), limit, timezone.now(), until)
+def fair_order(queue: str, limit: int = WAITING_LOOKAHEAD) -> list[int]:
+    """The waiting runs of `queue` in the order they will be sent (as far as `limit`), caps respected."""
+    return _order(_shares_now(queue), limit, timezone.now())
 
 
 def live_runners(queue: str) -> list[Runner]:
@@ -255,21 +252,91 @@ def typical_run_seconds(queue: str) -> float | None:
     return statistics.median(durations) if durations else None
 
 
+@dataclass(frozen=True)
+class Line:
+    """A queue as its waiting people see it: every queued run in the order it will start, and the typical run's
+    length there."""
+
+    runs: tuple[int, ...]
+    typical_seconds: float | None
+
+    def places(self) -> dict[int, int]:
+        return {run_id: place for place, run_id in enumerate(self.runs, start=1)}
+
+
+LINE_CACHED_S = 60
+
+
+def queue_line(queue: str) -> Line:
+    """Every queued run of `queue` in the order it will start: those already sent to the runners (oldest sent
+    first), then the waiting ones in the order the fair dispatcher will send them; with the typical run's length.
+
+    Ordering a class of 300 is ~20 ms, and every page and API list that shows a place in line asks for it. The
+    line is kept under a fingerprint of the queue's active runs, read in one indexed aggregate: which runs are
+    waiting, sent and running (count, sum and the highest id of each set). A run submitted, sent, started, finished,
+    cancelled or handed back changes a set, so the next reader orders afresh; nothing has to remember to forget
+    it. The minute's expiry only bounds what no fingerprint sees (the day-old horizon of `last_served`)."""
+    key = f"notebooks:queue-line:{queue}:{_fingerprint(queue)}"
+    line = cache.get(key)
+    if line is None:
+        sent = Run.objects.filter(queue=queue, status=Run.Status.QUEUED, dispatched_at__isnull=False)
+        runs = list(sent.order_by("dispatched_at", "pk").values_list("pk", flat=True)) + fair_order(queue)
+        line = Line(runs=tuple(runs), typical_seconds=typical_run_seconds(queue))
+        cache.set(key, line, LINE_CACHED_S)
+    return line
+
+
+def _fingerprint(queue: str) -> str:
+    """Count and sum of the ids of the queue's waiting, sent and running runs, and the highest id among them.
+
+    Written as SQL, as the ORM cannot say it cheaply: building the eight filtered aggregates took 3 ms of Python,
+    the database answers in 0.2 ms from the partial index of active runs (`run_active_idx`)."""
+    table = Run._meta.db_table
+    sets = ", ".join(f"COUNT(CASE WHEN {when} THEN id END), SUM(CASE WHEN {when} THEN id ELSE 0 END)" for when in _SETS)
+    sql = f"SELECT COUNT(id), MAX(id), {sets} FROM {table} WHERE queue = %s AND status IN (%s, %s)"  # noqa: S608
+    params: list[str | bool] = [*_SET_PARAMS, queue, Run.Status.QUEUED, Run.Status.RUNNING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return ".".join(str(value or 0) for value in row)
+
+
+# Waiting (queued, not sent, not being cancelled), sent (queued and handed to the broker), running; each condition
+# appears twice in the statement (count and sum), so its parameters twice.
+_SETS = (
+    "status = %s AND dispatched_at IS NULL AND cancel_requested = %s",
+    "status = %s AND dispatched_at IS NOT NULL",
+    "status = %s",
+)
+_SET_PARAMS: list[str | bool] = [
+    *([Run.Status.QUEUED, False] * 2),
+    *([Run.Status.QUEUED] * 2),
+    *([Run.Status.RUNNING] * 2),
+]
+
+
+def places_in_line(runs: list[Run]) -> dict[str, tuple[Line, dict[int, int]]]:
+    """Per queue of the queued runs in `runs`: its line, and each of those runs' place in it (1: next to start; a
+    run being cancelled is behind everyone). One line per queue, however long the list."""
+    queued = [run for run in runs if run.status == Run.Status.QUEUED]
+    found: dict[str, tuple[Line, dict[int, int]]] = {}
+    for queue in {run.queue for run in queued}:
+        line = queue_line(queue)
+        places, last = line.places(), len(line.runs) + 1
+        found[queue] = (line, {run.pk: places.get(run.pk, last) for run in queued if run.queue == queue})
+    return found
+
+
 def waits(runs: list[Run]) -> dict[int, Wait]:
     """Place in line and estimated wait of every queued run in `runs`: a run in place p on a queue with s
-    live slots ends in about ceil(p / s) typical run durations. One pass per queue, however long the list."""
-    from notebooks.selectors import queue_positions
-
-    positions = queue_positions(runs)
+    live slots ends in about ceil(p / s) typical run durations."""
     estimates: dict[int, Wait] = {}
-    for queue in {run.queue for run in runs if run.pk in positions}:
-        typical = typical_run_seconds(queue)
+    for queue, (line, places) in places_in_line(runs).items():
+        typical = line.typical_seconds
         slots = runner_slots(queue) or 1
-        for run in runs:
-            if run.queue == queue and run.pk in positions:
-                place = positions[run.pk]
-                seconds = None if typical is None else round(math.ceil(place / slots) * typical)
-                estimates[run.pk] = Wait(position=place, seconds=seconds)
+        for run_id, place in places.items():
+            seconds = None if typical is None else round(math.ceil(place / slots) * typical)
+            estimates[run_id] = Wait(position=place, seconds=seconds)
     return estimates
 
 

@@ -14,6 +14,7 @@ from accounts.errors import NotFound
 from accounts.models import Role
 from accounts.selectors import user_has_role
 from notebooks.contract import registered
+from notebooks.fair_queue import places_in_line
 from notebooks.models import Notebook, Run, Runner
 
 
@@ -90,24 +91,9 @@ def runner_is_online(runner: Runner) -> bool:
 
 
 def queue_positions(runs: list[Run]) -> dict[int, int]:
-    """Place in line of every queued run in `runs` (1: next to start): the runs already sent to the
-    runners first, then the waiting ones in the order the fair dispatcher will send them. One pass per
-    queue, however long the list."""
-    from notebooks.fair_queue import fair_order
-
-    queued = [run for run in runs if run.status == Run.Status.QUEUED]
-    positions: dict[int, int] = {}
-    for queue in {run.queue for run in queued}:
-        sent = Run.objects.filter(queue=queue, status=Run.Status.QUEUED, dispatched_at__isnull=False)
-        line = list(sent.order_by("dispatched_at", "pk").values_list("pk", flat=True))
-        waiting = {run.pk for run in queued if run.queue == queue and run.dispatched_at is None}
-        if waiting:
-            line += fair_order(queue, until=waiting)  # only runs still waiting need the dispatcher's order
-        place = {pk: index for index, pk in enumerate(line, start=1)}
-        for run in queued:
-            if run.queue == queue:
-                positions[run.pk] = place.get(run.pk, len(line) + 1)
-    return positions
+    """Place in line of every queued run in `runs` (1: next to start): the runs already sent to the runners
+    first, then the waiting ones in the order the fair dispatcher will send them (`fair_queue.queue_line`)."""
+    return {run_id: place for _, places in places_in_line(runs).values() for run_id, place in places.items()}
 
 
 def queue_position(run: Run) -> int | None:

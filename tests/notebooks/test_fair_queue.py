@@ -227,7 +227,7 @@ def _reference_order(shares: dict[str, fair_queue._Share], now) -> list[int]:
         person.in_service, person.last_served = person.in_service + 1, tick
 
 
-def test_the_fast_order_is_the_stated_rule_and_stops_once_the_runs_asked_about_are_placed(nb, make_user, runner, sent):
+def test_the_fast_order_is_the_stated_rule(nb, make_user, runner, sent):
     start = timezone.now() - timedelta(hours=1)
     students = [make_user(Role.STUDENT) for _ in range(4)]
     for index, student in enumerate(students):
@@ -238,8 +238,55 @@ def test_the_fast_order_is_the_stated_rule_and_stops_once_the_runs_asked_about_a
 
     order = fair_queue._order(fair_queue._shares_now("cpu"), fair_queue.WAITING_LOOKAHEAD, now)
     expected = _reference_order(fair_queue._shares_now("cpu"), now)
-    asked = order[7]
-    partial = fair_queue._order(fair_queue._shares_now("cpu"), fair_queue.WAITING_LOOKAHEAD, now, {asked})
 
     assert order == expected and len(order) == 20 + 2 * 3 + 1 + 3, "course 2 (cap 1) sends one of its two runs"
-    assert partial == order[:8], "the line stops at the run asked about, with the same places before it"
+
+
+def _places(runs: list[Run]) -> dict[int, int]:
+    from notebooks.selectors import queue_positions
+
+    return queue_positions([Run.objects.get(pk=run.pk) for run in runs])
+
+
+def test_places_in_line_are_read_from_the_kept_line_until_the_queue_changes(
+    nb, make_user, runner, sent, django_assert_num_queries
+):
+    # Given a class of three waiting, the third of them asked about once
+    runs = _waiting(nb, make_user(Role.STUDENT), "course:1", 3)
+    assert _places(runs) == {runs[0].pk: 1, runs[1].pk: 2, runs[2].pk: 3}
+
+    # When its place is asked again with nothing changed, one query (the fingerprint) answers
+    third = Run.objects.get(pk=runs[2].pk)
+    with django_assert_num_queries(1):
+        assert fair_queue.queue_line("cpu").places()[third.pk] == 3
+
+    # Then each change of the queue shows at once: a run sent to a runner stays first in line...
+    Run.objects.filter(pk=runs[1].pk).update(dispatched_at=timezone.now())
+    assert _places(runs) == {runs[1].pk: 1, runs[0].pk: 2, runs[2].pk: 3}
+    # ...a started one leaves the line...
+    Run.objects.filter(pk=runs[1].pk).update(status=Run.Status.RUNNING, started_at=timezone.now())
+    assert _places(runs) == {runs[0].pk: 1, runs[2].pk: 2}
+    # ...a cancelled one leaves it (and is said to be behind everyone until it ends)...
+    Run.objects.filter(pk=runs[0].pk).update(cancel_requested=True)
+    assert _places(runs)[runs[2].pk] == 1
+    # ...and someone else's new run, in a course not served yet, goes before the class's next one
+    other = _waiting(nb, make_user(Role.STUDENT), "course:2", 1)
+    assert _places([*runs, *other])[other[0].pk] == 1
+    assert _places([*runs, *other])[runs[2].pk] == 2
+
+
+def test_a_run_handed_back_to_the_queue_changes_the_line_even_when_the_counts_do_not(nb, make_user, runner, sent):
+    # Given one run running, one sent and one waiting
+    first, second, third = _waiting(nb, make_user(Role.STUDENT), "", 3)
+    now = timezone.now()
+    Run.objects.filter(pk=first.pk).update(status=Run.Status.RUNNING, dispatched_at=now, started_at=now)
+    Run.objects.filter(pk=second.pk).update(dispatched_at=now)
+    assert _places([first, second, third]) == {second.pk: 1, third.pk: 2}
+
+    # When the running one is handed back, the sent one starts and the waiting one is sent: one of each, as before
+    Run.objects.filter(pk=first.pk).update(status=Run.Status.QUEUED, dispatched_at=None, started_at=None)
+    Run.objects.filter(pk=second.pk).update(status=Run.Status.RUNNING, started_at=now)
+    Run.objects.filter(pk=third.pk).update(dispatched_at=now)
+
+    # Then the line is ordered afresh: the third is next, the handed-back run waits behind it
+    assert _places([first, second, third]) == {third.pk: 1, first.pk: 2}
