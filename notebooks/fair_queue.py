@@ -308,10 +308,14 @@ _SETS = (
     "status = %s AND dispatched_at IS NOT NULL",
     "status = %s",
 )
+_WAITING: list[str | bool] = [Run.Status.QUEUED, False]
 _SET_PARAMS: list[str | bool] = [
-    *([Run.Status.QUEUED, False] * 2),
-    *([Run.Status.QUEUED] * 2),
-    *([Run.Status.RUNNING] * 2),
+    *_WAITING,
+    *_WAITING,
+    Run.Status.QUEUED,
+    Run.Status.QUEUED,
+    Run.Status.RUNNING,
+    Run.Status.RUNNING,
 ]
 
 
