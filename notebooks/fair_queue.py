@@ -228,6 +228,7 @@ def runner_seconds_used(user: Any, *, now: datetime | None = None) -> int:
 class Wait:
     position: int  # place in line: 1 is the next run to start
     seconds: int | None  # about how long until it ends; None without a recent run to estimate from
+    starts_in: int | None = None  # about how long until it starts (0: with the next free slot)
 
 
 def duration_text(seconds: int) -> str:
@@ -333,14 +334,17 @@ def places_in_line(runs: list[Run]) -> dict[str, tuple[Line, dict[int, int]]]:
 
 def waits(runs: list[Run]) -> dict[int, Wait]:
     """Place in line and estimated wait of every queued run in `runs`: a run in place p on a queue with s
-    live slots ends in about ceil(p / s) typical run durations."""
+    live slots starts after about ceil(p / s) - 1 typical run durations and ends one later."""
     estimates: dict[int, Wait] = {}
     for queue, (line, places) in places_in_line(runs).items():
         typical = line.typical_seconds
         slots = runner_slots(queue) or 1
         for run_id, place in places.items():
-            seconds = None if typical is None else round(math.ceil(place / slots) * typical)
-            estimates[run_id] = Wait(position=place, seconds=seconds)
+            rounds = math.ceil(place / slots)
+            if typical is None:
+                estimates[run_id] = Wait(position=place, seconds=None)
+            else:
+                estimates[run_id] = Wait(place, round(rounds * typical), round((rounds - 1) * typical))
     return estimates
 
 

@@ -136,7 +136,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "run": run,
         "queue_position": wait.position if wait else None,
-        "wait_text": fair_queue.duration_text(wait.seconds) if wait and wait.seconds is not None else "",
+        "starts_in": fair_queue.duration_text(wait.starts_in) if wait and wait.starts_in else "",
+        "starts_next": wait is not None and wait.starts_in == 0,
         "status_labels": labels,
         "metrics": run_metric_values(run),
         "phases": phases,

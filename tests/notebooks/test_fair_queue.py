@@ -143,6 +143,7 @@ def test_the_estimated_wait_counts_the_runs_served_first(nb, make_user, runner, 
 
     assert wait is not None and wait.position == 5
     assert wait.seconds == 3 * 30, "fifth in line on two slots: it ends with the third round of runs"
+    assert wait.starts_in == 2 * 30, "and starts when the second round ends"
 
 
 def test_the_run_page_says_the_wait_in_minutes_and_hours(nb, make_user, runner, sent, client):
@@ -160,9 +161,21 @@ def test_the_run_page_says_the_wait_in_minutes_and_hours(nb, make_user, runner, 
     english = client.get(f"/runs/{waiting[-1].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     chinese = client.get(f"/runs/{waiting[-1].pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
-    # Then the wait (three rounds of 50 minutes) reads in hours and minutes
-    assert "starts in about 2 h 30 min" in english
-    assert "约 2 小时 30 分钟后开始" in chinese
+    # Then the wait (two rounds of 50 minutes before it starts) reads in hours and minutes
+    assert "starts in about 1 h 40 min" in english
+    assert "约 1 小时 40 分钟后开始" in chinese
+
+
+def test_a_run_next_in_line_says_it_starts_with_the_next_free_slot(nb, make_user, runner, sent, client):
+    student = make_user(Role.STUDENT)
+    _first, second = _waiting(nb, student, "", 2)
+    _finish([run.pk for run in _waiting(nb, make_user(Role.STUDENT), "", 1)])
+    client.force_login(student)
+
+    page = client.get(f"/runs/{second.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "position 2 in the queue" in page and "starts with the next free runner slot" in page
+    assert "starts in about" not in page
 
 
 def test_a_student_past_the_weekly_runner_time_is_refused_and_nothing_is_queued(nb, make_user, settings, sent):

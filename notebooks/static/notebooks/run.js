@@ -13,7 +13,13 @@
     bar.textContent = percent + "%";
     text("[data-cells]", run.cells_done + " / " + run.cells_total);
     text("[data-elapsed]", run.elapsed_seconds === null ? "—" : run.elapsed_seconds.toFixed(1) + " s");
-    text("[data-queue]", run.queue_position ? "· #" + run.queue_position : "");
+    // The page says the place and the wait in words; a new place is said as "#N", and once the run leaves
+    // the line neither is said any more.
+    if (String(run.queue_position || "") !== (root.dataset.position || "")) {
+      root.dataset.position = run.queue_position || "";
+      text("[data-queue]", run.queue_position ? "· #" + run.queue_position : "");
+      if (!run.queue_position) { text("[data-wait]", ""); }
+    }
     text("[data-runner]", run.runner || "—");
     var current = root.querySelector("[data-current]");
     current.textContent = "";
