@@ -114,3 +114,16 @@ def test_the_course_page_lists_everyone_enrolled(catalogue, make_user, client):
         for e in course.enrolments.select_related("user").order_by("role", "user__display_name", "user__username")
     ]
     assert rows == expected and len(rows) == 5
+
+
+def test_a_name_on_the_roster_is_text_not_markup(catalogue, make_user, client):
+    course, _assignment = _class(make_user, 1)
+    student = course.enrolments.get(role="student").user
+    student.display_name = '<img src=x onerror="alert(1)">'
+    student.save(update_fields=["display_name"])
+    client.force_login(factories.instructor_of(course))
+
+    page = BeautifulSoup(client.get(f"/courses/{course.pk}/").content, "html.parser")
+
+    assert page.select("[data-roster] img") == []
+    assert '<img src=x onerror="alert(1)">' in [row.select("td")[0].text for row in page.select("[data-roster] tbody tr")]
