@@ -72,6 +72,7 @@ PAGES = [
     ("course page (instructor)", "/courses/{course}/", "demo-instructor"),
     ("grade book", "/courses/{course}/gradebook/", "demo-instructor"),
     ("assignment page", "/courses/assignments/{assignment}/", "demo-instructor"),
+    ("assignment grades", "/courses/assignments/{assignment}/grades/", "demo-instructor"),
     ("derived projects", "/courses/projects/", None),
     ("audit log (admin)", "/accounts/audit-log/", "demo-admin"),
     ("role queue (admin)", "/accounts/roles/queue/", "demo-admin"),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("courses/<int:pk>/assignments/", views.assignment_create, name="assignment_create"),
     path("courses/<int:pk>/bundle.zip", views.course_bundle, name="course_bundle"),
     path("courses/assignments/<int:pk>/", views.assignment_detail, name="assignment"),
+    path("courses/assignments/<int:pk>/grades/", views.assignment_grades, name="assignment_grades"),
     path("courses/assignments/<int:pk>/grades.csv", views.grades_csv, name="grades_csv"),
     path("courses/assignments/<int:pk>/settings/", views.assignment_settings, name="assignment_settings"),
     path("courses/submissions/<int:pk>/rerun/", views.rerun, name="rerun"),

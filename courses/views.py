@@ -364,8 +364,9 @@ def _assignment_page(
     *,
     form: RunForm,
     status: int = 200,
-    settings_form: AssignmentSettingsForm | None = None,
 ) -> HttpResponse:
+    """The assignment's runs: the latest few, each with its place in line. Its grade book is a page of its own
+    (`assignment_grades`), so this page stays as fast for a class of 300 as for a class of 3."""
     user = actor_of(request)
     submissions = selectors.latest_submissions_for_user(user, assignment, access, LATEST_RUNS_SHOWN)
     shown = len(submissions)
@@ -403,12 +404,6 @@ def _assignment_page(
         "mine_used": sum(1 for s in submissions if s.student_id == user.pk and s.started_by_id == user.pk),
         "limits": selectors.assignment_run_limits(assignment),
     }
-    if access.oversees:
-        context.update(_dashboard(request, assignment))
-    if access.manages:
-        context["settings_form"] = settings_form or AssignmentSettingsForm(
-            assignment, context.get("metrics", []), student_run_maxima()
-        )
     return render(request, "courses/assignment_detail.html", context, status=status)
 
 
@@ -429,8 +424,36 @@ def _pairs(values: dict[str, Any]) -> list[str]:
     return [f"{key}={localize(value)}" for key, value in values.items()]
 
 
-def _dashboard(request: HttpRequest, assignment: Any) -> dict[str, Any]:
-    rows = selectors.gradebook(assignment)
+@login_required
+@page_errors
+def assignment_grades(request: HttpRequest, pk: int) -> HttpResponse:
+    user = actor_of(request)
+    assignment, access = selectors.assignment_get_for_user(user, pk)
+    if not access.oversees:
+        raise NotFound("No such assignment.")
+    return _grades_page(request, assignment, access, selectors.gradebook(assignment))
+
+
+def _grades_page(
+    request: HttpRequest,
+    assignment: Any,
+    access: selectors.CourseAccess,
+    rows: list[selectors.GradeRow],
+    *,
+    status: int = 200,
+    settings_form: AssignmentSettingsForm | None = None,
+) -> HttpResponse:
+    """An assignment's grade book, its distribution and failed runs, and for its managers the settings form, whose
+    choice of grade-book metric offers the metrics the grade book's rows report."""
+    context: dict[str, Any] = {"assignment": assignment, "course": assignment.course, "access": access}
+    context.update(_dashboard(request, assignment, rows))
+    if access.manages:
+        context["limits"] = selectors.assignment_run_limits(assignment)
+        context["settings_form"] = settings_form or AssignmentSettingsForm(assignment, context["metrics"], student_run_maxima())
+    return render(request, "courses/assignment_grades.html", context, status=status)
+
+
+def _dashboard(request: HttpRequest, assignment: Any, rows: list[selectors.GradeRow]) -> dict[str, Any]:
     metrics = selectors.metric_names(rows)
     sort = request.GET.get("sort", "name")
     if sort not in {"name", "status", "runs", "late"} and sort.removeprefix("m:") not in metrics:
@@ -508,8 +531,8 @@ def assignment_settings(request: HttpRequest, pk: int) -> HttpResponse:
     assignment, access = selectors.assignment_get_for_user(user, pk)
     if not access.manages:
         raise NotAllowed(_("Only an instructor can change this.")) if access.oversees else NotFound("No such assignment.")
-    observed = selectors.metric_names(selectors.gradebook(assignment))
-    form = AssignmentSettingsForm(assignment, observed, student_run_maxima(), request.POST)
+    rows = selectors.gradebook(assignment)
+    form = AssignmentSettingsForm(assignment, selectors.metric_names(rows), student_run_maxima(), request.POST)
     status = 400
     if form.is_valid():
         try:
@@ -519,8 +542,8 @@ def assignment_settings(request: HttpRequest, pk: int) -> HttpResponse:
             status = error.status
         else:
             messages.success(request, _("Assignment settings saved."))
-            return redirect("courses:assignment", pk=pk)
-    return _assignment_page(request, assignment, access, form=_run_form(assignment), status=status, settings_form=form)
+            return redirect("courses:assignment_grades", pk=pk)
+    return _grades_page(request, assignment, access, rows, status=status, settings_form=form)
 
 
 # --- the course-wide grade book --------------------------------------------------------------------
@@ -535,7 +558,7 @@ CELL_STATES = {
 
 
 GRADEBOOK_PAGE_STUDENTS = 50
-LATEST_RUNS_SHOWN = 50  # an assignment's page lists its latest runs; every student's are in its grade book
+LATEST_RUNS_SHOWN = 50  # an assignment's page lists its latest runs; every student's are in its grade book (Grades)
 
 
 def _overseen_course(request: HttpRequest, pk: int) -> Any:

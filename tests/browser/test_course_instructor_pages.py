@@ -1,6 +1,6 @@
 """The instructor's course pages as people see them, in English and Chinese, on a laptop and a phone: the
 two-step assignment form with typed defaults (and its error on a bad default), run limits, the assignment
-page's settings and the limits a student is told, and the course grade book. Each fits the viewport (wide
+page, its Grades page with the settings, the limits a student is told, and the course grade book. Each fits the viewport (wide
 tables scroll inside their container; the grade book's first column stays put) and is photographed into
 test-artifacts/courses/."""
 
@@ -79,7 +79,7 @@ def test_instructor_pages_fit_and_read_in_both_languages(browser, live_server, w
     instructor = factories.instructor_of(course)
 
     def open_settings(name, page):
-        if name == "assignment-instructor":
+        if name == "assignment-grades":
             page.locator("[data-assignment-settings] summary").click()
 
     _walk(
@@ -90,6 +90,7 @@ def test_instructor_pages_fit_and_read_in_both_languages(browser, live_server, w
             ("course-instructor", f"/courses/{course.pk}/"),
             ("course-add-assignment-step2", f"/courses/{course.pk}/?notebook=short#add-assignment"),
             ("assignment-instructor", f"/courses/assignments/{first.pk}/"),
+            ("assignment-grades", f"/courses/assignments/{first.pk}/grades/"),
             ("course-gradebook", f"/courses/{course.pk}/gradebook/"),
         ],
         before=open_settings,

@@ -34,7 +34,13 @@ NOT_PAGE_SUFFIXES = (".svg", ".json", ".csv", ".zip", ".ipynb", ".html", ".atom"
 MAIN_PAGES = {
     "anonymous": ["", "health/", "notebooks/", "accounts/login/"],
     "student": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/", "accounts/sign-in-methods/"],
-    "instructor": ["me/", "courses/<int:pk>/", "courses/assignments/<int:pk>/", "courses/<int:pk>/gradebook/"],
+    "instructor": [
+        "me/",
+        "courses/<int:pk>/",
+        "courses/assignments/<int:pk>/",
+        "courses/assignments/<int:pk>/grades/",
+        "courses/<int:pk>/gradebook/",
+    ],
     "auditor": ["me/", "audits/"],
     "curator": ["me/", "curation/"],
     "maintainer": ["me/", "toolchain/", "me/models/"],
@@ -67,6 +73,7 @@ def test_the_walk_covers_the_resolvers_pages():
     # The matrix itself fails on an undeclared route; here: the walk does not silently lose its pages.
     pages = _pages()
     assert {"", "me/", "health/", "models/<slug:slug>/", "courses/assignments/<int:pk>/", "sponsorship/"} <= set(pages)
+    assert "courses/assignments/<int:pk>/grades/" in pages
     assert all(role in matrix.VISITORS for role in ROLES)
 
 

@@ -47,6 +47,7 @@ ROUTES: dict[str, dict[str, dict[str, int]]] = {
         "GET": PAGE_MEMBERS,
         "POST": {"anonymous": 302, "student": 302, "instructor": 403, "institution_admin": 403, "administrator": 403, "*": 404},
     },
+    "courses/assignments/<int:pk>/grades/": {"GET": OVERSEERS_PAGE},
     "courses/assignments/<int:pk>/grades.csv": {
         "GET": {"anonymous": 302, "instructor": 200, "institution_admin": 200, "administrator": 200, "*": 404}
     },

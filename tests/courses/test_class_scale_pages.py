@@ -1,6 +1,7 @@
-"""The course pages of a class larger than one page: the assignment page, the runs API and the course page make
-as many queries for a large class as for a small one (runs waiting in the queue, failed runs, more runs than the
-page lists and more students than a grade-book page included), and still show the right rows and links."""
+"""The course pages of a class larger than one page: the assignment page, its Grades page, the runs API and the
+course page make as many queries for a large class as for a small one (runs waiting in the queue, failed runs, more
+runs than the page lists and more students than a grade-book page included), and still show the right rows and
+links."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def test_the_course_pages_make_as_many_queries_for_a_large_class_as_for_a_small_
         counts.append(
             [
                 _queries(client, f"/courses/assignments/{assignment.pk}/"),
-                _queries(client, f"/courses/assignments/{assignment.pk}/?sort=m:accuracy&dir=desc&page=2"),
+                _queries(client, f"/courses/assignments/{assignment.pk}/grades/"),
+                _queries(client, f"/courses/assignments/{assignment.pk}/grades/?sort=m:accuracy&dir=desc&page=2"),
                 _queries(client, f"/api/v1/assignments/{assignment.pk}/runs/"),
                 _queries(client, f"/courses/{course.pk}/"),
                 _queries(client, f"/courses/{course.pk}/gradebook/"),
@@ -71,9 +73,13 @@ def test_the_course_pages_make_as_many_queries_for_a_large_class_as_for_a_small_
     assert counts[0] == counts[1], counts
     # Session, user, assignment, access; the latest runs and their count; the line of the queue they wait in (runs
     # sent, runs waiting, in service, last served per course and per person, typical duration, live runners); the
-    # grade book (students, submissions); failed runs; the menu's roles and notifications.
-    with django_assert_max_num_queries(18):
+    # menu's roles and notifications. Not the grade book: that is the Grades page's.
+    with django_assert_max_num_queries(15):
         client.get(f"/courses/assignments/{assignment.pk}/")
+    # Session, user, assignment, access; the grade book (students, submissions); failed runs; the menu's roles and
+    # notifications.
+    with django_assert_max_num_queries(9):
+        client.get(f"/courses/assignments/{assignment.pk}/grades/")
 
 
 def test_the_assignment_page_lists_the_latest_runs_with_their_links_and_places_in_line(catalogue, make_user, client, small_pages):
@@ -91,7 +97,16 @@ def test_the_assignment_page_lists_the_latest_runs_with_their_links_and_places_i
     assert [row.select_one("[data-wait]") is not None for row in rows] == waiting and any(waiting), "a place in line"
     reruns = [form["action"] for form in page.select("form[id^=rerun-]")]
     assert reruns == [f"/courses/submissions/{s.pk}/rerun/" for s in latest]
-    assert page.select_one("[data-latest-runs]") is not None, "15 runs, 3 listed"
+    assert page.select_one("[data-latest-runs] a")["href"] == f"/courses/assignments/{assignment.pk}/grades/", "15 runs, 3 listed"
+    assert page.select_one("[data-gradebook]") is None and page.select_one("[data-failed]") is None, "on the Grades page"
+
+
+def test_the_grades_page_lists_a_page_of_students_and_the_latest_failed_runs(catalogue, make_user, client, small_pages):
+    course, assignment = _class(make_user, 5)
+    client.force_login(factories.instructor_of(course))
+
+    page = BeautifulSoup(client.get(f"/courses/assignments/{assignment.pk}/grades/").content, "html.parser")
+
     failed = page.select("[data-failed] tbody tr")
     assert len(failed) == PAGE_ROWS and all("ValueError: the data is wrong" in row.text for row in failed)
     assert [row.select_one("a")["href"] for row in failed] == [

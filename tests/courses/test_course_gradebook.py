@@ -101,11 +101,13 @@ def test_a_missing_run_after_the_due_date_is_marked(book, instructor_client, mak
     assert cells[(str(latecomer), 2)]["state"] == "not_started"
 
 
-def test_the_assignment_page_counts_the_same_run_and_metric(book, instructor_client):
+def test_the_assignments_grades_page_counts_the_same_run_and_metric(book, instructor_client):
     first = book["assignments"][0]
+    course_book = BeautifulSoup(instructor_client.get(f"/courses/{book['course'].pk}/gradebook/").content, "html.parser")
 
-    page = instructor_client.get(f"/courses/assignments/{first.pk}/").content.decode()
+    page = instructor_client.get(f"/courses/assignments/{first.pk}/grades/").content.decode()
 
+    assert course_book.select_one("[data-course-gradebook] thead th.num a")["href"] == f"/courses/assignments/{first.pk}/grades/"
     soup = BeautifulSoup(page, "html.parser")
     assert soup.select_one("#metric option[selected]")["value"] == "accuracy"
     assert "The course grade book shows accuracy." in page

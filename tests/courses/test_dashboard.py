@@ -1,5 +1,5 @@
-"""The instructor dashboard: grade book with metrics, sorting, the distribution chart, failed runs with
-reasons, the CSV export; its query count does not grow with students."""
+"""The instructor dashboard, an assignment's Grades page: grade book with metrics, sorting, the distribution chart,
+failed runs with reasons, the CSV export; its query count does not grow with students."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_dashboard_shows_metrics_per_student_the_chart_and_failed_runs(setup, cl
     course, assignment, students = setup
     client.force_login(factories.instructor_of(course))
 
-    page = client.get(f"/courses/assignments/{assignment.pk}/?sort=m:accuracy&dir=desc").content.decode()
+    page = client.get(f"/courses/assignments/{assignment.pk}/grades/?sort=m:accuracy&dir=desc").content.decode()
 
     assert "data-histogram" in page and "accuracy" in page
     assert "ValueError: the data is wrong" in page
@@ -79,7 +79,7 @@ def test_dashboard_query_count_does_not_grow_with_students(catalogue, make_user,
             _finished(assignment, factories.student_in(course, make_user), metrics={"accuracy": 0.5})
         client.force_login(factories.instructor_of(course))
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(f"/courses/assignments/{assignment.pk}/").status_code == 200
+            assert client.get(f"/courses/assignments/{assignment.pk}/grades/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
 
@@ -130,9 +130,10 @@ def test_grade_book_labels_and_formats_metrics_as_the_notebook_declares(setup, c
     client.force_login(factories.instructor_of(course))
 
     english = BeautifulSoup(
-        client.get(f"/courses/assignments/{assignment.pk}/?sort=m:accuracy", HTTP_ACCEPT_LANGUAGE="en").content, "html.parser"
+        client.get(f"/courses/assignments/{assignment.pk}/grades/?sort=m:accuracy", HTTP_ACCEPT_LANGUAGE="en").content,
+        "html.parser",
     )
-    chinese = client.get(f"/courses/assignments/{assignment.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    chinese = client.get(f"/courses/assignments/{assignment.pk}/grades/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     header = english.select_one("[data-sort-metric=accuracy]")
     assert header.text == "Test accuracy" and header.parent.find("small").text == "(%)"
@@ -159,7 +160,7 @@ def test_grade_book_row_sums_up_a_students_runs_newest_first(catalogue, make_use
     assert [rows[tried.username][key] for key in shown] == ["3", "failed", "yes", str(counted.run_id), "0.6"]
     assert [rows[idle.username][key] for key in shown] == ["0", "", "no", "", ""]
     assert [rows[failing.username][key] for key in shown] == ["1", "failed", "no", "", ""]
-    page = client.get(f"/courses/assignments/{assignment.pk}/?sort=runs&dir=desc").content.decode()
+    page = client.get(f"/courses/assignments/{assignment.pk}/grades/?sort=runs&dir=desc").content.decode()
     gradebook = page[page.index("data-gradebook") :]
     assert gradebook.index(str(tried)) < gradebook.index(str(failing)) < gradebook.index(str(idle)), "by runs, most first"
     assert f"/runs/{latest.run_id}/" in page

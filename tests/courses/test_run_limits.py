@@ -193,7 +193,7 @@ def test_the_assignment_settings_form_saves_within_the_maxima_and_names_the_fiel
 
     assert refused.status_code == 400
     assert "Between 256 and 4096 MB: 4096 is the portal&#x27;s maximum" in refused.content.decode()
-    assert saved.status_code == 302
+    assert saved.status_code == 302 and saved["Location"] == f"/courses/assignments/{assignment.pk}/grades/"
     assignment.refresh_from_db()
     assert (assignment.run_timeout_seconds, assignment.run_memory_mb) == (45, None)
     assert audit_actions().count("assignment.settings_set") == 1
