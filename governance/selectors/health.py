@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,36 +47,26 @@ EXPIRING_DAYS = 30
 
 
 def certified_fingerprint(now: datetime) -> tuple[Any, ...]:
-    """A cheap reading that changes whenever what is certified at `now` could have, to key caches of it by.
+    """A cheap reading that changes whenever what is certified at `now` could have, to key caches of it by: which
+    models are certified, which of them expire within EXPIRING_DAYS, and how many of each.
 
-    What is certified, and which certified models expire within EXPIRING_DAYS or are suspended, is read from:
-    - the active certifications: their count, the sum and the largest of their ids (one index-only scan of
-      `certification_active_idx`). A certification is created active and, once it ends (superseded, ended,
-      suspended), is never active again, so a grant or an end changes the count or the largest id, and ends
-      and grants committing in another order than their ids were drawn still change the count or the sum;
-    - time: the next moment an active certification expires, and the next one that comes within EXPIRING_DAYS.
-      Each is a moment still ahead of `now`, so the reading changes as soon as either passes;
-    - the newest version (a model's current version changes only to a new version) and the accepted audits
-      (count and last change), which decide a suspension.
+    One scan of the active certifications (index-only, `certification_active_idx`) reads
+    - their count, and the sum and the largest of their ids. A certification is created active and, once it ends
+      (superseded, ended, suspended), is never active again, so a grant or an end changes the count or the largest
+      id, and grants and ends committed in another order than their ids were drawn still change the count or the
+      sum. A new version ends its model's certification (`certification_end_for_model`) and so does an accepted
+      critical security finding (`certification_suspend`), in the same transaction; a suspended version is not
+      certified again (`certification_refresh`);
+    - the next moment one of them expires, and the next moment one comes within EXPIRING_DAYS of its expiry: each
+      is still ahead of `now`, so the reading changes as soon as either passes.
     No service changes a certification's model, version or expiry once granted (and once a frozen quarter seals
-    it, the database refuses to: governance/db_guards.py), nor a model's slug.
-
-    Aggregated over the active certifications: where there are none, nothing is certified whatever the rest."""
-    active = Certification.objects.filter(status=Certification.Status.ACTIVE)
-    accepted = Audit.objects.filter(status=Audit.Status.ACCEPTED).order_by().values("status")
-
-    def first(rows: QuerySet[Any], field: str) -> Max:  # one row read off an index, once for the whole aggregate
-        return Max(Subquery(rows.order_by(field).values(field.lstrip("-"))[:1]))
-
-    reading = active.aggregate(
+    it, the database refuses to: governance/db_guards.py), nor a model's slug."""
+    reading = Certification.objects.filter(status=Certification.Status.ACTIVE).aggregate(
         count=Count("pk"),
         ids=Sum("pk"),
         newest=Max("pk"),
-        next_expiry=first(active.filter(expires_at__gt=now), "expires_at"),
-        next_expiring=first(active.filter(expires_at__gte=now + timedelta(days=EXPIRING_DAYS)), "expires_at"),
-        version=first(ModelVersion.objects.all(), "-pk"),
-        audits=Max(Subquery(accepted.annotate(n=Count("pk")).values("n"))),
-        audited=Max(Subquery(accepted.annotate(last=Max("updated_at")).values("last"))),
+        next_expiry=Min("expires_at", filter=Q(expires_at__gt=now)),
+        next_expiring=Min("expires_at", filter=Q(expires_at__gte=now + timedelta(days=EXPIRING_DAYS))),
     )
     return tuple(reading.values())
 

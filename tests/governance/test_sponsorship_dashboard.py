@@ -1,7 +1,7 @@
 """The steward dashboard keeps what it reads from every certified model (how many, which joined or left since the
 last frozen quarter, how many each state filter lists) under a fingerprint of the certifications: a grant, a
-suspension, an expiry or a model coming within 30 days of its expiry shows on the very next request, and a
-request after no change reads none of it again."""
+suspension, a new version, an expiry or a model coming within 30 days of its expiry shows on the very next
+request, and a request after no change reads none of it again."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from accounts.models import Role
 from governance.methodology import CERTIFICATION_DAYS
 from governance.services.audits import audit_create, audit_decide, audit_submit, finding_add
 from governance.services.sponsorship import quarter_compute, quarter_freeze, quarter_open
-from tests.governance.factories import certify, register
+from tests.governance.factories import certify, new_version, register
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def _suspend(model, make_user):
     audit_decide(actor=reviewer, audit=audit, decision="accept")
 
 
-def test_a_grant_a_suspension_an_expiry_and_the_30_day_window_show_on_the_very_next_request(
+def test_a_grant_a_suspension_a_new_version_the_30_day_window_and_an_expiry_show_on_the_very_next_request(
     client, make_user, steward, monkeypatch
 ):
     owner = make_user(Role.CURATOR)
@@ -103,18 +103,25 @@ def test_a_grant_a_suspension_an_expiry_and_the_30_day_window_show_on_the_very_n
     assert suspended["certified"] == (4, ["later", "newcomer", "soon", "stays"])
     assert suspended["suspended"] == (1, ["goes"]) and suspended["not_certified"] == (1, ["goes"])
 
+    # When a certified model gets a new version (health never carries over)
+    new_version(owner, models["stays"], "2.0.0")
+    replaced = _dashboard(client)
+    assert replaced["count"] == 3 and replaced["left"] == ["goes", "stays"]
+    assert replaced["certified"] == (3, ["later", "newcomer", "soon"])
+    assert replaced["not_certified"] == (2, ["goes", "stays"])
+
     # When two hours pass, later comes within 30 days of its expiry
     monkeypatch.setattr(timezone, "now", lambda: now + timedelta(hours=2))
     window = _dashboard(client)
-    assert window["expiring"] == (2, ["later", "soon"]) and window["count"] == 4
+    assert window["expiring"] == (2, ["later", "soon"]) and window["count"] == 3
 
     # When four hours have passed, soon has expired
     monkeypatch.setattr(timezone, "now", lambda: now + timedelta(hours=4))
     expired = _dashboard(client)
-    assert expired["count"] == 3 and expired["left"] == ["goes", "soon"]
-    assert expired["certified"] == (3, ["later", "newcomer", "stays"])
+    assert expired["count"] == 2 and expired["left"] == ["goes", "soon", "stays"]
+    assert expired["certified"] == (2, ["later", "newcomer"])
     assert expired["expiring"] == (1, ["later"])
-    assert expired["not_certified"] == (2, ["goes", "soon"])
+    assert expired["not_certified"] == (3, ["goes", "soon", "stays"])
 
 
 def _reads_every_certified_model(queries) -> bool:
