@@ -46,8 +46,10 @@ def _rows(html: str) -> list[str]:
 def _dashboard(client) -> dict:
     """What the dashboard says, unfiltered and under each state filter."""
     html = client.get("/sponsorship/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    count = re.search(r"data-certified-count>(\d+)</p>", html)
+    assert count is not None
     seen = {
-        "count": int(re.search(r"data-certified-count>(\d+)</p>", html)[1]),
+        "count": int(count[1]),
         "joined": _links(html, "Newly eligible"),
         "left": _links(html, "No longer eligible"),
     }
