@@ -161,8 +161,8 @@ class Certification(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "expires_at"]),
-            # What is certified now (`selectors.health.certified_now`, `certified_of_current_version`) and the
-            # fingerprint the steward dashboard caches it under, read from the index alone.
+            # Whether a model is certified now (`selectors.health.certified_of_current_version`, tested for each
+            # row of the model lists) read from the index alone.
             models.Index(
                 fields=["model", "version", "expires_at"],
                 include=["id"],
