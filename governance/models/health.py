@@ -58,6 +58,14 @@ class Evaluation(models.Model):
             models.Index(fields=["version", "dimension", "status", "-counted_at"]),
             # Values waiting for a second auditor: a handful among 100,000 counted ones.
             models.Index(fields=["measured_at"], condition=models.Q(status="pending"), name="evaluation_pending_idx"),
+            # A version's latest counted value of a dimension (`selectors.health._latest`, seven per model row):
+            # read from the index alone, newest first, without a sort.
+            models.Index(
+                fields=["version", "dimension", "-measured_at", "-id"],
+                include=["value", "estimated"],
+                condition=models.Q(status="counted"),
+                name="evaluation_latest_counted_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -151,7 +159,17 @@ class Certification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version"], condition=models.Q(status="active"), name="one_active_certification"),
         ]
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            # Whether a model is certified now (`selectors.health.certified_of_current_version`, tested for each
+            # row of the model lists) read from the index alone.
+            models.Index(
+                fields=["model", "version", "expires_at"],
+                include=["id"],
+                condition=models.Q(status="active"),
+                name="certification_active_idx",
+            ),
+        ]
         verbose_name = _("certification")
         verbose_name_plural = _("certifications")
 

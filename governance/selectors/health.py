@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,6 +41,35 @@ def certified_now(at: datetime | None = None) -> QuerySet[Certification]:
     return Certification.objects.filter(
         status=Certification.Status.ACTIVE, expires_at__gt=at or timezone.now(), version_id=F("model__current_version_id")
     )
+
+
+EXPIRING_DAYS = 30
+
+
+def certified_fingerprint(now: datetime) -> tuple[Any, ...]:
+    """A cheap reading that changes whenever what is certified at `now` could have, to key caches of it by: which
+    models are certified, which of them expire within EXPIRING_DAYS, and how many of each.
+
+    One scan of the active certifications (10,000 narrow rows: 1–3 ms of the database here, where reading every
+    certified model's slug with its model was 13 ms) reads
+    - their count, and the sum and the largest of their ids. A certification is created active and, once it ends
+      (superseded, ended, suspended), is never active again, so a grant or an end changes the count or the largest
+      id, and grants and ends committed in another order than their ids were drawn still change the count or the
+      sum. A new version ends its model's certification (`certification_end_for_model`) and so does an accepted
+      critical security finding (`certification_suspend`), in the same transaction; a suspended version is not
+      certified again (`certification_refresh`);
+    - the next moment one of them expires, and the next moment one comes within EXPIRING_DAYS of its expiry: each
+      is still ahead of `now`, so the reading changes as soon as either passes.
+    No service changes a certification's model, version or expiry once granted (and once a frozen quarter seals
+    it, the database refuses to: governance/db_guards.py), nor a model's slug."""
+    reading = Certification.objects.filter(status=Certification.Status.ACTIVE).aggregate(
+        count=Count("pk"),
+        ids=Sum("pk"),
+        newest=Max("pk"),
+        next_expiry=Min("expires_at", filter=Q(expires_at__gt=now)),
+        next_expiring=Min("expires_at", filter=Q(expires_at__gte=now + timedelta(days=EXPIRING_DAYS))),
+    )
+    return tuple(reading.values())
 
 
 def _latest(dimension: str) -> QuerySet[Evaluation]:

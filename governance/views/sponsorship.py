@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +38,7 @@ from governance.services import sponsorship as services
 from governance.views.health import health_rows
 
 STATES = ["certified", "expiring", "suspended", "not_certified"]
+T = TypeVar("T")
 
 
 def _require_steward(request: HttpRequest) -> None:
@@ -44,14 +46,20 @@ def _require_steward(request: HttpRequest) -> None:
         raise NotAllowed(_("The sponsorship dashboard is for stewards."))
 
 
-def _filtered(request: HttpRequest) -> Any:
+def _filters(request: HttpRequest) -> dict[str, str]:
+    return {
+        "state": request.GET.get("state", ""),
+        "failing": request.GET.get("failing", ""),
+        "query": request.GET.get("q", "")[:80],
+    }
+
+
+def _filtered(now: datetime, *, state: str = "", failing: str = "", query: str = "") -> Any:
     """The annotated models the filters leave. A state filter tests the certification and the suspension with
     EXISTS, not through the annotations, so the database can join once instead of running the `certified_until`
     subquery for each of the 10,000 models (the same test: a version has at most one active certification)."""
     models: Any = health_selectors.model_health_list().select_related(None)
-    state = request.GET.get("state", "")
-    now = timezone.now()
-    soon = now + timedelta(days=30)
+    soon = now + timedelta(days=health_selectors.EXPIRING_DAYS)
     certified = health_selectors.certified_of_current_version(now)
     if state == "certified":
         models = models.filter(Exists(certified), suspended=False)
@@ -61,16 +69,46 @@ def _filtered(request: HttpRequest) -> Any:
         models = models.filter(suspended=True)
     elif state == "not_certified":
         models = models.filter(~Exists(certified) | Q(suspended=True))
-    failing = request.GET.get("failing", "")
     if failing in THRESHOLDS:
         threshold = THRESHOLDS[failing]
         field = f"{failing}_value"
         passing = {"<": f"{field}__lt", ">=": f"{field}__gte", "<=": f"{field}__lte"}[threshold.comparison]
         models = models.exclude(**{passing: threshold.limit})
-    query = request.GET.get("q", "")[:80]
     if query:
         models = models.filter(slug__icontains=query)
     return models
+
+
+def _paginator(models: Any, now: datetime, fingerprint: tuple[Any, ...], filters: dict[str, str]) -> Paginator[Any]:
+    """The filtered models in pages of 50.
+
+    Counting the certified (or expiring) models joins all 10,000 with their certifications; that count is kept
+    under the fingerprint, and "not certified" is every model but the certified ones (the two filters are each
+    other's complement). A search, a failing dimension or the suspended filter count as they are: their answers
+    also depend on names, values and audits that the fingerprint does not read."""
+    paginator = Paginator(models, 50)
+    state = filters["state"]
+    if state in {"certified", "expiring", "not_certified"} and not filters["query"] and filters["failing"] not in THRESHOLDS:
+        counted = "expiring" if state == "expiring" else "certified"
+        count = _certified_cached(f"count:{counted}", fingerprint, lambda: int(_filtered(now, state=counted).count()))
+        paginator.count = CommunityModel.objects.count() - count if state == "not_certified" else count
+    return paginator
+
+
+CERTIFIED_CACHED_S = 600
+
+
+def _certified_cached(name: str, fingerprint: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, kept under `fingerprint` (`certified_fingerprint`, read before it): the reading changes with
+    every grant, end, suspension and new version, and with time as a certification expires or comes within 30
+    days, so an answer found under it is the answer now. The timeout only frees entries no reading names again."""
+    reading = ":".join(str(part).replace(" ", "T") for part in fingerprint)
+    key = f"governance:certified:{name}:{reading}"
+    found = cache.get(key)
+    if found is None:
+        found = (compute(),)
+        cache.set(key, found, CERTIFIED_CACHED_S)
+    return cast(T, found[0])
 
 
 def _charts() -> dict[str, Any]:
@@ -140,15 +178,22 @@ def _chart_data() -> dict[str, Any]:
 CHANGES_SHOWN = 50
 
 
-def _eligibility(previous: Quarter | None) -> tuple[int, dict[str, list[str]]]:
+def _eligibility(previous: Quarter | None, now: datetime, fingerprint: tuple[Any, ...]) -> tuple[int, dict[str, list[str]]]:
     """How many models are certified now, and (at most CHANGES_SHOWN each, by slug) which joined or left the
     eligible set since the last frozen quarter.
 
-    Each side is read once as slugs and the sets are compared here: the count and the two anti-joins over 10,000
-    rows each were half the page's time. Only the few differences are ordered by the database, so the order is its
-    collation's, as before; a larger difference falls back to the database's anti-join and LIMIT.
-    """
-    certified = health_selectors.certified_now().values_list("model__slug", flat=True)
+    Reading every certified model's slug is most of the page's work at 10,000 models, and its answer changes
+    only with what the fingerprint reads (the frozen quarter's allocations never change): kept under it."""
+    sealed = f"{previous.pk}:{previous.manifest_sha256}" if previous is not None else "none"
+    return _certified_cached(f"eligibility:{sealed}", fingerprint, lambda: _eligibility_now(previous, now))
+
+
+def _eligibility_now(previous: Quarter | None, now: datetime) -> tuple[int, dict[str, list[str]]]:
+    """`_eligibility`, read. Each side is read once as slugs and the sets are compared here: the count and the two
+    anti-joins over 10,000 rows each were half the page's time. Only the few differences are ordered by the
+    database, so the order is its collation's, as before; a larger difference falls back to the database's
+    anti-join and LIMIT."""
+    certified = health_selectors.certified_now(now).values_list("model__slug", flat=True)
     slugs = list(certified.order_by())  # unsorted (sorting 10,000 rows was a third of it); one per model: the count
     if previous is None:
         return len(slugs), {"joined": list(certified.order_by("model__slug")[:CHANGES_SHOWN]), "left": []}
@@ -231,13 +276,16 @@ def _draw_pool_split(quarter: Quarter) -> Any:
 @page_errors
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_steward(request)
+    now = timezone.now()
+    fingerprint = health_selectors.certified_fingerprint(now)  # before anything kept under it is read
+    filters = _filters(request)
     # The annotated rows of one page in one query: the per-model subqueries of the select list run for its 50 rows.
-    page = Paginator(_filtered(request), 50).get_page(request.GET.get("page"))
+    page = _paginator(_filtered(now, **filters), now, fingerprint, filters).get_page(request.GET.get("page"))
     quarters = list(selectors.quarter_list()[:12])
     current = next((q for q in quarters if not q.frozen), quarters[0] if quarters else None)
     previous = next((q for q in quarters if q.frozen and q != current), None)
-    soon = timezone.now() + timedelta(days=30)
-    certified_count, changes = _eligibility(previous)
+    soon = now + timedelta(days=health_selectors.EXPIRING_DAYS)
+    certified_count, changes = _eligibility(previous, now, fingerprint)
     context = {
         "page": page,
         "rows": health_rows(page.object_list),
@@ -246,7 +294,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "current": current,
         "previous": previous,
         "changes": changes,
-        "expiring": health_selectors.certified_now()
+        "expiring": health_selectors.certified_now(now)
         .filter(expires_at__lt=soon)
         .select_related("model")
         .order_by("expires_at")[:20],
@@ -255,8 +303,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "pool_split": _pool_split(current),
         "charts": _charts(),
         "states": STATES,
-        "state": request.GET.get("state", ""),
-        "failing": request.GET.get("failing", ""),
+        "state": filters["state"],
+        "failing": filters["failing"],
         "q": request.GET.get("q", ""),
         "dimensions": DIMENSIONS,
     }

@@ -300,3 +300,36 @@ def test_health_cells_read_as_the_template_drew_them(language):
 
     assert [row["state"] for row in rows] == ["not_certified", "certified", "expiring", "suspended", "not_certified"]
     assert [str(row["cells_html"]) for row in rows] == expected
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_health_values_read_as_floatformat_wrote_them(language, settings):
+    """The cells write the database's Decimals themselves; every kind of value reads as `floatformat` wrote it:
+    integral ones, ties rounded half up, negatives rounding to zero, large ones, 6 and 3 decimals."""
+    import random
+
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from governance.views.health import _CellWords, _decimal_text
+
+    chosen = random.Random(20)
+    values = [
+        Decimal(text)
+        for text in (
+            "0", "-0", "0.000000", "-0.000000", "5", "-5", "82", "82.000000", "1000000", "12345678.000000",
+            "0.0005", "-0.0005", "0.0004999", "1.2345", "1.2355", "-1.2345", "0.0000005", "-0.0000005",
+            "0.0000004", "99999999.9999995", "0.18", "0.180000", "4.999999", "0.1", "-0.0004",
+        )
+    ]  # fmt: skip
+    values += [Decimal(chosen.randrange(-(10**13), 10**13)).scaleb(-6) for _ in range(2000)]
+    values += [Decimal(chosen.randrange(-(10**6), 10**6)).scaleb(-chosen.randrange(0, 7)) for _ in range(2000)]
+
+    with translation.override(language):
+        separator = _CellWords().separator
+        written = [(_decimal_text(v, places, separator), str(floatformat(v, -places))) for v in values for places in (3, 6)]
+        settings.USE_THOUSAND_SEPARATOR = True  # then floatformat groups thousands, and draws every value itself
+        grouped = _CellWords().separator
+
+    assert separator == "." and grouped is None
+    assert [ours for ours, _ in written] == [theirs for _, theirs in written]
