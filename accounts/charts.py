@@ -319,6 +319,9 @@ class ColumnChart:
     columns: list[Column]
 
 
+VALUE_FONT = 10  # charts/_columns.html writes each column's value at this size
+
+
 def column_chart(
     items: Sequence[tuple[float, str, str, str]],
     *,
@@ -330,12 +333,15 @@ def column_chart(
     label_font: int = 10,
     value_gap: int = 4,
 ) -> ColumnChart:
-    """One column per (value, label, value_text, title) item, `step` apart from x=10, scaled to the tallest."""
+    """One column per (value, label, value_text, title) item, `step` apart from x=10, scaled to the tallest. The
+    tallest stops `value_gap` lower than the plot's top, so the value written above it (VALUE_FONT high, its
+    baseline `value_gap` above the column) stays inside the chart instead of losing its top to the edge."""
     peak = max((value for value, *_ in items), default=0) or 1
     baseline = plot_height + 10
+    tallest = baseline - VALUE_FONT - value_gap
     columns = []
     for index, (value, label, value_text, title) in enumerate(items):
-        column_height = round(plot_height * value / peak)
+        column_height = round(tallest * value / peak)
         x, y = 10 + index * step, baseline - column_height
         columns.append(
             Column(

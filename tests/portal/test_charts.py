@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from accounts.charts import column_chart
+from accounts.charts import VALUE_FONT, column_chart
 
 
 def test_columns_are_placed_and_scaled_as_the_stats_page_placed_them():
@@ -14,7 +14,16 @@ def test_columns_are_placed_and_scaled_as_the_stats_page_placed_them():
     )  # fmt: skip
 
     assert chart.width == 20 + 44 * 2
-    assert [(c.x, c.y, c.height, c.middle, c.value_y) for c in chart.columns] == [(10, 10, 120, 26, 6), (54, 70, 60, 70, 66)]
+    assert [(c.x, c.y, c.height, c.middle, c.value_y) for c in chart.columns] == [(10, 14, 116, 26, 10), (54, 72, 58, 70, 68)]
+
+
+def test_the_tallest_columns_value_is_written_inside_the_chart():
+    for gap, font in ((4, 10), (3, 9), (0, 10)):
+        chart = column_chart([(7, "a", "7", "a: 7"), (2, "b", "2", "b: 2")], step=52, column_width=44, plot_height=100,
+                             height=150, label_y=128, label_font=font, value_gap=gap)  # fmt: skip
+        tallest = chart.columns[0]
+        assert tallest.value_y >= VALUE_FONT, "the value's glyphs (VALUE_FONT high) end below the chart's top edge"
+        assert tallest.y + tallest.height == 110 and tallest.value_y == tallest.y - gap, "on the baseline, value above"
 
 
 def test_all_zero_values_draw_empty_columns_without_dividing_by_zero():
@@ -30,8 +39,8 @@ def test_the_template_draws_every_column_with_its_tooltip_label_and_value():
     svg = render_to_string("charts/_columns.html", {"chart": chart, "title": "Distribution", "name": "histogram"})
 
     assert 'aria-label="Distribution"' in svg and "data-histogram" in svg and 'viewBox="0 0 72 150"' in svg
-    assert '<rect x="10" y="10" width="44" height="100" rx="3"' in svg and "<title>0.5 – 0.75: 3</title>" in svg
-    assert 'y="128" text-anchor="middle" font-size="9"' in svg and '<text x="32" y="7"' in svg
+    assert '<rect x="10" y="13" width="44" height="97" rx="3"' in svg and "<title>0.5 – 0.75: 3</title>" in svg
+    assert 'y="128" text-anchor="middle" font-size="9"' in svg and '<text x="32" y="10"' in svg
 
 
 def test_chart_coordinates_read_as_floatformat_wrote_them():
