@@ -427,10 +427,7 @@ def _pairs(values: dict[str, Any]) -> list[str]:
 @login_required
 @page_errors
 def assignment_grades(request: HttpRequest, pk: int) -> HttpResponse:
-    user = actor_of(request)
-    assignment, access = selectors.assignment_get_for_user(user, pk)
-    if not access.oversees:
-        raise NotFound("No such assignment.")
+    assignment, access = _overseen_assignment(request, pk)
     return _grades_page(request, assignment, access, selectors.gradebook(assignment))
 
 
@@ -498,10 +495,7 @@ def _dashboard(request: HttpRequest, assignment: Any, rows: list[selectors.Grade
 @login_required
 @page_errors
 def grades_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    user = actor_of(request)
-    assignment, access = selectors.assignment_get_for_user(user, pk)
-    if not access.oversees:
-        raise NotFound("No such assignment.")
+    assignment, _access = _overseen_assignment(request, pk)
     rows = selectors.gradebook(assignment)
     metrics = selectors.metric_names(rows)
     header = ["username", "name", "email", "runs", "latest_status", "late", "best_run", *metrics]
@@ -567,6 +561,14 @@ def _overseen_course(request: HttpRequest, pk: int) -> Any:
     if not access.oversees:
         raise NotFound("No such course.")
     return course
+
+
+def _overseen_assignment(request: HttpRequest, pk: int) -> tuple[Any, selectors.CourseAccess]:
+    """The assignment and the access to it, for those who oversee its course; NotFound for everyone else."""
+    assignment, access = selectors.assignment_get_for_user(actor_of(request), pk)
+    if not access.oversees:
+        raise NotFound("No such assignment.")
+    return assignment, access
 
 
 def _metric_label(assignment: Any, metric: str) -> MetricValue | None:

@@ -6,8 +6,8 @@ import itertools
 from typing import Any
 
 from accounts.models import Role, User
-from courses.models import Assignment, Course, Enrolment, Institution, InstitutionMember
-from notebooks.models import Notebook
+from courses.models import Assignment, Course, Enrolment, Institution, InstitutionMember, Submission
+from notebooks.models import Notebook, Run
 
 _numbers = itertools.count(1)
 
@@ -47,3 +47,12 @@ def assignment(course: Course, slug: str = "short", **fields: Any) -> Assignment
         course=course, title=f"Run {slug}", notebook=notebook, version=notebook.current_version,
         created_by=instructor_of(course), **fields,
     )  # fmt: skip
+
+
+def finished(assignment: Assignment, student: User, status: str = Run.Status.SUCCEEDED, **fields: Any) -> Submission:
+    """A student's submission of `assignment` whose run ended with `status` (metrics, error... in `fields`)."""
+    run = Run.objects.create(
+        notebook=assignment.notebook, version=assignment.version, owner=student, parameters={"steps": 3, "device": "auto"},
+        timeout_seconds=60, memory_limit_mb=512, status=status, **fields,
+    )  # fmt: skip
+    return Submission.objects.create(assignment=assignment, student=student, run=run, started_by=student)

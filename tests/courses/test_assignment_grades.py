@@ -8,20 +8,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from accounts.models import AuditLogEntry
-from courses.models import Assignment, Submission
+from courses.models import Assignment
 from notebooks.models import Run
 from tests.conftest import audit_actions
 from tests.courses import factories
 
 pytestmark = pytest.mark.django_db
-
-
-def _finished(assignment, student, status=Run.Status.SUCCEEDED, **fields):
-    run = Run.objects.create(
-        notebook=assignment.notebook, version=assignment.version, owner=student, parameters={"steps": 3, "device": "auto"},
-        timeout_seconds=60, memory_limit_mb=512, status=status, **fields,
-    )  # fmt: skip
-    return Submission.objects.create(assignment=assignment, student=student, run=run, started_by=student)
 
 
 @pytest.fixture
@@ -37,9 +29,11 @@ def setup(catalogue, make_user, settings):
     course = factories.course(make_user)
     assignment = factories.assignment(course)
     students = [factories.student_in(course, make_user) for _ in range(2)]
-    _finished(assignment, students[0], metrics={"accuracy": 0.75})
-    _finished(assignment, students[1], metrics={"accuracy": 0.5})
-    failed = _finished(assignment, students[1], status=Run.Status.FAILED, error="ValueError: the data is wrong", error_cell=4)
+    factories.finished(assignment, students[0], metrics={"accuracy": 0.75})
+    factories.finished(assignment, students[1], metrics={"accuracy": 0.5})
+    failed = factories.finished(
+        assignment, students[1], status=Run.Status.FAILED, error="ValueError: the data is wrong", error_cell=4
+    )
     return course, assignment, students, failed
 
 

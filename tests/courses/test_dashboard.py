@@ -17,22 +17,14 @@ from tests.courses import factories
 pytestmark = pytest.mark.django_db
 
 
-def _finished(assignment, student, status=Run.Status.SUCCEEDED, **fields):
-    run = Run.objects.create(
-        notebook=assignment.notebook, version=assignment.version, owner=student, parameters={"steps": 3, "device": "auto"},
-        timeout_seconds=60, memory_limit_mb=512, status=status, **fields,
-    )  # fmt: skip
-    return Submission.objects.create(assignment=assignment, student=student, run=run, started_by=student)
-
-
 @pytest.fixture
 def setup(catalogue, make_user):
     course = factories.course(make_user)
     assignment = factories.assignment(course)
     students = [factories.student_in(course, make_user) for _ in range(3)]
     for index, student in enumerate(students):
-        _finished(assignment, student, metrics={"accuracy": 0.5 + index / 10, "ok": True})
-    _finished(assignment, students[0], status=Run.Status.FAILED, error="ValueError: the data is wrong", error_cell=4)
+        factories.finished(assignment, student, metrics={"accuracy": 0.5 + index / 10, "ok": True})
+    factories.finished(assignment, students[0], status=Run.Status.FAILED, error="ValueError: the data is wrong", error_cell=4)
     return course, assignment, students
 
 
@@ -76,7 +68,7 @@ def test_dashboard_query_count_does_not_grow_with_students(catalogue, make_user,
         course = factories.course(make_user)
         assignment = factories.assignment(course)
         for _ in range(size):
-            _finished(assignment, factories.student_in(course, make_user), metrics={"accuracy": 0.5})
+            factories.finished(assignment, factories.student_in(course, make_user), metrics={"accuracy": 0.5})
         client.force_login(factories.instructor_of(course))
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/courses/assignments/{assignment.pk}/grades/").status_code == 200
@@ -146,11 +138,11 @@ def test_grade_book_row_sums_up_a_students_runs_newest_first(catalogue, make_use
     course = factories.course(make_user)
     assignment = factories.assignment(course)
     tried, idle, failing = (factories.student_in(course, make_user) for _ in range(3))
-    _finished(assignment, tried, metrics={"accuracy": 0.5})
-    counted = _finished(assignment, tried, metrics={"accuracy": 0.6})
+    factories.finished(assignment, tried, metrics={"accuracy": 0.5})
+    counted = factories.finished(assignment, tried, metrics={"accuracy": 0.6})
     Submission.objects.filter(pk=counted.pk).update(late=True)
-    latest = _finished(assignment, tried, status=Run.Status.FAILED, metrics={"accuracy": 0.9})
-    _finished(assignment, failing, status=Run.Status.FAILED)
+    latest = factories.finished(assignment, tried, status=Run.Status.FAILED, metrics={"accuracy": 0.9})
+    factories.finished(assignment, failing, status=Run.Status.FAILED)
     client.force_login(factories.instructor_of(course))
 
     response = client.get(f"/courses/assignments/{assignment.pk}/grades.csv")
