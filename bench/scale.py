@@ -6,8 +6,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/go3s_scale .venv/bin/python bench/scale.py
 
 Prints latency percentiles per page (in-process requests through the whole middleware stack), the ratio of the
-median to the minimal view's, and the query count at 10,000 models next to the count on an almost empty
-database (a count that does not grow with rows is the bar). Figures: bench/results/scale.txt.
+median to the minimal view's, and the query count of each page at a hundredth of the sizes and at the full sizes
+(a count that does not grow with rows is the bar). Both tables read the same pages: the same class-scale lab
+(3 students, then the same lab grown to 300), the same assignment, run and searches; only the rows grow.
+Figures: bench/results/.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from portal.startup import settle  # noqa: E402
 
 # Every page and API list people use, with who looks at it. {course}, {assignment} and {run} are the class-scale
-# lab (seed_scale's LAB300: 300 students, 3,300 runs) once seeded, the demo course before; {run} one of its runs.
+# lab (seed_scale's LAB300: 3 students at a hundredth, 300 at full size), its last assignment and its first run.
 PAGES = [
     ("minimal view", "/bench-minimal/", None),
     ("home", "/", None),
@@ -51,7 +53,7 @@ PAGES = [
     ("sponsorship verify", "/sponsorship/verify/", None),
     ("health list", "/health/", None),
     ("model list", "/models/", None),
-    ("model list, search", "/models/?q=scale-0099", None),
+    ("model list, search", "/models/?q=scale-0000", None),
     ("model page", "/models/digits-robust/", None),
     ("model health page", "/health/digits-robust/", None),
     ("audits home", "/audits/", "demo-auditor"),
@@ -77,11 +79,11 @@ PAGES = [
     ("audit log (admin)", "/accounts/audit-log/", "demo-admin"),
     ("role queue (admin)", "/accounts/roles/queue/", "demo-admin"),
     ("API models", "/api/v1/models/", None),
-    ("API models, search", "/api/v1/models/?q=scale-0099", None),
+    ("API models, search", "/api/v1/models/?q=scale-0000", None),
     ("API model health", "/api/v1/models/digits-robust/health/", None),
     ("API audits", "/api/v1/audits/", "demo-auditor"),
     ("API runs", "/api/v1/runs/", "demo-student"),
-    ("API runs (a lab student)", "/api/v1/runs/", "lab-student-0150"),
+    ("API runs (a lab student)", "/api/v1/runs/", "lab-student-0001"),
     ("API run", "/api/v1/runs/{run}/", "demo-instructor"),
     ("API runners", "/api/v1/runners/", "demo-maintainer"),
     ("API notebooks", "/api/v1/notebooks/", None),
@@ -100,14 +102,10 @@ PAGES = [
 
 
 def page_ids() -> dict[str, int]:
-    """The lab whose pages are measured: the class-scale one once seeded, else the demo instructor's course."""
+    """The lab whose pages are measured: seed_scale's class-scale one."""
     from courses.models import Assignment, Course, Submission
 
-    course = (
-        Course.objects.filter(code="LAB300").first()
-        or Course.objects.filter(enrolments__user__username="demo-instructor").order_by("pk").first()
-    )
-    assert course is not None, "demo_data makes a course for demo-instructor"
+    course = Course.objects.get(code="LAB300")
     assignment = Assignment.objects.filter(course=course).order_by("-pk").first()
     submission = Submission.objects.filter(assignment__course=course).order_by("pk").first()
     return {
@@ -118,6 +116,9 @@ def page_ids() -> dict[str, int]:
 
 
 REPEATS = int(os.environ.get("SCALE_REPEATS", "30"))
+# seed_scale's sizes (PRODUCT.md), and the hundredth the first table reads.
+FULL = {"models": 10_000, "evaluations": 100_000, "runs": 50_000, "courses": 1_000, "class_size": 300}
+HUNDREDTH = {name: size // 100 for name, size in FULL.items()}
 
 
 def measure(client: Client, url: str, repeats: int = REPEATS) -> tuple[list[float], int, int]:
@@ -145,7 +146,7 @@ def table(label: str) -> dict[str, tuple[float, int, float]]:
         if username not in clients:
             user = User.objects.filter(username=username).first()
             if user is None:
-                continue  # a class-scale student before the lab is seeded
+                continue  # a user this database does not have
             client = Client()
             client.force_login(user)
             clients[username] = client
@@ -211,18 +212,21 @@ def main() -> None:
         call_command("demo_data", verbosity=0)
     with override_settings(ROOT_URLCONF="bench.scale_urls", ALLOWED_HOSTS=["*"]):
         if fresh:
+            call_command("seed_scale", verbosity=0, certified_share=1.0, **HUNDREDTH)
             settle()
-            small = table("demo data only (51 models)")
+            small = table("a hundredth of the sizes (100 seeded models, 1,000 evaluations, 500 runs, 10 courses, a lab of 3)")
             started = time.perf_counter()
-            call_command("seed_scale", verbosity=0, certified_share=1.0)
-            print(f"\nseeded in {time.perf_counter() - started:.0f} s")
+            # Counts add to what is there; the lab's size is its whole class (its first 3 students stay in it).
+            rest = {name: FULL[name] - HUNDREDTH[name] for name in ("models", "evaluations", "runs", "courses")}
+            call_command("seed_scale", verbosity=0, certified_share=1.0, class_size=FULL["class_size"], **rest)
+            print(f"\nseeded the rest in {time.perf_counter() - started:.0f} s")
         quarter_timing()
         settle()  # as a web process does after start-up (portal/wsgi.py): what seeding left is not garbage to walk
         large = table("seeded scale (10,000+ models, 100,000+ evaluations, 50,000 runs, 1,000 courses, a lab of 300, "
                       "a sealed quarter of 10,000 models)")  # fmt: skip
         if fresh:
-            grew = [name for name in large if name in small and large[name][1] > small[name][1]]
-            print(f"\nquery counts that grew with rows: {grew or 'none'}")
+            grew = [f"{name} ({small[name][1]} -> {large[name][1]})" for name in large if large[name][1] > small[name][1]]
+            print(f"\nquery counts that grew with rows (a hundredth -> full sizes, same pages): {grew or 'none'}")
         slow = [name for name, (_, _, p95) in large.items() if p95 > 50 and name != "minimal view"]
         print(f"p95 above 50 ms at scale: {slow or 'none'}")
         print(f"machine, after: a million-step Python loop takes {cpu_figure():.0f} ms (best of 5)")

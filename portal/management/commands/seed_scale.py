@@ -1,6 +1,10 @@
 """`manage.py seed_scale`: the sizes of PRODUCT.md "Quality bars" for benchmarks — 10,000 models, 100,000
 evaluations, 50,000 runs, 1,000 courses — bulk-inserted in a couple of minutes. For a scratch database only
 (refuses with DEBUG off unless --allow-production): the rows are synthetic and share one evaluation package.
+
+Seeding adds to what is there: a second call with the remaining sizes grows the same data, the class-scale lab
+included (its course, assignments and first students stay; the new students join them). bench/scale.py measures
+the pages at a hundredth of the sizes and again at the full sizes, on the same course, assignment and run.
 """
 
 from __future__ import annotations
@@ -159,13 +163,14 @@ class Command(BaseCommand):
                 )
             Run.objects.bulk_create(runs, batch_size=5000)
             institutions = list(Institution.objects.all()[:327])
+            first = Course.objects.filter(code__startswith="SC").count()
             if institutions:
                 Course.objects.bulk_create(
                     [
                         Course(
                             institution=institutions[i % len(institutions)],
-                            code=f"SC{i:05d}",
-                            title=f"Scale course {i}",
+                            code=f"SC{first + i:05d}",
+                            title=f"Scale course {first + i}",
                             term="2026 autumn",
                             cohort=uuid.uuid4().hex[:8],
                             invite_code=uuid.uuid4().hex[:16],
@@ -185,39 +190,43 @@ class Command(BaseCommand):
 
     def _class_lab(self, institution: Institution, notebook: Notebook, size: int, rng: random.Random, now: Any) -> None:
         """A lab at class scale: `size` students, five assignments, two submitted runs each, and the burst
-        of the lab in progress (one waiting run per student) — what the instructor's pages and the queue see."""
+        of the lab in progress (one waiting run per student) — what the instructor's pages and the queue see.
+        A lab seeded before with fewer students grows to `size`: the same course and assignments, more students."""
         instructor = User.objects.filter(username="demo-instructor").first() or User.objects.order_by("pk").first()
         version = notebook.current_version
         assert instructor is not None and version is not None
         with transaction.atomic():
-            course = Course.objects.create(
-                institution=institution,
+            course, created = Course.objects.get_or_create(
                 code="LAB300",
-                title="A lab at class scale",
-                term="2026 autumn",
-                invite_code=uuid.uuid4().hex[:16],
-                created_by=instructor,
+                defaults={
+                    "institution": institution,
+                    "title": "A lab at class scale",
+                    "term": "2026 autumn",
+                    "invite_code": uuid.uuid4().hex[:16],
+                    "created_by": instructor,
+                },
             )
+            if created:
+                Enrolment.objects.create(
+                    course=course, user=instructor, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED
+                )
+                for n in range(1, 6):
+                    Assignment.objects.create(
+                        course=course,
+                        title=f"Lab {n}",
+                        notebook=notebook,
+                        version=version,
+                        grade_metric="accuracy",
+                        created_by=instructor,
+                    )
+            assignments = list(course.assignments.order_by("pk"))
+            enrolled = course.enrolments.filter(role=Enrolment.Role.STUDENT).count()
             students = User.objects.bulk_create(
-                [User(username=f"lab-student-{i:04d}", email=f"lab-student-{i:04d}@example.edu") for i in range(size)]
-            )
-            Enrolment.objects.create(
-                course=course, user=instructor, role=Enrolment.Role.INSTRUCTOR, source=Enrolment.Source.CREATED
+                [User(username=f"lab-student-{i:04d}", email=f"lab-student-{i:04d}@example.edu") for i in range(enrolled, size)]
             )
             Enrolment.objects.bulk_create(
                 [Enrolment(course=course, user=s, role=Enrolment.Role.STUDENT, source=Enrolment.Source.CSV) for s in students]
             )
-            assignments = [
-                Assignment.objects.create(
-                    course=course,
-                    title=f"Lab {n}",
-                    notebook=notebook,
-                    version=version,
-                    grade_metric="accuracy",
-                    created_by=instructor,
-                )
-                for n in range(1, 6)
-            ]
             share = f"course:{course.pk}"
             runs, owners = [], []
             for assignment in assignments:
@@ -266,4 +275,4 @@ class Command(BaseCommand):
             Submission.objects.bulk_create(
                 [Submission(assignment=assignments[-1], student=r.owner, run=r, started_by=r.owner) for r in waiting]
             )
-        self.stdout.write(f"class lab {course.pk}: {size} students, {len(runs)} submitted runs, {len(waiting)} waiting")
+        self.stdout.write(f"lab {course.pk}: {len(students)} new students, {len(runs)} runs submitted, {len(waiting)} waiting")
