@@ -33,12 +33,21 @@ def _finding_count(**conditions: str) -> Coalesce:
     return Coalesce(Subquery(findings.annotate(count=Count("pk")).values("count")), 0)
 
 
+# What a list of audits shows (the pages' tables and the API's list): not the summary, and of the model, version and
+# people only the names. Their other columns (a version's metadata, a user's password hash) cost the loading.
+LISTED = (
+    *("kind", "title", "status", "submitted_at", "submissions", "decided_at", "decision_note", "created_at", "updated_at"),
+    *("model__slug", "version__version", "author__username", "author__display_name", "decided_by__username"),
+)
+
+
 def audit_list_for_user(user: Any, *, status: str = "", kind: str = "", model: str = "", mine: bool = False) -> QuerySet[Audit]:
     """The audits `user` may see (their own; beyond drafts, every one for auditors and stewards and those of the
     models they own; all for administrators), filtered, with finding counts; newest change first."""
     audits = (
         Audit.objects.filter(_visible(user))
         .select_related("model", "version", "author", "decided_by")
+        .only(*LISTED)
         .annotate(finding_count=_finding_count(), critical_count=_finding_count(severity="critical"))
         .order_by("-updated_at", "-id")
     )
