@@ -101,6 +101,22 @@ def test_a_missing_run_after_the_due_date_is_marked(book, instructor_client, mak
     assert cells[(str(latecomer), 2)]["state"] == "not_started"
 
 
+def test_names_drawn_in_the_rows_are_escaped_on_both_grade_books(book, instructor_client):
+    ada = book["students"][0]
+    ada.display_name = '<img src=x onerror="alert(1)">'
+    ada.save()
+
+    course_page = instructor_client.get(f"/courses/{book['course'].pk}/gradebook/").content.decode()
+    grades_page = instructor_client.get(f"/courses/assignments/{book['assignments'][0].pk}/grades/").content.decode()
+
+    for page in (course_page, grades_page):
+        assert "<img src=x" not in page and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    # the row is still the student's, with their counted value
+    assert _cells(course_page)[('<img src=x onerror="alert(1)">', 0)]["text"] == "0.8"
+    rows = BeautifulSoup(grades_page, "html.parser").select("[data-gradebook] tbody tr")
+    assert [" ".join(td.get_text().split()) for td in rows[0].select("td")][0] == '<img src=x onerror="alert(1)">'
+
+
 def test_the_assignments_grades_page_counts_the_same_run_and_metric(book, instructor_client):
     first = book["assignments"][0]
     course_book = BeautifulSoup(instructor_client.get(f"/courses/{book['course'].pk}/gradebook/").content, "html.parser")
