@@ -34,6 +34,4 @@ def test_seeding_again_grows_the_same_lab_and_adds_rows(catalogue, settings):
     assert submissions.filter(run__status=Run.Status.QUEUED).count() == 5
     assert submissions.order_by("pk").values_list("run_id", flat=True).first() == first_run
     assert CommunityModel.objects.filter(slug__startswith="scale-").count() == 8
-    assert sorted(Course.objects.filter(code__startswith="SC").values_list("code", flat=True)) == [
-        f"SC{i:05d}" for i in range(5)
-    ]
+    assert sorted(Course.objects.filter(code__startswith="SC").values_list("code", flat=True)) == [f"SC{i:05d}" for i in range(5)]
