@@ -121,13 +121,24 @@ def model_health_get(slug: str) -> CommunityModel | None:
 
 
 def version_evaluations(version: ModelVersion) -> QuerySet[Evaluation]:
-    return version.evaluations.select_related("run", "submitted_by", "reviewed_by").order_by("-measured_at", "-id")
+    """Newest first, with who submitted and reviewed each. Its run is a link by id (`run_id`): joining the wide run
+    row (JSON columns) was most of the query's cost and is read by no page or serializer."""
+    return version.evaluations.select_related("submitted_by", "reviewed_by").order_by("-measured_at", "-id")
+
+
+def version_evaluation_runs(version: ModelVersion) -> QuerySet[EvaluationRun]:
+    """The version's evaluation runs (newest first), with their run's status and who started each: only the columns
+    the health page shows, not the wide run row."""
+    return (
+        EvaluationRun.objects.filter(version=version)
+        .select_related("run", "requested_by")
+        .only("id", "dimension", "run_id", "outcome", "run__status", "requested_by__username")
+    )
 
 
 def model_certifications(model: CommunityModel) -> QuerySet[Certification]:
-    return model.certifications.select_related(
-        "version", "robustness", "explainability", "energy", "suspended_by_audit"
-    ).order_by("-valid_from", "-id")
+    """Newest first; the values a certification rests on are read by id (`evaluation_ids`), not joined."""
+    return model.certifications.order_by("-valid_from", "-id")
 
 
 def pending_community_evaluations() -> QuerySet[Evaluation]:
