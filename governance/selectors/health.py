@@ -72,7 +72,7 @@ def certified_fingerprint(now: datetime) -> tuple[Any, ...]:
     return tuple(reading.values())
 
 
-def _latest(dimension: str) -> QuerySet[Evaluation]:
+def latest_counted(dimension: str) -> QuerySet[Evaluation]:
     """The outer model's current version's counted values of `dimension`, newest first (slice one field of it)."""
     return Evaluation.objects.filter(
         version_id=OuterRef("current_version_id"), dimension=dimension, status=Evaluation.Status.COUNTED
@@ -93,7 +93,7 @@ def model_health_list() -> QuerySet[CommunityModel]:
     """Every model with its current version's latest counted value per dimension and its certification, in one query."""
     now = timezone.now()
     annotations: dict[str, Any] = {}
-    latest: dict[str, QuerySet[Evaluation]] = {d: _latest(d) for d in DIMENSIONS}  # built once: filters cost Python
+    latest: dict[str, QuerySet[Evaluation]] = {d: latest_counted(d) for d in DIMENSIONS}  # built once: filters cost Python
     for dimension in DIMENSIONS:
         annotations[f"{dimension}_value"] = Subquery(latest[dimension].values("value")[:1])
         annotations[f"{dimension}_id"] = Subquery(latest[dimension].values("id")[:1])
