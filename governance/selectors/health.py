@@ -72,7 +72,7 @@ def certified_fingerprint(now: datetime) -> tuple[Any, ...]:
     return tuple(reading.values())
 
 
-def _latest(dimension: str) -> QuerySet[Evaluation]:
+def latest_counted(dimension: str) -> QuerySet[Evaluation]:
     """The outer model's current version's counted values of `dimension`, newest first (slice one field of it)."""
     return Evaluation.objects.filter(
         version_id=OuterRef("current_version_id"), dimension=dimension, status=Evaluation.Status.COUNTED
@@ -89,14 +89,18 @@ def certified_of_current_version(now: datetime) -> QuerySet[Certification]:
     )
 
 
-def model_health_list() -> QuerySet[CommunityModel]:
-    """Every model with its current version's latest counted value per dimension and its certification, in one query."""
+def model_health_list(*, evaluation_ids: bool = True) -> QuerySet[CommunityModel]:
+    """Every model with its current version's latest counted value per dimension and its certification, in one query.
+
+    Without `evaluation_ids`, the values' ids (`<dimension>_id`) are left out: three subqueries fewer to build, plan
+    and run, for lists that show the values only."""
     now = timezone.now()
     annotations: dict[str, Any] = {}
-    latest: dict[str, QuerySet[Evaluation]] = {d: _latest(d) for d in DIMENSIONS}  # built once: filters cost Python
+    latest: dict[str, QuerySet[Evaluation]] = {d: latest_counted(d) for d in DIMENSIONS}  # built once: filters cost Python
     for dimension in DIMENSIONS:
         annotations[f"{dimension}_value"] = Subquery(latest[dimension].values("value")[:1])
-        annotations[f"{dimension}_id"] = Subquery(latest[dimension].values("id")[:1])
+        if evaluation_ids:
+            annotations[f"{dimension}_id"] = Subquery(latest[dimension].values("id")[:1])
     annotations["energy_estimated"] = Subquery(latest["energy"].values("estimated")[:1])
     annotations["certified_until"] = Subquery(certified_of_current_version(now).values("expires_at")[:1])
     annotations["suspended"] = Exists(
@@ -121,13 +125,24 @@ def model_health_get(slug: str) -> CommunityModel | None:
 
 
 def version_evaluations(version: ModelVersion) -> QuerySet[Evaluation]:
-    return version.evaluations.select_related("run", "submitted_by", "reviewed_by").order_by("-measured_at", "-id")
+    """Newest first, with who submitted and reviewed each. Its run is a link by id (`run_id`): joining the wide run
+    row (JSON columns) was most of the query's cost and is read by no page or serializer."""
+    return version.evaluations.select_related("submitted_by", "reviewed_by").order_by("-measured_at", "-id")
+
+
+def version_evaluation_runs(version: ModelVersion) -> QuerySet[EvaluationRun]:
+    """The version's evaluation runs (newest first), with their run's status and who started each: only the columns
+    the health page shows, not the wide run row."""
+    return (
+        EvaluationRun.objects.filter(version=version)
+        .select_related("run", "requested_by")
+        .only("id", "dimension", "run_id", "outcome", "run__status", "requested_by__username")
+    )
 
 
 def model_certifications(model: CommunityModel) -> QuerySet[Certification]:
-    return model.certifications.select_related(
-        "version", "robustness", "explainability", "energy", "suspended_by_audit"
-    ).order_by("-valid_from", "-id")
+    """Newest first; the values a certification rests on are read by id (`evaluation_ids`), not joined."""
+    return model.certifications.order_by("-valid_from", "-id")
 
 
 def pending_community_evaluations() -> QuerySet[Evaluation]:

@@ -54,6 +54,23 @@ def evidence_name(evaluation: Evaluation) -> str:
     return run_output or evaluation.evidence_file.name or ""
 
 
+EXPLAINED_FIELDS = (
+    "id",
+    "version_id",
+    "dimension",
+    "value",
+    "provenance",
+    "status",
+    "methodology_version",
+    "estimated",
+    "evidence_file",
+    "measured_at",
+    "run__output_notebook",
+    "reviewed_by__username",
+)
+"""The columns of a counted value that `dimension_explanations` and the health page's "why" table read."""
+
+
 def _provenance(evaluation: Evaluation) -> str:
     if evaluation.provenance == Evaluation.Provenance.VERIFIED:
         return _("verified: measured by a portal run")
@@ -63,15 +80,20 @@ def _provenance(evaluation: Evaluation) -> str:
 def dimension_explanations(version: ModelVersion | None) -> list[dict[str, Any]]:
     """Per dimension: the latest counted value with its evidence, the margin, and the history chart."""
     counted: dict[str, list[Evaluation]] = {dimension: [] for dimension in DIMENSIONS}
-    unverified: dict[str, Evaluation] = {}
+    unverified: dict[str, Decimal] = {}
     if version is not None:
-        for evaluation in Evaluation.objects.filter(version=version, status=Evaluation.Status.PENDING).order_by(
-            "measured_at", "id"
+        for dimension, value in (
+            Evaluation.objects.filter(version=version, status=Evaluation.Status.PENDING)
+            .order_by("measured_at", "id")
+            .values_list("dimension", "value")
         ):
-            unverified[evaluation.dimension] = evaluation  # the newest wins
+            unverified[dimension] = value  # the newest wins
+        # Only what the explanation and the health page's "why" table read of up to 600 rows: not the values'
+        # metrics (JSON) and notes, nor the wide run row beyond its output notebook.
         for evaluation in (
             Evaluation.objects.filter(version=version, status=Evaluation.Status.COUNTED)
             .select_related("run", "reviewed_by")
+            .only(*EXPLAINED_FIELDS)
             .order_by("-measured_at", "-id")[:600]
         ):
             counted[evaluation.dimension].append(evaluation)
@@ -104,7 +126,7 @@ def dimension_explanations(version: ModelVersion | None) -> list[dict[str, Any]]
                 "margin": None if latest is None else _number(dimension, margin(dimension, latest.value)),
                 "provenance": None if latest is None else _provenance(latest),
                 "evidence_sha256": file_sha256(name) if name else None,
-                "unverified": None if dimension not in unverified else _number(dimension, unverified[dimension].value),
+                "unverified": None if dimension not in unverified else _number(dimension, unverified[dimension]),
                 "history_count": len(history),
                 "chart": chart,
             }

@@ -32,7 +32,7 @@ from accounts.models import Role
 from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
 from governance.methodology import CERTIFICATION_DAYS, DIMENSIONS, THRESHOLDS, VERSION, VERSIONS
-from governance.models import CommunityModel, Dimension, Evaluation, EvaluationRun, Reevaluation
+from governance.models import CommunityModel, Dimension, Evaluation, Reevaluation
 from governance.selectors import health as selectors
 from governance.selectors import health_explanation
 from governance.selectors import registry as registry_selectors
@@ -163,9 +163,7 @@ def health_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "sentence": health_explanation.certification_sentence(health, explanations),
         "thresholds": THRESHOLDS,
         "evaluations": selectors.version_evaluations(version)[:100] if version else [],
-        "evaluation_runs": (
-            EvaluationRun.objects.filter(version=version).select_related("run", "requested_by")[:12] if version else []
-        ),
+        "evaluation_runs": selectors.version_evaluation_runs(version)[:12] if version else [],
         "certifications": health["certifications"],
         "is_steward": user_has_role(request.user, Role.STEWARD, Role.ADMINISTRATOR),
         "is_owner": request.user.is_authenticated and model.owners.filter(pk=request.user.pk).exists(),

@@ -58,7 +58,9 @@ def _filtered(now: datetime, *, state: str = "", failing: str = "", query: str =
     """The annotated models the filters leave. A state filter tests the certification and the suspension with
     EXISTS, not through the annotations, so the database can join once instead of running the `certified_until`
     subquery for each of the 10,000 models (the same test: a version has at most one active certification)."""
-    models: Any = health_selectors.model_health_list().select_related(None)
+    models: Any = (  # what the rows show: the slug and the values, not the values' ids
+        health_selectors.model_health_list(evaluation_ids=False).select_related(None).only("slug")
+    )
     soon = now + timedelta(days=health_selectors.EXPIRING_DAYS)
     certified = health_selectors.certified_of_current_version(now)
     if state == "certified":
@@ -297,6 +299,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "expiring": health_selectors.certified_now(now)
         .filter(expires_at__lt=soon)
         .select_related("model")
+        .only("expires_at", "model__slug")
         .order_by("expires_at")[:20],
         "certified_count": certified_count,
         "pending_values": Evaluation.objects.filter(status=Evaluation.Status.PENDING).count(),

@@ -7,13 +7,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry, Role
 from governance.methodology import THRESHOLDS, VERSION
 from governance.models import Certification, Evaluation, EvaluationRun
 from governance.selectors.health import certified_now
-from governance.services.health import certification_refresh, evaluation_run_finished
+from governance.services.health import certification_refresh, evaluation_review, evaluation_run_finished
 from notebooks.models import Notebook, Run
 from tests.conftest import assert_error
 from tests.governance.factories import certify, counted, new_version, register
@@ -333,3 +335,37 @@ def test_health_values_read_as_floatformat_wrote_them(language, settings):
 
     assert separator == "." and grouped is None
     assert [ours for ours, _ in written] == [theirs for _, theirs in written]
+
+
+def test_the_health_page_shows_runs_reviewers_and_values_in_the_same_queries_however_many(client, model, make_user, catalogue):
+    # given: a verified value from a run, a community value with its submitter and reviewer, and one waiting
+    steward, auditor, reviewer = make_user(Role.STEWARD), make_user(Role.AUDITOR), make_user(Role.AUDITOR)
+    version = model.current_version
+
+    def add_values(value):
+        run = _evaluation_run(model, steward, "robustness", _metrics(model, "robustness", value))
+        evaluation_run_finished(run.pk)
+        community = counted(version, "energy", value / 100, submitted_by=auditor, status=Evaluation.Status.PENDING)
+        evaluation_review(actor=reviewer, evaluation=community, accept=True)
+        return run
+
+    def page():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(f"/health/{model.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        return html, len(queries)
+
+    first = add_values(0.75)
+    counted(version, "explainability", "70.5", status=Evaluation.Status.PENDING)
+    html, queries = page()
+
+    # then: the page names the run, its state and who started it, who submitted and reviewed, and the waiting value
+    assert f'href="/runs/{first.pk}/">run {first.pk}</a> · Succeeded · <small class="muted">started by {steward.username}' in html
+    assert f"reviewed by {reviewer.username}" in html and f'<small class="muted">{auditor.username}</small>' in html
+    assert "community-reported, unverified: 70.5" in html
+
+    # when: more values and runs come, the page reads them in as many queries
+    for value in (0.5, 1.25, 2.0):
+        add_values(value)
+    html, more_queries = page()
+    assert more_queries == queries
+    assert html.count("· Succeeded ·") == 4 and html.count(f'<small class="muted">{reviewer.username}</small>') == 4

@@ -409,3 +409,25 @@ def test_the_certification_feed_is_atom_with_each_event(client, owner, model, ma
     assert entries[0].find(f"{ATOM}link").get("href") == "http://testserver/health/digits/#certification-history"
     assert "audit #" in entries[0].findtext(f"{ATOM}summary")
     assert client.get("/models/nope/certifications.atom").status_code == 404
+
+
+def test_the_certification_in_force_is_the_current_versions_unexpired_one_and_a_suspension_names_the_first_audit(
+    api, owner, model, make_user
+):
+    # given: one model whose certification has expired, one certified now, and one certified now but suspended twice
+    expired = certify(model.current_version)
+    Certification.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    fresh = register(owner, "fresh")
+    certify(fresh.current_version)
+    suspended = register(owner, "suspended")
+    certify(suspended.current_version)
+    first, second = _critical_audit(suspended, make_user), _critical_audit(suspended, make_user)
+
+    rows = {row["slug"]: row for row in api(owner).get("/api/v1/me/models/", HTTP_ACCEPT_LANGUAGE="en").json()["models"]}
+
+    # then: the expired certification is not in force, though it is still the version's active one
+    assert rows["digits"]["state"] == "not_certified" and rows["digits"]["certified_until"] is None
+    assert rows["digits"]["versions"][0]["certification"]["status"] == "expired"
+    assert [step["code"] for step in rows["digits"]["next_steps"]] == ["expired"]
+    assert rows["fresh"]["state"] == "certified" and rows["fresh"]["days_left"] == 180
+    assert rows["suspended"]["state"] == "suspended" and rows["suspended"]["suspended_by_audit"] == first.pk != second.pk
