@@ -68,7 +68,8 @@ def role_counts() -> dict[str, int]:
 
 
 def audit_log_list(*, object_type: str = "", object_id: str = "", actor_id: int | None = None) -> QuerySet[AuditLogEntry]:
-    entries = AuditLogEntry.objects.select_related("actor")
+    # Not the actors: an entry names its actor by `actor_label`, kept as it was when the entry was written.
+    entries = AuditLogEntry.objects.all()
     condition = Q()
     if object_type:
         condition &= Q(object_type=object_type)

@@ -1,19 +1,30 @@
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
+from django.template.defaultfilters import date, linebreaksbr, truncatechars
+from django.urls import reverse
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import audit_sentences, selectors, services
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed
 from accounts.forms import DecisionForm, RevokeForm, RoleApplicationForm, SignupForm
-from accounts.models import Role, User
+from accounts.links import url_for_ids
+from accounts.models import AuditLogEntry, Role, RoleApplication, RoleGrant, User
 from accounts.page_errors import form_add_service_errors, page_errors, refusal_page
 
 
@@ -67,13 +78,74 @@ def my_roles(request: HttpRequest) -> HttpResponse:
 def approval_queue(request: HttpRequest) -> HttpResponse:
     if not selectors.user_can_decide_applications(request.user):
         raise NotAllowed(_("Only stewards and administrators decide role applications."))
-    grants = Paginator(selectors.role_grant_list_active(), 50).get_page(request.GET.get("page"))
+    shown = ("role", "granted_at", "user__display_name", "user__username", "granted_by__display_name", "granted_by__username")
+    grants = Paginator(selectors.role_grant_list_active().only(*shown), 50).get_page(request.GET.get("page"))
+    pending = list(selectors.role_application_list_pending()[:200])
     context = {
-        "pending": selectors.role_application_list_pending()[:200],
+        "pending": _application_rows(request, pending),
+        "pending_count": len(pending),
         "grants": grants,
+        "grant_rows": _grant_rows(request, grants),
         "decision_form": DecisionForm(),
     }
     return render(request, "accounts/approval_queue.html", context)
+
+
+def _application_rows(request: HttpRequest, applications: list[RoleApplication]) -> SafeString:
+    """Pending applications as the queue's rows with their decision forms, drawn here: one reverse, one CSRF field
+    for every form (any masking of the token is accepted) and each label translated once."""
+    link = url_for_ids("accounts:decide")
+    roles = {value: str(label) for value, label in Role.choices}
+    decide = format_html(
+        '{}\n        <input type="text" name="reason" placeholder="{}" aria-label="{}">\n'
+        '        <button class="primary" name="decision" value="approve">{}</button>\n'
+        '        <button class="secondary" name="decision" value="reject">{}</button>\n      ',
+        *(csrf_input(request), _("Reason (optional)"), _("Reason"), _("Approve"), _("Reject")),
+    )
+    return format_html_join(
+        "",
+        '\n  <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\n      <td><form method="post" action="{}">{}</form></td></tr>\n  ',
+        (
+            (
+                *(application.applicant, roles.get(application.role, application.role)),
+                linebreaksbr(application.motivation, autoescape=True),
+                *(date(localtime(application.created_at), "Y-m-d H:i"), link(application.pk), decide),
+            )
+            for application in applications
+        ),
+    )
+
+
+def _grant_rows(request: HttpRequest, grants: Iterable[RoleGrant]) -> SafeString:
+    """A page of active roles as rows with their revoke forms, drawn here: the template's loop looked every role's
+    label up twice a row (each lookup translating all the roles' labels) and masked a CSRF token per row."""
+    roles = {value: str(label) for value, label in Role.choices}
+    # As {% blocktranslate %} gives it: the values escaped, the translated sentence as it is.
+    loses = _("%(user)s loses the role %(role)s at once; getting it back takes a new application. The revocation is logged.")
+    form_head = format_html(
+        '<details class="confirm" data-confirm-revoke><summary class="button danger small">{}</summary>\n'
+        '        <form method="post" action="{}" class="confirm-card card">{}\n        ',
+        *(_("Revoke…"), reverse("accounts:revoke"), csrf_input(request)),
+    )
+    form_tail = format_html(
+        '\n        <input type="text" name="reason" required placeholder="{}" aria-label="{}">\n'
+        '        <button class="danger small" type="submit">{}</button></form></details>',
+        *(_("Reason"), _("Reason"), _("Revoke")),
+    )
+
+    def row(grant: RoleGrant) -> tuple[Any, ...]:
+        role = roles.get(grant.role, grant.role)
+        granted = date(localtime(grant.granted_at), "Y-m-d")
+        by = format_html(" · {}", grant.granted_by) if grant.granted_by else ""
+        sentence = mark_safe(loses % {"user": conditional_escape(str(grant.user)), "role": conditional_escape(role)})  # noqa: S308
+        return (grant.user, role, granted, by, form_head, sentence, grant.user_id, grant.role, form_tail)
+
+    return format_html_join(
+        "",
+        "\n  <tr><td>{}</td><td>{}</td><td>{}{}</td>\n      <td>{}<p>{}</p>\n"
+        '        <input type="hidden" name="user_id" value="{}"><input type="hidden" name="role" value="{}">{}</td></tr>\n  ',
+        (row(grant) for grant in grants),
+    )
 
 
 @login_required
@@ -132,7 +204,45 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         raise NotAllowed(_("The audit log is open to stewards and administrators."))
     entries = selectors.audit_log_list(object_type=request.GET.get("type", "")[:80], object_id=request.GET.get("id", "")[:64])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/audit_log.html", {"page": page})
+    return render(request, "accounts/audit_log.html", {"page": page, "rows": _audit_log_rows(page)})
+
+
+_CLIP = 160
+
+
+def _clipped(text: str) -> str:
+    """As `|truncatechars:160`, which normalises the text and counts it character by character: a text of at most
+    160 characters is never cut, and most of the log's values are short."""
+    return unicodedata.normalize("NFC", text) if len(text) <= _CLIP else truncatechars(text, _CLIP)
+
+
+def _audit_log_rows(entries: Iterable[AuditLogEntry]) -> SafeString:
+    """A page of the audit log as table rows, drawn here: 50 entries with some 200 changed fields, each a template
+    lookup, an `{% if %}` and a truncation in the template's loops."""
+
+    def changes(entry: AuditLogEntry) -> SafeString | str:
+        rows = audit_sentences.changes(entry)
+        if not rows:
+            return ""
+        items = format_html_join(
+            "",
+            '<li><span class="muted">{}:</span> {}{}</li>',
+            ((field, format_html("<del>{}</del> → ", _clipped(old)) if old else "", _clipped(new)) for field, old, new in rows),
+        )
+        return format_html('<ul class="changes">{}</ul>', items)
+
+    return format_html_join(
+        "",
+        '\n  <tr data-entry="{}"><td>{}</td><td data-sentence>{}</td>\n'
+        "      <td>{}</td>\n      <td><code>{}</code></td></tr>\n  ",
+        (
+            (
+                *(entry.pk, date(localtime(entry.created_at), "Y-m-d H:i:s"), audit_sentences.sentence(entry)),
+                *(changes(entry), entry.action),
+            )
+            for entry in entries
+        ),
+    )
 
 
 @login_required

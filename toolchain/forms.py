@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -10,6 +11,12 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from notebooks.selectors import notebook_list
+
+
+def benchmark_notebooks() -> tuple[str, ...]:
+    """The slugs of the catalogue's notebooks in catalogue order: only the slugs, as a notebook's current version (its
+    source, kilobytes each) is not needed to name it."""
+    return tuple(notebook_list().values_list("slug", flat=True))
 
 
 class BenchmarkForm(forms.Form):
@@ -33,9 +40,10 @@ class BenchmarkForm(forms.Form):
         label=_("Regression threshold (%)"), min_value=0.1, max_value=1000, required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, notebooks: Iterable[str] | None = None, **kwargs: Any) -> None:
+        """`notebooks`: the slugs to choose from, `benchmark_notebooks()` unless given."""
         super().__init__(*args, **kwargs)
-        choices = [(notebook.slug, notebook.slug) for notebook in notebook_list()]
+        choices = [(slug, slug) for slug in (benchmark_notebooks() if notebooks is None else notebooks)]
         self.fields["notebook"].choices = choices  # type: ignore[attr-defined]
         self.fields["regression_threshold_percent"].widget.attrs["placeholder"] = str(
             settings.BENCHMARK_REGRESSION_THRESHOLD_PERCENT

@@ -3,6 +3,7 @@ model's owners and administrators. Anyone else gets a 404, never a 403 that conf
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -19,12 +20,12 @@ def _visible(user: Any) -> Q:
         return Q(pk__in=[])
     if user_has_role(user, Role.ADMINISTRATOR):
         return Q()
-    condition = Q(author_id=user.pk)
     if user_has_role(user, Role.AUDITOR, Role.STEWARD):
-        condition |= ~Q(status=Audit.Status.DRAFT)
+        # Every submitted or decided audit, those of the models they own among them: no ownership subquery to build,
+        # compile and plan for each list.
+        return Q(author_id=user.pk) | ~Q(status=Audit.Status.DRAFT)
     owned = CommunityModel.owners.through.objects.filter(communitymodel_id=OuterRef("model_id"), user_id=user.pk)
-    condition |= Q(Exists(owned)) & ~Q(status=Audit.Status.DRAFT)
-    return condition
+    return Q(author_id=user.pk) | (Q(Exists(owned)) & ~Q(status=Audit.Status.DRAFT))
 
 
 def _finding_count(**conditions: str) -> Coalesce:
@@ -41,16 +42,20 @@ LISTED = (
 )
 
 
-def audit_list_for_user(user: Any, *, status: str = "", kind: str = "", model: str = "", mine: bool = False) -> QuerySet[Audit]:
+def audit_list_for_user(
+    user: Any, *, status: str = "", kind: str = "", model: str = "", mine: bool = False, counted: bool = True
+) -> QuerySet[Audit]:
     """The audits `user` may see (their own; beyond drafts, every one for auditors and stewards and those of the
-    models they own; all for administrators), filtered, with finding counts; newest change first."""
+    models they own; all for administrators), filtered, with finding counts unless not `counted` (then
+    `audit_finding_counts` gives them); newest change first."""
     audits = (
         Audit.objects.filter(_visible(user))
         .select_related("model", "version", "author", "decided_by")
         .only(*LISTED)
-        .annotate(finding_count=_finding_count(), critical_count=_finding_count(severity="critical"))
         .order_by("-updated_at", "-id")
     )
+    if counted:
+        audits = audits.annotate(finding_count=_finding_count(), critical_count=_finding_count(severity="critical"))
     if status:
         audits = audits.filter(status=status)
     if kind:
@@ -60,6 +65,20 @@ def audit_list_for_user(user: Any, *, status: str = "", kind: str = "", model: s
     if mine:
         audits = audits.filter(author_id=user.pk)
     return audits
+
+
+def audit_finding_counts(audit_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Findings and critical findings per audit, by id, for lists loaded with `counted=False`; an audit without
+    findings is absent. One grouped query for a page's lists, where each list's two count subqueries cost more to
+    build and compile than to run."""
+    counts = (
+        Finding.objects.filter(audit_id__in=set(audit_ids))
+        .order_by()
+        .values("audit_id")
+        .annotate(count=Count("pk"), critical=Count("pk", filter=Q(severity=Finding.Severity.CRITICAL)))
+        .values_list("audit_id", "count", "critical")
+    )
+    return {audit_id: (count, critical) for audit_id, count, critical in counts}
 
 
 def audit_get_for_user(user: Any, pk: int) -> Audit:
@@ -76,7 +95,7 @@ def audit_get_for_user(user: Any, pk: int) -> Audit:
     return audit
 
 
-def audit_review_queue(user: Any) -> QuerySet[Audit]:
+def audit_review_queue(user: Any, *, counted: bool = True) -> QuerySet[Audit]:
     """Submitted audits this auditor may decide (not their own, not of models they own or declared a conflict for)."""
     from governance.models import ConflictOfInterest
 
@@ -85,7 +104,7 @@ def audit_review_queue(user: Any) -> QuerySet[Audit]:
     conflicts = ConflictOfInterest.objects.filter(user_id=user.pk).values("model_id")
     owned = CommunityModel.owners.through.objects.filter(user_id=user.pk).values("communitymodel_id")
     return (
-        audit_list_for_user(user, status=Audit.Status.SUBMITTED)
+        audit_list_for_user(user, status=Audit.Status.SUBMITTED, counted=counted)
         .exclude(author_id=user.pk)
         .exclude(model_id__in=conflicts)
         .exclude(model_id__in=owned)

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
+from django.template.defaultfilters import date, floatformat
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
+from accounts.links import url_for_ids, url_for_slugs
 from accounts.models import Role
 from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
-from governance.models import Audit, Evaluation, Finding
+from governance.models import Audit, Dimension, Evaluation, Finding
 from governance.selectors import audits as selectors
 from governance.selectors import health as health_selectors
 from governance.selectors import registry as registry_selectors
@@ -28,17 +36,92 @@ from notebooks.selectors import run_get_for_user
 def audit_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     auditor = user_has_role(user, Role.AUDITOR)
+    # The three lists' finding counts come from one grouped query rather than two subqueries in each list's query.
+    mine = list(selectors.audit_list_for_user(user, mine=True, counted=False)[:50])
+    queue = list(selectors.audit_review_queue(user, counted=False)[:50]) if auditor else []
+    recent = list(selectors.audit_list_for_user(user, counted=False).exclude(author_id=user.pk)[:30])
+    counts = selectors.audit_finding_counts(audit.pk for audit in (*mine, *queue, *recent)) if mine or queue or recent else {}
     context = {
-        "mine": selectors.audit_list_for_user(user, mine=True)[:50],
-        "queue": selectors.audit_review_queue(user)[:50] if auditor else [],
-        "recent": selectors.audit_list_for_user(user).exclude(author_id=user.pk)[:30],
-        "pending_values": health_selectors.pending_community_evaluations().exclude(submitted_by_id=user.pk)[:30]
-        if auditor
-        else [],
+        "mine": _audit_rows(mine, counts),
+        "queue": _audit_rows(queue, counts),
+        "recent": _audit_rows(recent, counts),
+        "pending_values": _pending_value_rows(request, user) if auditor else "",
+        "opens_new_audit": not mine,
         "is_auditor": auditor,
         "kinds": Audit.Kind.choices,
     }
     return render(request, "governance/audits/home.html", context)
+
+
+_STATUS_BADGE: dict[str, str] = {
+    Audit.Status.ACCEPTED: "ok",
+    Audit.Status.REJECTED: "bad",
+    Audit.Status.SUBMITTED: "warn",
+    Audit.Status.CHANGES_REQUESTED: "warn",
+}
+
+
+def _audit_rows(audits: list[Audit], counts: dict[int, tuple[int, int]]) -> SafeString:
+    """Audits as the rows of governance/audits/_table.html with their finding counts (`audit_finding_counts`), drawn
+    here with each label translated once, where the template's loop was included three times."""
+    link = url_for_ids("governance:audit")
+    kinds = {value: str(label) for value, label in Audit.Kind.choices}
+    statuses = {value: str(label) for value, label in Audit.Status.choices}
+    critical_label = _("critical")
+
+    def findings(audit: Audit) -> SafeString:
+        count, critical = counts.get(audit.pk, (0, 0))
+        if critical:
+            return format_html('{} <span class="badge bad">{} {}</span>', count, critical, critical_label)
+        return format_html("{}", count)
+
+    return format_html_join(
+        "",
+        '<tr data-audit="{}"><td>{}</td><td><a href="{}">{}</a></td><td>{} <small class="muted">{}</small></td><td>{}</td>'
+        '<td><span class="badge {}">{}</span></td><td>{}</td><td class="num">{}</td><td>{}</td></tr>\n',
+        (
+            (
+                *(audit.pk, audit.pk, link(audit.pk), audit.title, audit.model.slug, audit.version.version),
+                kinds.get(audit.kind, audit.kind),
+                *(_STATUS_BADGE.get(audit.status, ""), statuses.get(audit.status, audit.status), audit.author.username),
+                *(findings(audit), date(localtime(audit.updated_at), "Y-m-d H:i")),
+            )
+            for audit in audits
+        ),
+    )
+
+
+def _pending_value_rows(request: HttpRequest, user: Any) -> SafeString:
+    """Community values waiting for a second auditor (not the user's own) as table rows, each with its Accept and
+    Reject form. Drawn here from the five columns shown: one reverse per route and one CSRF field for all the forms
+    (any masking of the token is accepted), where the template's loop reversed two links and masked a token per row."""
+    values = (
+        health_selectors.pending_community_evaluations()
+        .exclude(submitted_by_id=user.pk)
+        .values_list("pk", "version__model__slug", "dimension", "value", "unit", "submitted_by__username")[:30]
+    )
+    health_link = url_for_slugs("governance:model_health")
+    review_link = url_for_ids("governance:evaluation_review")
+    dimensions = {value: str(label) for value, label in Dimension.choices}
+    decide = format_html(
+        '{}<button class="primary small" name="decision" value="accept" type="submit">{}</button> '
+        '<button class="secondary small" name="decision" value="reject" type="submit">{}</button>',
+        csrf_input(request),
+        _("Accept"),
+        _("Reject"),
+    )
+    return format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="num">{} <small class="muted">{}</small></td><td>{}</td>\n'
+        '<td><form method="post" action="{}" class="inline">{}</form></td></tr>\n',
+        (
+            (
+                *(health_link(slug), slug, dimensions.get(dimension, dimension), floatformat(value, "-4"), unit),
+                *(submitter or "", review_link(pk), decide),
+            )
+            for pk, slug, dimension, value, unit, submitter in values
+        ),
+    )
 
 
 @login_required

@@ -101,3 +101,36 @@ def test_audit_log_entries_read_as_sentences_without_dict_reprs(make_user, clien
     assert "pool minor units:</span> 50000000" in english and "default: 3" in english and "a, b" in english
     assert "{&#x27;" not in english and "{'" not in english and "[&#x27;" not in english
     assert "li-na 开启了 accounts.user #" in chinese
+
+
+# The rows as accounts/audit_log.html drew them in a template loop, before the view drew them.
+_TEMPLATE_ROWS = """{% load audit_sentences %}{% for entry in page %}
+  <tr data-entry="{{ entry.pk }}"><td>{{ entry.created_at|date:"Y-m-d H:i:s" }}</td><td data-sentence>{{ entry|audit_sentence }}</td>
+      <td>{% with rows=entry|audit_changes %}{% if rows %}<ul class="changes">{% for field, old, new in rows %}<li><span class="muted">{{ field }}:</span> {% if old %}<del>{{ old|truncatechars:160 }}</del> → {% endif %}{{ new|truncatechars:160 }}</li>{% endfor %}</ul>{% endif %}{% endwith %}</td>
+      <td><code>{{ entry.action }}</code></td></tr>
+  {% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_audit_log_rows_are_what_the_template_drew_escaped_and_clipped(make_user, client, language):
+    from django.template import engines
+
+    # Given entries with hostile values, long ones (cut at 160 characters, combining marks not counted), values only
+    # on one side, a refusal, and an entry that changed nothing,
+    steward = make_user(Role.STEWARD, username="<b>st</b>")
+    long_text = "x" * 159 + "e\u0301" + "<script>" * 30
+    audit_log_record(actor=steward, action="audit.update", obj=steward, before={"title": "<i>old</i>", "same": 1}, after={"title": long_text, "same": 1, "new": True, "name": "cafe\u0301"})  # fmt: skip
+    audit_log_record(actor=None, action="audit.decide.denied", object_type="governance.audit", object_id="7", after={"e\u0301t\u00e9": "cafe\u0301" * 50})  # fmt: skip
+    audit_log_record(actor=steward, action="audit.submit", obj=steward, before={"a": 1}, after={"a": 1})
+    client.force_login(steward)
+
+    # when a steward reads the log,
+    response = client.get("/accounts/audit-log/", HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+
+    # then nothing hostile is live, the long value is cut,
+    assert "<script>" not in page and "<b>st</b>" not in page and "<i>old</i>" not in page
+    assert "&lt;script&gt;" not in page and "caf" in page
+    # and the rows are exactly those the template loop drew.
+    expected = engines["django"].from_string(_TEMPLATE_ROWS).render({"page": response.context["page"]})
+    assert expected.count("<tr ") == 3 and expected in page

@@ -200,6 +200,8 @@ def test_the_audit_list_query_count_does_not_grow_with_rows(client, people, mode
     client.force_login(people["reviewer"])
     for index in range(3):
         audit_create(actor=people["author"], model=model, kind="bias", title=f"a{index}")
+    # A few rows already (the finding counts of the listed audits are one query, which an empty page does without).
+    audit_create(actor=people["reviewer"], model=model, kind="bias", title="mine")
     with django_assert_max_num_queries(20) as small:
         client.get("/audits/")
     for index in range(30):
@@ -207,3 +209,70 @@ def test_the_audit_list_query_count_does_not_grow_with_rows(client, people, mode
     with django_assert_max_num_queries(20) as large:
         client.get("/audits/")
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+# The rows as governance/audits/_table.html and home.html drew them in a template loop, before the view drew them.
+_TEMPLATE_AUDIT_ROWS = """{% load i18n %}{% for audit in audits %}<tr data-audit="{{ audit.pk }}"><td>{{ audit.pk }}</td><td><a href="{% url 'governance:audit' audit.pk %}">{{ audit.title }}</a></td><td>{{ audit.model.slug }} <small class="muted">{{ audit.version.version }}</small></td><td>{{ audit.get_kind_display }}</td><td><span class="badge {% if audit.status == 'accepted' %}ok{% elif audit.status == 'rejected' %}bad{% elif audit.status == 'submitted' or audit.status == 'changes_requested' %}warn{% endif %}">{{ audit.get_status_display }}</span></td><td>{{ audit.author.username }}</td><td class="num">{{ audit.finding_count }}{% if audit.critical_count %} <span class="badge bad">{{ audit.critical_count }} {% translate "critical" %}</span>{% endif %}</td><td>{{ audit.updated_at|date:"Y-m-d H:i" }}</td></tr>
+{% endfor %}"""
+_TEMPLATE_PENDING_ROWS = """{% load i18n %}{% for e in pending_values %}<tr><td><a href="{% url 'governance:model_health' e.version.model.slug %}">{{ e.version.model.slug }}</a></td><td>{{ e.get_dimension_display }}</td><td class="num">{{ e.value|floatformat:"-4" }} <small class="muted">{{ e.unit }}</small></td><td>{{ e.submitted_by.username }}</td>
+<td><form method="post" action="{% url 'governance:evaluation_review' e.pk %}" class="inline">{% csrf_token %}<button class="primary small" name="decision" value="accept" type="submit">{% translate "Accept" %}</button> <button class="secondary small" name="decision" value="reject" type="submit">{% translate "Reject" %}</button></form></td></tr>
+{% endfor %}"""
+
+
+def test_the_audits_home_draws_the_rows_the_template_drew_escaped_with_counts_and_review_forms(client, people, model, make_user):
+    import re
+
+    from django.template import engines
+    from django.test import RequestFactory
+
+    from governance.selectors import audits as selectors
+    from governance.selectors.health import pending_community_evaluations
+    from governance.services.audits import audit_create, audit_decide, audit_submit, finding_add
+    from governance.views.audits import _audit_rows, _pending_value_rows
+    from tests.governance.factories import counted
+
+    # Given audits in several states with findings, one critical, and a hostile title and author name,
+    hostile = make_user(Role.AUDITOR, username="<b>eve</b>")
+    submitted = audit_create(actor=hostile, model=model, kind="security", title="<script>alert(1)</script>")
+    finding_add(actor=hostile, audit=submitted, severity="critical", title="RCE")
+    finding_add(actor=hostile, audit=submitted, severity="low", title="typo")
+    audit_submit(actor=hostile, audit=submitted)
+    accepted = audit_create(actor=people["author"], model=model, kind="bias", title="Bias & fairness")
+    finding_add(actor=people["author"], audit=accepted, severity="medium", title="skew")
+    audit_submit(actor=people["author"], audit=accepted)
+    audit_decide(actor=people["reviewer"], audit=accepted, decision="accept")
+    audit_create(actor=people["reviewer"], model=model, kind="compliance", title="my draft")
+    # and community values waiting for a second auditor, one from a hostile name and one whose submitter is gone.
+    counted(model.current_version, "energy", "0.123456", status="pending", submitted_by=hostile)
+    counted(model.current_version, "robustness", "97.5", status="pending", submitted_by=None)
+    counted(model.current_version, "explainability", "80", status="pending", submitted_by=people["reviewer"])
+
+    # When the reviewer opens the audits home,
+    client.force_login(people["reviewer"])
+    page = client.get("/audits/").content.decode()
+
+    # then the lists show the escaped titles and names, the counts and the critical badge, and a review form per value
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>eve</b>" not in page and "&lt;b&gt;eve&lt;/b&gt;" in page
+    assert f'<tr data-audit="{submitted.pk}">' in page and '<td class="num">2 <span class="badge bad">1 ' in page
+    assert page.count('action="/audits/values/') == 2 and "my draft" in page
+    forms = re.findall(r'class="inline"><input type="hidden" name="csrfmiddlewaretoken" value="[^"]+">', page)
+    assert len(forms) == 2
+    # and each row is exactly what the template loop drew for the same audits and values.
+    request = RequestFactory().get("/audits/")
+    request.user = people["reviewer"]
+    reviewer = people["reviewer"]
+    for lists in (
+        lambda counted: selectors.audit_review_queue(reviewer, counted=counted),
+        lambda counted: selectors.audit_list_for_user(reviewer, mine=True, counted=counted),
+        lambda counted: selectors.audit_list_for_user(reviewer, counted=counted).exclude(author_id=reviewer.pk),
+    ):
+        uncounted = list(lists(False))
+        expected = engines["django"].from_string(_TEMPLATE_AUDIT_ROWS).render({"audits": lists(True)})
+        assert uncounted and _audit_rows(uncounted, selectors.audit_finding_counts(a.pk for a in uncounted)) == expected
+    pending = pending_community_evaluations().exclude(submitted_by_id=people["reviewer"].pk)
+    expected = engines["django"].from_string(_TEMPLATE_PENDING_ROWS).render({"pending_values": pending}, request)
+    drawn = _pending_value_rows(request, people["reviewer"])
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert token.sub("token", drawn) == token.sub("token", expected) and "<td></td>" in drawn
+    assert selectors.audit_finding_counts([submitted.pk, accepted.pk]) == {submitted.pk: (2, 1), accepted.pk: (1, 0)}
