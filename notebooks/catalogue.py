@@ -76,6 +76,8 @@ def read_notebook(raw: bytes | str) -> CatalogueEntry:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NotebookInvalid([f"not a JSON document: {error}"]) from None
+    except RecursionError:  # the C decoder gives up on arrays or objects nested about a thousand deep
+        raise NotebookInvalid(["not a notebook: its JSON is nested too deeply to read"]) from None
     if not isinstance(document, dict) or document.get("nbformat") != 4:
         raise NotebookInvalid(
             [f"not an nbformat 4 notebook (nbformat is {document.get('nbformat') if isinstance(document, dict) else 'missing'})"]

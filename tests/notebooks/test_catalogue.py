@@ -67,6 +67,8 @@ def test_a_valid_notebook_checks_out_with_its_typed_parameters(maintainer):
         ("{not json", "not a JSON document"),
         (json.dumps({"nbformat": 3, "worksheets": []}), "nbformat 4"),
         (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "no"}), "valid nbformat 4"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # the decoder's RecursionError, once a 500
+        ('{"nbformat": 4, "metadata": ' + "[" * 200 + "]" * 200 + "}", "valid nbformat 4"),  # deep, but decodable
     ],
 )
 def test_malformed_notebooks_are_a_400_saying_why(maintainer, payload, words):
