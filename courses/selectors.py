@@ -311,12 +311,12 @@ class GradeRow:
     latest_run: GradeRun | None = None
     best_run: GradeRun | None = None  # the latest succeeded run: the one whose metrics count
 
-    def add(self, late: bool, run_id: int, status: str, metrics: str | None) -> None:
-        """`metrics`: a succeeded run's as JSON text, decoded only for the runs a row keeps (at most two)."""
+    def add(self, late: bool, run_id: int, status: str, metrics: dict[str, Any] | str | None) -> None:
+        """`metrics`: a succeeded run's, or its JSON text (decoded only for the runs a row keeps, at most two)."""
         self.runs += 1
         self.late = self.late or late
         if self.latest_run is None or self.best_run is None:
-            run = GradeRun(run_id, status, json.loads(metrics) if metrics else {})
+            run = GradeRun(run_id, status, json.loads(metrics) if isinstance(metrics, str) else (metrics or {}))
             if self.latest_run is None:
                 self.latest_run = run
             if self.best_run is None and status == Run.Status.SUCCEEDED:
