@@ -19,8 +19,8 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,10 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
 from portal.startup import settle  # noqa: E402
@@ -127,10 +128,47 @@ FULL = {"models": 10_000, "evaluations": 100_000, "runs": 50_000, "courses": 1_0
 HUNDREDTH = {name: size // 100 for name, size in FULL.items()} | {"class_size": 30}
 
 
+@contextmanager
+def served() -> Iterator[None]:
+    """The portal as it serves in production, DEBUG off, settled as a web process settles after start-up
+    (portal/wsgi.py: views loaded, templates compiled, all of it frozen out of the garbage collector's way). With DEBUG
+    on, Django keeps the last 9,000 queries' SQL in memory, which full collections walked for 11-20 ms every few
+    seconds, and turning it off resets the template engine: settling comes after, so the templates compiled are the
+    ones served. The database was seeded with DEBUG on (seed_scale refuses otherwise)."""
+    with override_settings(DEBUG=False):
+        settle()
+        yield
+
+
 def fixed_work() -> None:
     """The same piece of pure Python every time (about 10 ms here): timed among the pages, its spread is the
     machine's own, which no page can be faster than."""
     sum(i * i for i in range(200_000))
+
+
+def wsgi_get(url: str, client: Client) -> Callable[[], int]:
+    """A GET of `url` as a WSGI server makes it, with `client`'s session cookie: through Django's WSGI handler, its
+    request signals and the whole middleware stack, the body read to its end. Not through the test client, which also
+    copies every rendered template's context into the response for tests to read: work no served request does."""
+    handler = WSGIHandler()
+    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    environ = RequestFactory().get(url, HTTP_COOKIE=cookie).environ
+
+    def get() -> int:
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Callable[[bytes], object]:
+            statuses.append(status)
+            return lambda data: None
+
+        body = handler(dict(environ), start_response)
+        try:
+            b"".join(body)
+        finally:
+            body.close()
+        return int(statuses[0].split()[0])
+
+    return get
 
 
 def timed(request: Callable[[], Any]) -> float:
@@ -155,23 +193,19 @@ def table(label: str) -> dict[str, tuple[float, int, float]]:
             client = Client()
             client.force_login(user)
             clients[username] = client
-        requests[name] = partial(clients[username].get, url.format(**ids))
+        requests[name] = wsgi_get(url.format(**ids), clients[username])
     statuses, queries = {}, {}
     for name, request in requests.items():  # warm-up, and each page's status and query count
         request()
         request()
         with CaptureQueriesContext(connection) as captured:
-            statuses[name] = request().status_code
+            statuses[name] = request()
         queries[name] = len(captured.captured_queries)
     requests[MACHINE] = fixed_work
     times: dict[str, list[float]] = {name: [] for name in requests}
-    # Timed as the portal serves in production, DEBUG off: with it on, Django keeps the last 9,000 queries' SQL in
-    # memory (the full garbage collections that walk them took 11-20 ms every few seconds) and templates record
-    # where each node came from. The database was seeded with it on (seed_scale refuses otherwise).
-    with override_settings(DEBUG=False):
-        for _ in range(REPEATS):
-            for name, request in requests.items():
-                times[name].append(timed(request))
+    for _ in range(REPEATS):
+        for name, request in requests.items():
+            times[name].append(timed(request))
     print(f"\n{label}\n{'page':<30} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'× minimal':>10} {'queries':>8}")
     minimal = statistics.median(times[PAGES[0][0]])
     results: dict[str, tuple[float, int, float]] = {}
@@ -240,17 +274,19 @@ def main() -> None:
     with override_settings(ROOT_URLCONF="bench.scale_urls", ALLOWED_HOSTS=["*"]):
         if fresh:
             call_command("seed_scale", verbosity=0, certified_share=1.0, **HUNDREDTH)
-            settle()
-            small = table("a hundredth of the sizes (100 seeded models, 1,000 evaluations, 500 runs, 10 courses, a lab of 30)")
+            with served():
+                small = table(
+                    "a hundredth of the sizes (100 seeded models, 1,000 evaluations, 500 runs, 10 courses, a lab of 30)"
+                )
             started = time.perf_counter()
             # Counts add to what is there; the lab's size is its whole class (its first 30 students stay in it).
             rest = {name: FULL[name] - HUNDREDTH[name] for name in ("models", "evaluations", "runs", "courses")}
             call_command("seed_scale", verbosity=0, certified_share=1.0, class_size=FULL["class_size"], **rest)
             print(f"\nseeded the rest in {time.perf_counter() - started:.0f} s")
         quarter_timing()
-        settle()  # as a web process does after start-up (portal/wsgi.py): what seeding left is not garbage to walk
-        large = table("seeded scale (10,000+ models, 100,000+ evaluations, 50,000 runs, 1,000 courses, a lab of 300, "
-                      "a sealed quarter of 10,000 models)")  # fmt: skip
+        with served():
+            large = table("seeded scale (10,000+ models, 100,000+ evaluations, 50,000 runs, 1,000 courses, a lab of 300, "
+                          "a sealed quarter of 10,000 models)")  # fmt: skip
         if fresh:
             grew = [
                 f"{name} ({small[name][1]} -> {large[name][1]})"
