@@ -5,8 +5,9 @@
     SCALE_REPEATS=5 .venv/bin/python bench/scale.py   # a quick look (percentiles of 5 requests mean little)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/go3s_scale .venv/bin/python bench/scale.py
 
-Prints latency percentiles per page (in-process requests through the whole middleware stack), the ratio of the
-median to the minimal view's, and the query count of each page at a hundredth of the sizes and at the full sizes
+Prints latency percentiles per page (in-process requests through Django's WSGI handler and the whole middleware
+stack, DEBUG off, after the process settles as portal/wsgi.py does; pages asked in rounds, beside a fixed piece of
+work that shows the machine's own spread), the ratio of the median to the minimal view's, and the query count of each page at a hundredth of the sizes and at the full sizes
 (a count that does not grow with rows is the bar). Both tables read the same pages: the same class-scale lab
 (30 students, then the same lab grown to 300), the same assignment, run and searches; only the rows grow.
 Figures: bench/results/.
@@ -47,7 +48,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from portal.startup import settle  # noqa: E402
 
 # Every page and API list people use, with who looks at it. {course}, {assignment} and {run} are the class-scale
-# lab (seed_scale's LAB300: 3 students at a hundredth, 300 at full size), its last assignment and its first run.
+# lab (seed_scale's LAB300: 30 students at a hundredth, 300 at full size), its last assignment and its first run.
 PAGES = [
     ("minimal view", "/bench-minimal/", None),
     ("home", "/", None),
