@@ -89,6 +89,14 @@ def certified_of_current_version(now: datetime) -> QuerySet[Certification]:
     )
 
 
+def suspending_audits(version: Any) -> QuerySet[Audit]:
+    """The accepted security audits with a critical finding of `version` (a version or an OuterRef to one): each
+    suspends its certification. The earliest decided first: the one a suspension names."""
+    return Audit.objects.filter(
+        version=version, kind=Audit.Kind.SECURITY, status=Audit.Status.ACCEPTED, findings__severity=Finding.Severity.CRITICAL
+    ).order_by("decided_at", "pk")
+
+
 def model_health_list(*, evaluation_ids: bool = True) -> QuerySet[CommunityModel]:
     """Every model with its current version's latest counted value per dimension and its certification, in one query.
 
@@ -103,14 +111,7 @@ def model_health_list(*, evaluation_ids: bool = True) -> QuerySet[CommunityModel
             annotations[f"{dimension}_id"] = Subquery(latest[dimension].values("id")[:1])
     annotations["energy_estimated"] = Subquery(latest["energy"].values("estimated")[:1])
     annotations["certified_until"] = Subquery(certified_of_current_version(now).values("expires_at")[:1])
-    annotations["suspended"] = Exists(
-        Audit.objects.filter(
-            version_id=OuterRef("current_version_id"),
-            kind=Audit.Kind.SECURITY,
-            status=Audit.Status.ACCEPTED,
-            findings__severity=Finding.Severity.CRITICAL,
-        )
-    )
+    annotations["suspended"] = Exists(suspending_audits(OuterRef("current_version_id")))
     return CommunityModel.objects.select_related("current_version").annotate(**annotations).order_by("slug")
 
 

@@ -24,17 +24,15 @@ from accounts.money import format_money
 from governance.methodology import CERTIFICATION_DAYS, DIMENSIONS, THRESHOLDS
 from governance.models import (
     Allocation,
-    Audit,
     Certification,
     CommunityModel,
     Dimension,
     Evaluation,
     EvaluationRun,
-    Finding,
     ModelVersion,
     Quarter,
 )
-from governance.selectors.health import latest_counted
+from governance.selectors.health import latest_counted, suspending_audits
 from governance.selectors.health_explanation import _number, evidence_name, margin
 from notebooks.models import Run
 
@@ -199,16 +197,7 @@ def _with_state(models: QuerySet[CommunityModel]) -> QuerySet[CommunityModel]:
     and a query for the audits were a third of the My models page: the certification in force is read from the
     models' certifications, which the rows list anyway."""
     annotations: dict[str, Any] = {f"{d}_id": Subquery(latest_counted(d).values("id")[:1]) for d in DIMENSIONS}
-    annotations["suspending_audit"] = Subquery(
-        Audit.objects.filter(
-            version_id=OuterRef("current_version_id"),
-            kind=Audit.Kind.SECURITY,
-            status=Audit.Status.ACCEPTED,
-            findings__severity=Finding.Severity.CRITICAL,
-        )
-        .order_by("decided_at", "pk")
-        .values("pk")[:1]
-    )
+    annotations["suspending_audit"] = Subquery(suspending_audits(OuterRef("current_version_id")).values("pk")[:1])
     return (
         models.select_related("current_version")
         .only("slug", "name", "current_version__version")

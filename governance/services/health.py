@@ -29,10 +29,10 @@ from governance.models import (
     ConflictOfInterest,
     Evaluation,
     EvaluationRun,
-    Finding,
     ModelVersion,
     Reevaluation,
 )
+from governance.selectors.health import suspending_audits
 from governance.services import owner_notices
 from notebooks.models import Notebook, Run, Runner
 from notebooks.queues import QUEUE_NAMES
@@ -65,13 +65,7 @@ def _deciding_values(version: ModelVersion) -> tuple[str, dict[str, Evaluation]]
 
 
 def _suspended(version: ModelVersion) -> Audit | None:
-    return (
-        Audit.objects.filter(
-            version=version, kind=Audit.Kind.SECURITY, status=Audit.Status.ACCEPTED, findings__severity=Finding.Severity.CRITICAL
-        )
-        .order_by("decided_at")
-        .first()
-    )
+    return suspending_audits(version).first()
 
 
 def _end(
