@@ -23,7 +23,7 @@ from accounts import audit_sentences, selectors, services
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed
 from accounts.forms import DecisionForm, RevokeForm, RoleApplicationForm, SignupForm
-from accounts.links import url_for_ids
+from accounts.links import choice_labels, url_for_ids
 from accounts.models import AuditLogEntry, Role, RoleApplication, RoleGrant, User
 from accounts.page_errors import form_add_service_errors, page_errors, refusal_page
 
@@ -95,7 +95,7 @@ def _application_rows(request: HttpRequest, applications: list[RoleApplication])
     """Pending applications as the queue's rows with their decision forms, drawn here: one reverse, one CSRF field
     for every form (any masking of the token is accepted) and each label translated once."""
     link = url_for_ids("accounts:decide")
-    roles = {value: str(label) for value, label in Role.choices}
+    roles = choice_labels(Role.choices)
     decide = format_html(
         '{}\n        <input type="text" name="reason" placeholder="{}" aria-label="{}">\n'
         '        <button class="primary" name="decision" value="approve">{}</button>\n'
@@ -119,7 +119,7 @@ def _application_rows(request: HttpRequest, applications: list[RoleApplication])
 def _grant_rows(request: HttpRequest, grants: Iterable[RoleGrant]) -> SafeString:
     """A page of active roles as rows with their revoke forms, drawn here: the template's loop looked every role's
     label up twice a row (each lookup translating all the roles' labels) and masked a CSRF token per row."""
-    roles = {value: str(label) for value, label in Role.choices}
+    roles = choice_labels(Role.choices)
     # As {% blocktranslate %} gives it: the values escaped, the translated sentence as it is.
     loses = _("%(user)s loses the role %(role)s at once; getting it back takes a new application. The revocation is logged.")
     form_head = format_html(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.auth import actor_of
 from accounts.csp import csp_replaced
 from accounts.errors import ApplicationError, NotFound
+from accounts.links import choice_labels
 from accounts.page_errors import form_add_service_errors, page_errors
 from notebooks import fair_queue, selectors, services
 from notebooks.downloads import StorageUnreachable, StoredFileMissing, open_stored, storage_unreachable_response
@@ -131,7 +132,7 @@ def my_runs(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.run_get_for_user(actor_of(request), pk)
     wait = fair_queue.estimated_wait(run)
-    labels = json.dumps({status: str(label) for status, label in Run.Status.choices}, ensure_ascii=False)
+    labels = json.dumps(choice_labels(Run.Status.choices), ensure_ascii=False)
     phases = [] if run.reused_from_id else run.phases  # a reused result took no time of its own
     context = {
         "run": run,

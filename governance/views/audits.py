@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import actor_of
 from accounts.errors import ApplicationError, NotAllowed, NotFound
-from accounts.links import url_for_ids, url_for_slugs
+from accounts.links import choice_labels, url_for_ids, url_for_slugs
 from accounts.models import Role
 from accounts.page_errors import page_errors
 from accounts.selectors import user_has_role
@@ -65,8 +65,8 @@ def _audit_rows(audits: list[Audit], counts: dict[int, tuple[int, int]]) -> Safe
     """Audits as the rows of governance/audits/_table.html with their finding counts (`audit_finding_counts`), drawn
     here with each label translated once, where the template's loop was included three times."""
     link = url_for_ids("governance:audit")
-    kinds = {value: str(label) for value, label in Audit.Kind.choices}
-    statuses = {value: str(label) for value, label in Audit.Status.choices}
+    kinds = choice_labels(Audit.Kind.choices)
+    statuses = choice_labels(Audit.Status.choices)
     critical_label = _("critical")
 
     def findings(audit: Audit) -> SafeString:
@@ -102,7 +102,7 @@ def _pending_value_rows(request: HttpRequest, user: Any) -> SafeString:
     )
     health_link = url_for_slugs("governance:model_health")
     review_link = url_for_ids("governance:evaluation_review")
-    dimensions = {value: str(label) for value, label in Dimension.choices}
+    dimensions = choice_labels(Dimension.choices)
     decide = format_html(
         '{}<button class="primary small" name="decision" value="accept" type="submit">{}</button> '
         '<button class="secondary small" name="decision" value="reject" type="submit">{}</button>',
